@@ -1,0 +1,81 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one place that reads the environment. Every other module receives a Config (or a slice of it),
+ * so tests can build one without touching process.env.
+ */
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+
+export const configSchema = z.object({
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_PORT: port(7233),
+  TEMPORAL_UI_PORT: port(8233),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .default('postgres://postgres@127.0.0.1:5432/learnloop'),
+  ROUTER_HOST: z.string().min(1).default('127.0.0.1'),
+  ROUTER_PORT: port(8080),
+  LEARNLOOP_API_TOKEN: optionalString,
+  LEARNLOOP_HOME: z.string().min(1).default('.learnloop'),
+  LEARNLOOP_ARTIFACT_DIR: optionalString,
+  LEARNLOOP_ALERT_WEBHOOK_URL: z.url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  temporal: { address?: string; namespace: string; port: number; uiPort: number };
+  databaseUrl: string;
+  router: { host: string; port: number };
+  apiToken?: string;
+  home: string;
+  artifactDir: string;
+  modelDir: string;
+  alertWebhookUrl?: string;
+  logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
+  /** PATH, for finding the pip-installed Temporal binaries. */
+  searchPath: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; a bad value throws one line naming the variable and the reason. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`invalid configuration: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const home = path.resolve(e.LEARNLOOP_HOME);
+  return {
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      port: e.TEMPORAL_PORT,
+      uiPort: e.TEMPORAL_UI_PORT,
+    },
+    databaseUrl: e.DATABASE_URL,
+    router: { host: e.ROUTER_HOST, port: e.ROUTER_PORT },
+    apiToken: e.LEARNLOOP_API_TOKEN,
+    home,
+    artifactDir: path.resolve(e.LEARNLOOP_ARTIFACT_DIR ?? path.join(home, 'artifacts')),
+    modelDir: path.join(home, 'models'),
+    alertWebhookUrl: e.LEARNLOOP_ALERT_WEBHOOK_URL,
+    logLevel: e.LOG_LEVEL,
+    searchPath: env.PATH ?? '',
+  };
+}
+
+/** Environment variable names the configuration knows (docker-compose.yml is checked against them). */
+export const knownEnvironmentVariables: readonly string[] = Object.keys(configSchema.shape);

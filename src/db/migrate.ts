@@ -1,0 +1,50 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { runner } from 'node-pg-migrate';
+import type { Logger } from '../log.js';
+
+export const migrationsDir = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+/** Creates the database named in the URL when it does not exist yet (connecting to `postgres` to do so). */
+export async function ensureDatabase(databaseUrl: string): Promise<void> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (!name) throw new Error('DATABASE_URL names no database');
+  const admin = new URL(databaseUrl);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount === 0) {
+      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`).catch((err: { code?: string }) => {
+        // Another process may have created it between the check and the create.
+        if (err.code !== '42P04') throw err;
+      });
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+export async function migrate(
+  databaseUrl: string,
+  options: { direction?: 'up' | 'down'; count?: number; logger?: Logger } = {},
+): Promise<string[]> {
+  const { logger } = options;
+  const applied = await runner({
+    databaseUrl,
+    dir: migrationsDir,
+    migrationsTable: 'pgmigrations',
+    direction: options.direction ?? 'up',
+    count: options.count ?? Infinity,
+    singleTransaction: true,
+    checkOrder: true,
+    log: (msg: string) => logger?.debug({ migration: msg }, 'migration'),
+    verbose: false,
+  });
+  const names = applied.map((m) => path.basename(m.name));
+  if (names.length > 0) logger?.info({ migrations: names, direction: options.direction ?? 'up' }, 'migrations applied');
+  return names;
+}

@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import type { Logger } from '../log.js';
+import { findTemporalBinary } from './binaries.js';
+import { searchAttributeCliArgs } from './search-attributes.js';
+
+export interface DevServer {
+  address: string;
+  uiUrl: string;
+  stop(): Promise<void>;
+}
+
+export interface DevServerOptions {
+  home: string;
+  port: number;
+  uiPort: number;
+  namespace: string;
+  searchPath: string;
+  logger: Logger;
+  /** How long to wait for the frontend to answer. */
+  readyTimeoutMs?: number;
+}
+
+/**
+ * Starts `temporal server start-dev` persisting to `<home>/temporal.db`, so workflows (a rollout dwelling
+ * twelve hours) survive a restart of learnloop, with the Web UI on and learnloop's search attributes registered.
+ */
+export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  mkdirSync(opts.home, { recursive: true });
+  const binary = findTemporalBinary('temporal', opts.searchPath);
+  const args = [
+    'server', 'start-dev',
+    '--db-filename', path.join(opts.home, 'temporal.db'),
+    '--ip', '127.0.0.1',
+    '--port', String(opts.port),
+    '--ui-port', String(opts.uiPort),
+    '--namespace', opts.namespace,
+    '--log-level', 'warn',
+    ...searchAttributeCliArgs(),
+  ];
+  const log = opts.logger.child({ component: 'temporal-dev-server' });
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.stdout?.on('data', (d: Buffer) => log.debug({ out: d.toString().trim() }, 'temporal'));
+  child.stderr?.on('data', (d: Buffer) => log.debug({ err: d.toString().trim() }, 'temporal'));
+
+  const address = `127.0.0.1:${opts.port}`;
+  await waitUntilReady(address, child, exited, opts.readyTimeoutMs ?? 60_000);
+  log.info({ address, ui: `http://127.0.0.1:${opts.uiPort}` }, 'temporal dev server ready');
+  return {
+    address,
+    uiUrl: `http://127.0.0.1:${opts.uiPort}`,
+    stop: () => stopChild(child, exited),
+  };
+}
+
+async function waitUntilReady(
+  address: string,
+  child: ChildProcess,
+  exited: Promise<number | null>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) throw new Error(`temporal dev server exited with code ${exitCode} before it was ready`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      await connection.healthService.check({});
+      await connection.close();
+      return;
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  child.kill('SIGTERM');
+  throw new Error(`temporal dev server not ready on ${address} after ${timeoutMs} ms: ${String(lastError)}`);
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createPool, type Pool } from '../../src/db/pool.js';
+import { ensureDatabase, migrate } from '../../src/db/migrate.js';
+import { loadConfig } from '../../src/config.js';
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  pool: Pool;
+  drop(): Promise<void>;
+}
+
+/** The server tests use: DATABASE_URL's server, with a fresh throwaway database per call. */
+function serverUrl(): URL {
+  return new URL(loadConfig().databaseUrl);
+}
+
+/** A fresh, migrated database that only this test uses; `drop()` removes it. */
+export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+  const name = `learnloop_test_${randomBytes(6).toString('hex')}`;
+  const url = serverUrl();
+  url.pathname = `/${name}`;
+  await ensureDatabase(url.toString());
+  if (options.migrate !== false) await migrate(url.toString());
+  const pool = createPool(url.toString(), { max: 5, applicationName: 'learnloop-test' });
+  return {
+    url: url.toString(),
+    name,
+    pool,
+    async drop() {
+      await pool.end();
+      const admin = serverUrl();
+      admin.pathname = '/postgres';
+      const client = new pg.Client({ connectionString: admin.toString() });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
