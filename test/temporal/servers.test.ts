@@ -51,3 +51,19 @@ test('the in-memory dev server for tests has the search attributes too', async (
     await env.teardown();
   }
 });
+
+test('search attributes are added to a server learnloop did not start, once', async () => {
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  const { findTemporalBinary } = await import('../../src/temporal/binaries.js');
+  const { ensureSearchAttributes } = await import('../../src/temporal/ensure-search-attributes.js');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'existing-path', path: findTemporalBinary('temporal', loadConfig().searchPath) } },
+  });
+  try {
+    const added = await ensureSearchAttributes(env.connection, 'default');
+    assert.ok(added.includes('LearnloopModel'));
+    assert.deepEqual(await ensureSearchAttributes(env.connection, 'default'), [], 'nothing is added twice');
+  } finally {
+    await env.teardown();
+  }
+});
