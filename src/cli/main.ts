@@ -1,0 +1,23 @@
+import { Command } from 'commander';
+import { registerModelCommands } from './models.js';
+import { registerPlatformCommands } from './platform.js';
+import { registerReferenceCommands } from './reference.js';
+import { registerRouteCommands } from './routes.js';
+
+const program = new Command('learnloop')
+  .description('keeps a production model learning from its own traffic and ships every new version safely')
+  .showHelpAfterError('(add --help for usage)');
+
+registerPlatformCommands(program);
+registerReferenceCommands(program);
+registerModelCommands(program);
+registerRouteCommands(program);
+
+program.parseAsync(process.argv).then(
+  // Pools, listeners and servers are closed by the commands; exit so a lingering handle cannot keep a CLI alive.
+  () => process.exit(0),
+  (err: Error) => {
+    console.error(`learnloop: ${err.message.split('\n')[0]}`);
+    process.exit(1);
+  },
+);

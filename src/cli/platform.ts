@@ -1,0 +1,124 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { ensureDatabase, migrate } from '../db/migrate.js';
+import { createPool } from '../db/pool.js';
+import { writeWeights } from '../db/routing-weights.js';
+import { createLogger, redactUrl, type Logger } from '../log.js';
+import { connectTemporal } from '../platform/temporal-connection.js';
+import { startRouterService, startWorkerService } from '../platform/services.js';
+import { ensureReferenceModel, REFERENCE_MODEL_ID } from '../reference/register.js';
+import { simulateTraffic } from '../simulate/traffic.js';
+
+function parseSeconds(value: string): number {
+  const m = /^(\d+)(s|m)?$/.exec(value);
+  if (!m) throw new InvalidArgumentError(`"${value}" is not a duration such as 20s or 2m`);
+  return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
+}
+
+const untilSignal = () =>
+  new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+
+/** Starts what `learnloop up` runs (Temporal, worker, router) and returns one function that stops it all. */
+async function startEverything(logger: Logger, what: { worker: boolean; router: boolean }) {
+  const config = loadConfig();
+  await ensureDatabase(config.databaseUrl);
+  await migrate(config.databaseUrl, { logger });
+  const pool = createPool(config.databaseUrl);
+  const stops: (() => Promise<void>)[] = [() => pool.end()];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((err: Error) => logger.error({ err: err.message }, 'stop failed'));
+  };
+  try {
+    const temporal = what.worker ? await connectTemporal(config, logger) : undefined;
+    if (temporal) stops.push(() => temporal.close());
+    const worker = temporal ? await startWorkerService(config, pool, logger, temporal) : undefined;
+    if (worker) stops.push(() => worker.close());
+    const router = what.router ? await startRouterService(config, pool, logger) : undefined;
+    if (router) stops.push(() => router.close());
+    return { config, pool, temporal, router, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+export function registerPlatformCommands(program: Command): void {
+  program
+    .command('up')
+    .description('start everything on embedded defaults: a Temporal dev server (unless TEMPORAL_ADDRESS is set), the worker and the router; Ctrl-C stops it')
+    .action(async () => {
+      const logger = createLogger({ level: loadConfig().logLevel });
+      const { config, temporal, router, stop } = await startEverything(logger, { worker: true, router: true });
+      console.log(`PostgreSQL   ${redactUrl(config.databaseUrl)}`);
+      console.log(`Temporal     ${temporal!.address}${temporal!.uiUrl ? `   Web UI ${temporal!.uiUrl}` : ''}`);
+      console.log(`Router       ${router!.router.url}`);
+      await untilSignal();
+      await stop();
+    });
+
+  program
+    .command('router')
+    .description('run the serving router only')
+    .action(async () => {
+      const logger = createLogger({ level: loadConfig().logLevel });
+      const { router, stop } = await startEverything(logger, { worker: false, router: true });
+      console.log(`Router       ${router!.router.url}`);
+      await untilSignal();
+      await stop();
+    });
+
+  program
+    .command('worker')
+    .description('run the `learnloop` task-queue worker only')
+    .action(async () => {
+      const logger = createLogger({ level: loadConfig().logLevel });
+      const { stop } = await startEverything(logger, { worker: true, router: false });
+      await untilSignal();
+      await stop();
+    });
+
+  program
+    .command('demo')
+    .description('start everything, register the reference model, send traffic through v1 and v2 for a while, print what each served, exit')
+    .option('--duration <duration>', 'how long to send traffic (e.g. 20s, 2m)', parseSeconds, 20)
+    .option('--split <percent>', 'percent of traffic for v2', (v) => Number(v), 30)
+    .action(async (opts: { duration: number; split: number }) => {
+      const logger = createLogger({ level: loadConfig().logLevel === 'info' ? 'warn' : loadConfig().logLevel });
+      const { config, pool, temporal, router, stop } = await startEverything(logger, { worker: true, router: true });
+      try {
+        console.log(`Temporal ${temporal!.address}${temporal!.uiUrl ? ` (Web UI ${temporal!.uiUrl})` : ''}, router ${router!.router.url}`);
+        const built = await ensureReferenceModel({ registry: router!.registry, pool, embedder: router!.embedder, home: config.home, logger });
+        console.log(built.built ? 'trained and registered reference v1 and v2' : 'reference v1 and v2 already registered');
+        await writeWeights(pool, REFERENCE_MODEL_ID, { v1: 100 - opts.split, v2: opts.split }, 'demo');
+        router!.router.table.set(REFERENCE_MODEL_ID, { v1: 100 - opts.split, v2: opts.split });
+        console.log(`routing reference: v1=${100 - opts.split}% v2=${opts.split}%; sending traffic for ${opts.duration}s`);
+        const tally = await simulateTraffic({
+          routerUrl: router!.router.url,
+          modelId: REFERENCE_MODEL_ID,
+          apiToken: config.apiToken,
+          durationMs: opts.duration * 1000,
+        });
+        await router!.router.writer.drain();
+        const { rows } = await pool.query<{ version: string; requests: string; feedback: string; pass_rate: number | null }>(
+          `SELECT r.version, count(*) AS requests, count(f.request_id) AS feedback, avg(f.test_pass_rate) AS pass_rate
+             FROM inference_requests r LEFT JOIN feedback f USING (request_id)
+            WHERE r.model_id = $1 AND r.at > now() - make_interval(secs => $2)
+            GROUP BY r.version ORDER BY r.version`,
+          [REFERENCE_MODEL_ID, opts.duration + 60],
+        );
+        const total = [...tally.values()].reduce((a, t) => a + t.requests, 0);
+        console.log('\nversion  served  share   stored  feedback  pass rate');
+        for (const r of rows) {
+          const served = tally.get(r.version)?.requests ?? 0;
+          console.log(
+            `${r.version.padEnd(8)} ${String(served).padStart(6)}  ${((100 * served) / Math.max(1, total)).toFixed(1).padStart(5)}%  ${r.requests.padStart(6)}  ${r.feedback.padStart(8)}  ${r.pass_rate === null ? '-' : Number(r.pass_rate).toFixed(3)}`,
+          );
+        }
+      } finally {
+        await stop();
+      }
+    });
+}

@@ -1,0 +1,34 @@
+import type { Pool } from '../db/pool.js';
+
+interface Served {
+  modelId: string;
+  version: string;
+}
+
+/**
+ * Which version served a request, for storing its feedback: recent ids from memory (their rows may still be
+ * in the batch buffer), older ones from the database.
+ */
+export class RecentRequests {
+  private readonly served = new Map<string, Served>();
+
+  constructor(private readonly pool: Pool, private readonly capacity = 200_000) {}
+
+  remember(requestId: string, modelId: string, version: string): void {
+    if (this.served.size >= this.capacity) {
+      // Maps iterate in insertion order: the first key is the oldest.
+      this.served.delete(this.served.keys().next().value!);
+    }
+    this.served.set(requestId, { modelId, version });
+  }
+
+  async lookup(requestId: string): Promise<Served | undefined> {
+    const hit = this.served.get(requestId);
+    if (hit) return hit;
+    const { rows } = await this.pool.query<{ model_id: string; version: string }>(
+      'SELECT model_id, version FROM inference_requests WHERE request_id = $1',
+      [requestId],
+    );
+    return rows[0] && { modelId: rows[0].model_id, version: rows[0].version };
+  }
+}
