@@ -1,0 +1,82 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../src/config.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+let db: TestDatabase;
+
+function run(command: string, args: string[], env: Record<string, string> = {}, timeoutMs = 240_000) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(command, args, {
+      cwd: root,
+      env: { PATH: loadConfig().searchPath, HOME: process.env.HOME ?? '/root', DATABASE_URL: db.url, LEARNLOOP_HOME: loadConfig().home, ...env },
+      timeout: timeoutMs,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const learnloop = (...args: string[]) => run(process.execPath, [path.join(root, 'bin/learnloop.js'), ...args]);
+
+before(async () => {
+  db = await createTestDatabase({ migrate: false });
+});
+after(async () => {
+  await db.drop();
+});
+
+test('every command has --help', async () => {
+  for (const args of [['--help'], ['models', '--help'], ['routes', 'set', '--help'], ['demo', '--help'], ['up', '--help']]) {
+    const { code, stdout } = await learnloop(...args);
+    assert.equal(code, 0, args.join(' '));
+    assert.match(stdout, /Usage: learnloop/);
+  }
+});
+
+test('a bad command line is one readable line and a non-zero exit', async () => {
+  const bad = await learnloop('routes', 'set', 'reference', 'v1=90', 'v2=20');
+  assert.notEqual(bad.code, 0);
+  assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+  assert.match(bad.stderr, /^learnloop: weights for reference must sum to 100 \(got 110\)/);
+
+  const unregistered = await learnloop('routes', 'set', 'reference', 'v1=100');
+  assert.notEqual(unregistered.code, 0);
+  assert.match(unregistered.stderr, /not registered/);
+
+  const config = await run(process.execPath, [path.join(root, 'bin/learnloop.js'), 'models', 'list'], { ROUTER_PORT: 'abc' });
+  assert.notEqual(config.code, 0);
+  assert.match(config.stderr.trim(), /^learnloop: invalid configuration: ROUTER_PORT: /);
+});
+
+test('npm run demo trains and registers the reference model, sends traffic through v1 and v2, and exits 0', async () => {
+  const { code, stdout, stderr } = await run('npm', ['run', 'demo', '--', '--duration', '6s'], {
+    TEMPORAL_PORT: '17433',
+    TEMPORAL_UI_PORT: '18433',
+    ROUTER_PORT: '18098',
+    LEARNLOOP_ARTIFACT_DIR: path.join(loadConfig().home, 'test-artifacts'),
+  });
+  assert.equal(code, 0, stderr);
+  const lines = stdout.split('\n');
+  for (const version of ['v1', 'v2']) {
+    const line = lines.find((l) => l.startsWith(`${version} `));
+    assert.ok(line, `a row for ${version} in:\n${stdout}`);
+    const [, served, , stored, feedback] = line.trim().split(/\s+/);
+    assert.ok(Number(served) > 0, `${version} served traffic`);
+    assert.equal(stored, served, `${version}: every served request is stored`);
+    assert.equal(feedback, served, `${version}: every request got feedback`);
+  }
+  const { rows } = await db.pool.query("SELECT version, avg(test_pass_rate) AS p FROM feedback GROUP BY version ORDER BY version");
+  assert.ok(Number(rows[0].p) > Number(rows[1].p), 'v1 passes more checks than v2');
+
+  const history = await learnloop('models', 'history', 'reference');
+  assert.equal(history.code, 0);
+  assert.match(history.stdout, /^production\tv1\t/m);
+});
