@@ -59,26 +59,22 @@ export function registerPlatformCommands(program: Command): void {
       await stop();
     });
 
-  program
-    .command('router')
-    .description('run the serving router only')
-    .action(async () => {
-      const logger = createLogger({ level: loadConfig().logLevel });
-      const { router, stop } = await startEverything(logger, { worker: false, router: true });
-      console.log(`Router       ${router!.router.url}`);
-      await untilSignal();
-      await stop();
-    });
-
-  program
-    .command('worker')
-    .description('run the `learnloop` task-queue worker only')
-    .action(async () => {
-      const logger = createLogger({ level: loadConfig().logLevel });
-      const { stop } = await startEverything(logger, { worker: true, router: false });
-      await untilSignal();
-      await stop();
-    });
+  const roles = [
+    { name: 'router', description: 'run the serving router only', what: { worker: false, router: true } },
+    { name: 'worker', description: 'run the `learnloop` task-queue worker only', what: { worker: true, router: false } },
+  ];
+  for (const role of roles) {
+    program
+      .command(role.name)
+      .description(role.description)
+      .action(async () => {
+        const logger = createLogger({ level: loadConfig().logLevel });
+        const { router, stop } = await startEverything(logger, role.what);
+        if (router) console.log(`Router       ${router.router.url}`);
+        await untilSignal();
+        await stop();
+      });
+  }
 
   program
     .command('demo')
