@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { stageGate } from '../../src/rollout/stage-gate.js';
+import { metricsFor } from './traffic.js';
+
+const baseline = metricsFor('v1', { samples: 5000, passRate: 0.85 });
+const candidate = (passRate: number, samples = 800) => metricsFor('v2', { samples, passRate });
+
+describe('stage gate', () => {
+  test('after the first stage a candidate up to one point below the baseline advances', () => {
+    assert.deepEqual(stageGate({ stageIndex: 0, candidate: candidate(0.84), baseline, minSamples: 100 }), {
+      advance: true,
+      reason: 'candidate pass rate 0.840 ≥ baseline 0.850 − 0.01',
+    });
+  });
+
+  test('after the first stage a candidate more than one point below the baseline holds', () => {
+    assert.deepEqual(stageGate({ stageIndex: 0, candidate: candidate(0.839), baseline, minSamples: 100 }), {
+      advance: false,
+      reason: 'candidate pass rate 0.839 < baseline 0.850 − 0.01',
+    });
+  });
+
+  test('after the 50% stage the candidate must match the baseline', () => {
+    assert.deepEqual(stageGate({ stageIndex: 1, candidate: candidate(0.85), baseline, minSamples: 100 }), {
+      advance: true,
+      reason: 'candidate pass rate 0.850 ≥ baseline 0.850',
+    });
+    assert.deepEqual(stageGate({ stageIndex: 1, candidate: candidate(0.849), baseline, minSamples: 100 }), {
+      advance: false,
+      reason: 'candidate pass rate 0.849 < baseline 0.850',
+    });
+  });
+
+  test('a stage that cannot see does not advance, however long it dwelt', () => {
+    const thin = stageGate({ stageIndex: 0, candidate: candidate(0.95, 99), baseline, minSamples: 100 });
+    assert.deepEqual(thin, { advance: false, reason: 'candidate has 99 feedback rows in this stage, fewer than minSamples 100' });
+    const thinBaseline = stageGate({ stageIndex: 0, candidate: candidate(0.95), baseline: { ...baseline, samples: 10 }, minSamples: 100 });
+    assert.deepEqual(thinBaseline, { advance: false, reason: 'baseline has 10 feedback rows in this stage, fewer than minSamples 100' });
+  });
+
+  test('a model’s first version, with no baseline, advances on enough feedback of its own', () => {
+    assert.deepEqual(stageGate({ stageIndex: 1, candidate: candidate(0.5), baseline: null, minSamples: 100 }), {
+      advance: true,
+      reason: 'no baseline version to compare with; candidate has 800 feedback rows in this stage',
+    });
+  });
+});
