@@ -24,6 +24,11 @@ export const configSchema = z.object({
     .default('postgres://postgres@127.0.0.1:5432/learnloop'),
   ROUTER_HOST: z.string().min(1).default('127.0.0.1'),
   ROUTER_PORT: port(8080),
+  ROUTER_MAX_BUFFERED_ROWS: z.coerce.number().int().min(1).default(100_000),
+  ROUTER_MAX_BUFFERED_MB: z.coerce.number().int().min(1).default(256),
+  ROUTER_BATCH_ROWS: z.coerce.number().int().min(1).max(10_000).default(1_000),
+  ROUTER_FLUSH_INTERVAL_MS: z.coerce.number().int().min(1).default(100),
+  ROUTER_WEIGHTS_RESYNC_MS: z.coerce.number().int().min(100).default(10_000),
   LEARNLOOP_API_TOKEN: optionalString,
   LEARNLOOP_HOME: z.string().min(1).default('.learnloop'),
   LEARNLOOP_ARTIFACT_DIR: optionalString,
@@ -34,7 +39,18 @@ export const configSchema = z.object({
 export interface Config {
   temporal: { address?: string; namespace: string; port: number; uiPort: number };
   databaseUrl: string;
-  router: { host: string; port: number };
+  router: {
+    host: string;
+    port: number;
+    /** Request + feedback rows held in memory while PostgreSQL is slow or down; past either bound the router answers 503. */
+    maxBufferedRows: number;
+    maxBufferedBytes: number;
+    /** Rows per INSERT; a batch is written when this many are waiting or every flushIntervalMs. */
+    batchRows: number;
+    flushIntervalMs: number;
+    /** Full re-read of routing_weights, the safety net under LISTEN/NOTIFY. */
+    weightsResyncMs: number;
+  };
   apiToken?: string;
   home: string;
   artifactDir: string;
@@ -66,7 +82,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uiPort: e.TEMPORAL_UI_PORT,
     },
     databaseUrl: e.DATABASE_URL,
-    router: { host: e.ROUTER_HOST, port: e.ROUTER_PORT },
+    router: {
+      host: e.ROUTER_HOST,
+      port: e.ROUTER_PORT,
+      maxBufferedRows: e.ROUTER_MAX_BUFFERED_ROWS,
+      maxBufferedBytes: e.ROUTER_MAX_BUFFERED_MB * 1024 * 1024,
+      batchRows: e.ROUTER_BATCH_ROWS,
+      flushIntervalMs: e.ROUTER_FLUSH_INTERVAL_MS,
+      weightsResyncMs: e.ROUTER_WEIGHTS_RESYNC_MS,
+    },
     apiToken: e.LEARNLOOP_API_TOKEN,
     home,
     artifactDir: path.resolve(e.LEARNLOOP_ARTIFACT_DIR ?? path.join(home, 'artifacts')),

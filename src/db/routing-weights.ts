@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { z } from 'zod';
 import { withTransaction, type Pool } from './pool.js';
 
@@ -14,11 +15,12 @@ export class WeightsError extends Error {
   override name = 'WeightsError';
 }
 
-/** All models' weights, or one model's. */
-export async function readWeights(pool: Pool, modelId?: string): Promise<Map<string, Weights>> {
-  const { rows } = await pool.query<{ model_id: string; version: string; percent: number }>(
-    'SELECT model_id, version, percent FROM routing_weights WHERE $1::text IS NULL OR model_id = $1 ORDER BY model_id, version',
-    [modelId ?? null],
+/** All models' weights, or those of the models named; a model without routes is absent from the map. */
+export async function readWeights(db: Pool | pg.ClientBase, modelIds?: string | readonly string[]): Promise<Map<string, Weights>> {
+  const only = modelIds === undefined ? null : typeof modelIds === 'string' ? [modelIds] : modelIds;
+  const { rows } = await db.query<{ model_id: string; version: string; percent: number }>(
+    'SELECT model_id, version, percent FROM routing_weights WHERE $1::text[] IS NULL OR model_id = ANY($1) ORDER BY model_id, version',
+    [only],
   );
   const byModel = new Map<string, Weights>();
   for (const r of rows) {
@@ -41,6 +43,9 @@ export async function writeWeights(pool: Pool, modelId: string, weights: Weights
   }
   try {
     await withTransaction(pool, async (c) => {
+      // Writers of one model's weights take turns, so two concurrent changes both land instead of one
+      // failing the sum check against the other's half-committed rows.
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`routing_weights:${modelId}`]);
       await c.query('DELETE FROM routing_weights WHERE model_id = $1 AND NOT (version = ANY($2::text[]))', [
         modelId,
         Object.keys(weights),
@@ -55,9 +60,12 @@ export async function writeWeights(pool: Pool, modelId: string, weights: Weights
       }
     });
   } catch (err) {
-    if ((err as { code?: string }).code === '23503') {
+    const code = (err as { code?: string }).code;
+    if (code === '23503') {
       throw new WeightsError(`weights for ${modelId} name a version that is not registered: ${Object.keys(weights).join(', ')}`);
     }
+    // The deferred sum trigger refused the commit (a writer outside this function changed the same model).
+    if (code === '23514') throw new WeightsError((err as Error).message);
     throw err;
   }
 }

@@ -4,10 +4,10 @@ import type { z } from 'zod';
 import type { Pool } from '../db/pool.js';
 import { writeWeights, WeightsError } from '../db/routing-weights.js';
 import type { Logger } from '../log.js';
-import type { Predictor } from '../models/predictor.js';
+import type { Prediction, Predictor } from '../models/predictor.js';
 import type { BatchWriter } from './batch-writer.js';
 import type { RouterMetrics } from './metrics.js';
-import { RecentRequests } from './recent-requests.js';
+import type { RecentRequests } from './recent-requests.js';
 import type { RoutingTable } from './routing-table.js';
 import { describeZodError, feedbackBodySchema, inferBodySchema, routesBodySchema } from './schemas.js';
 
@@ -16,15 +16,27 @@ export interface RouterAppDeps {
   predictor: Predictor;
   table: RoutingTable;
   writer: BatchWriter;
+  recent: RecentRequests;
   metrics: RouterMetrics;
   logger: Logger;
+  /** When set, every route but /healthz needs `Authorization: Bearer <token>`, and route changes are allowed. */
   apiToken?: string;
 }
 
-function tokenMatches(header: string | undefined, token: string): boolean {
-  const presented = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : '');
-  const expected = Buffer.from(token);
-  return presented.length === expected.length && timingSafeEqual(presented, expected);
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Served without the bearer token (health checks). */
+    public?: boolean;
+  }
+}
+
+function bearerCheck(token: string): (header: string | undefined) => boolean {
+  const expected = Buffer.from(`Bearer ${token}`);
+  return (header) => {
+    if (header === undefined) return false;
+    const presented = Buffer.from(header);
+    return presented.length === expected.length && timingSafeEqual(presented, expected);
+  };
 }
 
 function parseBody<S extends z.ZodType>(schema: S, body: unknown, reply: FastifyReply): z.infer<S> | undefined {
@@ -34,76 +46,112 @@ function parseBody<S extends z.ZodType>(schema: S, body: unknown, reply: Fastify
   return undefined;
 }
 
+function unavailable(reply: FastifyReply, error: string): FastifyReply {
+  return reply.code(503).header('retry-after', '1').send({ error });
+}
+
 export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
-  const { pool, predictor, table, writer, metrics, apiToken } = deps;
-  const app = Fastify({ loggerInstance: deps.logger.child({ component: 'router' }) as FastifyBaseLogger, 
-    // Per-request access lines would double the hot path's logging cost; metrics count requests instead.
+  const { pool, predictor, table, writer, recent, metrics, apiToken } = deps;
+  const log = deps.logger.child({ component: 'router' });
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    // The request id doubles as the inference's requestId, so log lines and stored rows share it.
+    genReqId: () => randomUUID(),
+    // Fastify's two lines per request are off, and so is its child logger per request (building one costs more
+    // than the line we write): each handler logs one structured line naming the requestId itself.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: (parent) => parent,
   });
-  const recent = new RecentRequests(pool);
 
-  app.addHook('onRequest', async (req, reply) => {
-    if (!apiToken || req.url === '/healthz' || req.url === '/metrics') return;
-    if (!tokenMatches(req.headers.authorization, apiToken)) {
-      return reply.code(401).send({ error: 'missing or wrong bearer token' });
-    }
-  });
+  if (apiToken) {
+    const authorized = bearerCheck(apiToken);
+    app.addHook('onRequest', async (req, reply) => {
+      if (req.routeOptions.config.public || authorized(req.headers.authorization)) return;
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'authorization: missing or wrong bearer token' });
+    });
+  }
   app.setErrorHandler((err: { statusCode?: number; message: string }, req, reply) => {
-    const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) req.log.error({ err }, 'router error');
-    void reply.code(status).send({ error: status === 500 ? 'internal error' : err.message });
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) log.error({ requestId: req.id, err }, 'router error');
+    // Fastify's own 4xx (unparseable JSON, wrong content type) are about the body as a whole.
+    void reply.code(status).send({ error: status === 500 ? 'internal error' : `body: ${err.message}` });
   });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url}` }));
 
-  app.get('/healthz', async () => ({ ok: true, buffered: writer.buffered }));
+  app.get('/healthz', { config: { public: true } }, async () => ({ ok: true, bufferedRows: writer.buffered }));
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
   app.post('/v1/infer', async (req, reply) => {
     const body = parseBody(inferBodySchema, req.body, reply);
     if (!body) return reply;
-    const version = table.choose(body.modelId, body.userKey);
-    if (!version) return reply.code(404).send({ error: `modelId: no routes for model ${body.modelId}` });
-    const requestId = randomUUID();
+    const target = table.choose(body.modelId, body.userKey);
+    if (!target) return reply.code(404).send({ error: `modelId: no routes for model ${body.modelId}` });
+    // Refuse before running the model: its row could not be kept.
+    if (!writer.hasRoom()) {
+      metrics.refused.inc();
+      return unavailable(reply, 'the request log buffer is full (database unavailable); retry later');
+    }
     const started = performance.now();
-    let output: unknown;
+    let output: Prediction | null = null;
     let error: string | null = null;
     try {
-      output = await predictor.predict(body.modelId, version, body.input);
+      output = await predictor.predict(target.modelId, target.version, body.input);
     } catch (err) {
       error = (err as Error).message;
     }
     const latencyMs = performance.now() - started;
+    const series = metrics.series(target);
+    (error === null ? series.ok : series.error).inc();
+    series.latencySeconds.observe(latencyMs / 1000);
+    const requestId = req.id;
+    const { modelId, version } = target;
     const accepted = writer.offerRequest({
-      requestId, modelId: body.modelId, version, userKey: body.userKey ?? null,
-      input: body.input, output, latencyMs, error, at: new Date(),
+      requestId, modelId, version, userKey: body.userKey ?? null, input: body.input, output, latencyMs, error, at: Date.now(),
     });
-    metrics.requests.inc({ model: body.modelId, version, outcome: error ? 'error' : 'ok' });
-    metrics.latency.observe({ model: body.modelId, version }, latencyMs / 1000);
-    if (!accepted) return reply.code(503).send({ error: 'request log buffer full; retry later' });
-    recent.remember(requestId, body.modelId, version);
-    if (error) return reply.code(500).send({ requestId, modelId: body.modelId, version, error });
-    return { requestId, modelId: body.modelId, version, output, latencyMs };
+    if (!accepted) {
+      metrics.refused.inc();
+      return unavailable(reply, 'the request log buffer is full (database unavailable); retry later');
+    }
+    recent.remember(requestId, target);
+    if (error !== null) {
+      log.error({ requestId, modelId, version, latencyMs, error }, 'inference failed');
+      return reply.code(500).send({ requestId, modelId, version, error });
+    }
+    log.info({ requestId, modelId, version, latencyMs }, 'inference');
+    return { requestId, modelId, version, output, latencyMs };
   });
 
   app.post('/v1/feedback', async (req, reply) => {
     const body = parseBody(feedbackBodySchema, req.body, reply);
     if (!body) return reply;
-    const served = await recent.lookup(body.requestId);
+    let served;
+    try {
+      served = await recent.lookup(body.requestId);
+    } catch (err) {
+      log.warn({ requestId: req.id, feedbackFor: body.requestId, err: (err as Error).message }, 'request lookup failed');
+      return unavailable(reply, 'requestId: not a recent request and the database cannot be asked now; retry later');
+    }
     if (!served) return reply.code(404).send({ error: `requestId: unknown request ${body.requestId}` });
+    const { modelId, version } = served;
     const accepted = writer.offerFeedback({
-      requestId: body.requestId, modelId: served.modelId, version: served.version,
+      requestId: body.requestId, modelId, version,
       testPassRate: body.testPassRate, implementationVariance: body.implementationVariance,
-      latencyMs: body.latencyMs ?? null, error: body.error ?? null, at: new Date(),
+      latencyMs: body.latencyMs ?? null, error: body.error ?? null, at: Date.now(),
     });
-    if (!accepted) return reply.code(503).send({ error: 'feedback buffer full; retry later' });
-    metrics.feedback.inc({ model: served.modelId, version: served.version });
-    return reply.code(202).send({ requestId: body.requestId, version: served.version });
+    if (!accepted) {
+      metrics.refused.inc();
+      return unavailable(reply, 'the feedback buffer is full (database unavailable); retry later');
+    }
+    metrics.series(served).feedback.inc();
+    log.info({ requestId: req.id, feedbackFor: body.requestId, modelId, version }, 'feedback');
+    return reply.code(202).send({ requestId: body.requestId, modelId, version });
   });
 
   app.get('/v1/models', async () => {
     const { rows } = await pool.query<{ model_id: string; version: string; status: string; sha256: string; created_at: Date }>(
       'SELECT model_id, version, status, sha256, created_at FROM model_versions ORDER BY model_id, created_at, version',
     );
-    const models = new Map<string, { modelId: string; versions: unknown[]; weights: Record<string, number> }>();
+    const models = new Map<string, { modelId: string; versions: unknown[]; weights: Readonly<Record<string, number>> }>();
     for (const r of rows) {
       const m = models.get(r.model_id) ?? { modelId: r.model_id, versions: [], weights: table.weights(r.model_id) ?? {} };
       m.versions.push({ version: r.version, status: r.status, sha256: r.sha256, createdAt: r.created_at });
@@ -122,13 +170,17 @@ export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
     if (!apiToken) return reply.code(403).send({ error: 'route changes over HTTP need LEARNLOOP_API_TOKEN to be configured' });
     const body = parseBody(routesBodySchema, req.body, reply);
     if (!body) return reply;
+    const { modelId } = req.params;
     try {
-      await writeWeights(pool, req.params.modelId, body.weights, 'http');
+      await writeWeights(pool, modelId, body.weights, 'router-http');
     } catch (err) {
       if (err instanceof WeightsError) return reply.code(400).send({ error: `weights: ${err.message}` });
       throw err;
     }
-    return { modelId: req.params.modelId, weights: body.weights };
+    // Every router (this one included) learns it by NOTIFY; applying it here too makes a read right after see it.
+    table.set(modelId, body.weights);
+    log.info({ requestId: req.id, modelId, weights: body.weights }, 'routes changed');
+    return { modelId, weights: table.weights(modelId) };
   });
 
   return app;

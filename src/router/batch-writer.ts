@@ -1,17 +1,18 @@
 import type { Pool } from '../db/pool.js';
-import { withTransaction } from '../db/pool.js';
 import type { Logger } from '../log.js';
+import type { Prediction, PredictionInput } from '../models/predictor.js';
 
 export interface RequestRow {
   requestId: string;
   modelId: string;
   version: string;
   userKey: string | null;
-  input: unknown;
-  output: unknown;
+  input: PredictionInput;
+  output: Prediction | null;
   latencyMs: number;
   error: string | null;
-  at: Date;
+  /** Epoch milliseconds. */
+  at: number;
 }
 
 export interface FeedbackRow {
@@ -22,37 +23,91 @@ export interface FeedbackRow {
   implementationVariance: number;
   latencyMs: number | null;
   error: string | null;
-  at: Date;
+  /** Epoch milliseconds. */
+  at: number;
+}
+
+export type RowTable = 'inference_requests' | 'feedback';
+
+/** What the writer reports to metrics. */
+export interface WriterObserver {
+  writeFailed(): void;
+  rowsRejected(table: RowTable, count: number): void;
 }
 
 export interface BatchWriterOptions {
   pool: Pool;
   logger: Logger;
-  /** Rows held in memory at most (requests + feedback) while the database is slow or down. */
-  maxBuffered?: number;
-  flushIntervalMs?: number;
-  maxBatch?: number;
+  /** Rows (requests + feedback) held at most while PostgreSQL is slow or down; past it offer*() refuses. */
+  maxBufferedRows: number;
+  /** The same bound in (estimated) bytes, for inputs far larger than usual. */
+  maxBufferedBytes: number;
+  /** Rows per INSERT; this many waiting starts a write without waiting for the interval. */
+  batchRows: number;
+  flushIntervalMs: number;
+  /** Longest wait between retries while the database is failing (the wait doubles from 100 ms up to this). */
+  maxBackoffMs?: number;
+  observer?: WriterObserver;
+}
+
+/** JS strings are UTF-16; the constants cover the row object, its uuid and name strings, and array slots. */
+function requestBytes(r: RequestRow): number {
+  return 400 + 2 * (r.input.text.length + (r.userKey?.length ?? 0) + (r.error?.length ?? 0)) + 16 * (r.output?.probabilities.length ?? 0);
+}
+function feedbackBytes(f: FeedbackRow): number {
+  return 250 + 2 * (f.error?.length ?? 0);
 }
 
 /**
- * Writes request and feedback rows in batches off the hot path. A failed batch stays buffered and is retried with
- * backoff (inserts are ON CONFLICT DO NOTHING, so a batch that committed but whose answer was lost lands once);
- * when the buffer is full, `offer*` says no and the router answers 503 instead of dropping an accepted row.
+ * A row the database refuses whatever we do (bad data, a violated constraint), as opposed to an outage:
+ * it must not block the rows behind it.
+ */
+function isRowError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return err instanceof TypeError || (typeof code === 'string' && (code.startsWith('22') || code.startsWith('23')));
+}
+
+// Rows travel as one JSON array, expanded by jsonb_to_recordset whose column names are the row objects' keys:
+// V8 serializes a batch natively in one call, where per-column parameter arrays would be escaped element by
+// element in JS on the router's event loop.
+const INSERT_REQUESTS = `INSERT INTO inference_requests (request_id, model_id, version, user_key, input, output, latency_ms, error, at)
+  SELECT "requestId", "modelId", version, "userKey", input, output, "latencyMs", error, to_timestamp(at / 1000.0)
+  FROM jsonb_to_recordset($1::jsonb) AS r("requestId" uuid, "modelId" text, version text, "userKey" text, input jsonb,
+    output jsonb, "latencyMs" real, error text, at double precision)
+  ON CONFLICT (request_id) DO NOTHING`;
+
+const INSERT_FEEDBACK = `INSERT INTO feedback (request_id, model_id, version, test_pass_rate, implementation_variance, latency_ms, error, at)
+  SELECT "requestId", "modelId", version, "testPassRate", "implementationVariance", "latencyMs", error, to_timestamp(at / 1000.0)
+  FROM jsonb_to_recordset($1::jsonb) AS r("requestId" uuid, "modelId" text, version text, "testPassRate" real,
+    "implementationVariance" real, "latencyMs" real, error text, at double precision)
+  ON CONFLICT (request_id) DO NOTHING`;
+
+/**
+ * Writes request and feedback rows in batches off the hot path. Every insert is ON CONFLICT DO NOTHING, so a batch
+ * that committed but whose answer was lost lands once when retried. While the database fails, rows stay buffered
+ * and writes are retried with backoff; when the buffer is full, offer*() says no and the router answers 503 rather
+ * than accept a row it might lose. A row the database refuses on its own merits is logged in full at error level
+ * and counted, so one bad row cannot wedge the rows behind it.
  */
 export class BatchWriter {
-  private requests: RequestRow[] = [];
-  private feedback: FeedbackRow[] = [];
+  private readonly requests: RequestRow[] = [];
+  private readonly feedback: FeedbackRow[] = [];
+  /**
+   * For each buffered feedback row, how many requests had been offered when it was: it is written only once
+   * that many requests are written, so the request it refers to is in the table first (the feedback FK).
+   */
+  private readonly feedbackAfter: number[] = [];
+  private requestsOffered = 0;
+  private requestsDone = 0;
+  private bytes = 0;
   private flushing?: Promise<void>;
-  private timer?: NodeJS.Timeout;
+  private flushScheduled = false;
+  private readonly timer: NodeJS.Timeout;
   private failures = 0;
-  private nextAttemptAt = 0;
-  readonly maxBuffered: number;
-  private readonly maxBatch: number;
+  private retryAt = 0;
 
   constructor(private readonly opts: BatchWriterOptions) {
-    this.maxBuffered = opts.maxBuffered ?? 100_000;
-    this.maxBatch = opts.maxBatch ?? 1_000;
-    this.timer = setInterval(() => void this.flush(), opts.flushIntervalMs ?? 100);
+    this.timer = setInterval(() => void this.flush(), opts.flushIntervalMs);
     this.timer.unref();
   }
 
@@ -60,92 +115,136 @@ export class BatchWriter {
     return this.requests.length + this.feedback.length;
   }
 
+  get bufferedBytes(): number {
+    return this.bytes;
+  }
+
+  /** Whether a new row would be accepted now; the router asks before running the model. */
+  hasRoom(): boolean {
+    return this.buffered < this.opts.maxBufferedRows && this.bytes < this.opts.maxBufferedBytes;
+  }
+
   offerRequest(row: RequestRow): boolean {
-    if (this.buffered >= this.maxBuffered) return false;
+    if (!this.hasRoom()) return false;
     this.requests.push(row);
+    this.requestsOffered++;
+    this.bytes += requestBytes(row);
+    if (this.requests.length >= this.opts.batchRows) this.scheduleFlush();
     return true;
   }
 
   offerFeedback(row: FeedbackRow): boolean {
-    if (this.buffered >= this.maxBuffered) return false;
+    if (!this.hasRoom()) return false;
     this.feedback.push(row);
+    this.feedbackAfter.push(this.requestsOffered);
+    this.bytes += feedbackBytes(row);
+    if (this.feedback.length >= this.opts.batchRows) this.scheduleFlush();
     return true;
   }
 
-  /** Writes what is buffered now; resolves once a flush attempt ended (rows stay buffered if it failed). */
+  /** Writes what is buffered now; resolves when the attempt ended (rows stay buffered if it failed). */
   flush(): Promise<void> {
     if (this.flushing) return this.flushing;
-    if (this.buffered === 0 || Date.now() < this.nextAttemptAt) return Promise.resolve();
-    this.flushing = this.writeBatch().finally(() => (this.flushing = undefined));
+    if (this.buffered === 0 || Date.now() < this.retryAt) return Promise.resolve();
+    this.flushing = this.writeBuffered().finally(() => (this.flushing = undefined));
     return this.flushing;
   }
 
-  /** Flushes until empty, retrying through outages until `timeoutMs`. */
+  /** Flushes until empty, retrying through a failing database until `timeoutMs` has passed. */
   async drain(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.buffered > 0 && Date.now() < deadline) {
-      this.nextAttemptAt = Math.min(this.nextAttemptAt, Date.now());
+      this.retryAt = 0;
       await this.flush();
       if (this.buffered > 0) await new Promise((r) => setTimeout(r, 100));
     }
   }
 
-  async close(): Promise<void> {
+  async close(timeoutMs?: number): Promise<void> {
     clearInterval(this.timer);
-    await this.drain();
-    if (this.buffered > 0) this.opts.logger.error({ lost: this.buffered }, 'router closed with rows it could not write');
+    await this.drain(timeoutMs);
+    if (this.buffered > 0) {
+      this.opts.logger.error(
+        { unwrittenRequests: this.requests.length, unwrittenFeedback: this.feedback.length },
+        'router stopped with rows the database did not take',
+      );
+    }
   }
 
-  private async writeBatch(): Promise<void> {
-    // Requests go first: feedback rows reference them.
-    const requests = this.requests.slice(0, this.maxBatch);
-    const feedback = this.feedback.slice(0, this.maxBatch);
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.flushing) return;
+    this.flushScheduled = true;
+    // Not in the offering request's own tick: building a batch's parameters would add to its latency.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async writeBuffered(): Promise<void> {
     try {
-      await withTransaction(this.opts.pool, async (c) => {
-        if (requests.length > 0) {
-          await c.query(
-            `INSERT INTO inference_requests (request_id, model_id, version, user_key, input, output, latency_ms, error, at)
-             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::real[], $8::text[], $9::timestamptz[])
-             ON CONFLICT (request_id) DO NOTHING`,
-            [
-              requests.map((r) => r.requestId),
-              requests.map((r) => r.modelId),
-              requests.map((r) => r.version),
-              requests.map((r) => r.userKey),
-              requests.map((r) => JSON.stringify(r.input)),
-              requests.map((r) => (r.output === undefined ? null : JSON.stringify(r.output))),
-              requests.map((r) => r.latencyMs),
-              requests.map((r) => r.error),
-              requests.map((r) => r.at),
-            ],
-          );
-        }
-        if (feedback.length > 0) {
-          await c.query(
-            `INSERT INTO feedback (request_id, model_id, version, test_pass_rate, implementation_variance, latency_ms, error, at)
-             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::real[], $5::real[], $6::real[], $7::text[], $8::timestamptz[])
-             ON CONFLICT (request_id) DO NOTHING`,
-            [
-              feedback.map((f) => f.requestId),
-              feedback.map((f) => f.modelId),
-              feedback.map((f) => f.version),
-              feedback.map((f) => f.testPassRate),
-              feedback.map((f) => f.implementationVariance),
-              feedback.map((f) => f.latencyMs),
-              feedback.map((f) => f.error),
-              feedback.map((f) => f.at),
-            ],
-          );
-        }
-      });
-      this.requests.splice(0, requests.length);
-      this.feedback.splice(0, feedback.length);
+      // Only the requests buffered now: under sustained load a flush still ends, and feedback gets its turn.
+      let requests = this.requests.length;
+      while (requests > 0) requests -= await this.writeRequests(Math.min(requests, this.opts.batchRows));
+      let ready = 0;
+      while (ready < this.feedbackAfter.length && this.feedbackAfter[ready]! <= this.requestsDone) ready++;
+      while (ready > 0) ready -= await this.writeFeedback(Math.min(ready, this.opts.batchRows));
       if (this.failures > 0) this.opts.logger.info({ afterFailures: this.failures }, 'batch writes recovered');
       this.failures = 0;
     } catch (err) {
       this.failures++;
-      this.nextAttemptAt = Date.now() + Math.min(5_000, 100 * 2 ** this.failures);
-      this.opts.logger.warn({ err: (err as Error).message, buffered: this.buffered, failures: this.failures }, 'batch write failed; rows kept for retry');
+      const waitMs = Math.min(this.opts.maxBackoffMs ?? 5_000, 100 * 2 ** (this.failures - 1));
+      this.retryAt = Date.now() + waitMs;
+      this.opts.observer?.writeFailed();
+      this.opts.logger.warn(
+        { err: (err as Error).message, buffered: this.buffered, failures: this.failures, retryInMs: waitMs },
+        'batch write failed; rows kept for retry',
+      );
     }
+  }
+
+  /** Writes the first n buffered requests and removes them; returns n. Throws (keeping them) on an outage. */
+  private async writeRequests(n: number): Promise<number> {
+    const rows = this.requests.slice(0, n);
+    const rejected = await this.insert('inference_requests', rows, INSERT_REQUESTS);
+    this.requests.splice(0, n);
+    this.requestsDone += n;
+    for (const r of rows) this.bytes -= requestBytes(r);
+    if (rejected > 0) this.opts.observer?.rowsRejected('inference_requests', rejected);
+    return n;
+  }
+
+  private async writeFeedback(n: number): Promise<number> {
+    const rows = this.feedback.slice(0, n);
+    const rejected = await this.insert('feedback', rows, INSERT_FEEDBACK);
+    this.feedback.splice(0, n);
+    this.feedbackAfter.splice(0, n);
+    for (const f of rows) this.bytes -= feedbackBytes(f);
+    if (rejected > 0) this.opts.observer?.rowsRejected('feedback', rejected);
+    return n;
+  }
+
+  /**
+   * One multi-row INSERT; when the database refuses the batch for a row's sake, the rows are retried one by
+   * one and the refused ones are logged and skipped. Returns how many were refused.
+   */
+  private async insert(table: RowTable, rows: readonly (RequestRow | FeedbackRow)[], sql: string): Promise<number> {
+    try {
+      await this.opts.pool.query(sql, [JSON.stringify(rows)]);
+      return 0;
+    } catch (err) {
+      if (!isRowError(err)) throw err;
+    }
+    let rejected = 0;
+    for (const row of rows) {
+      try {
+        await this.opts.pool.query(sql, [JSON.stringify([row])]);
+      } catch (err) {
+        if (!isRowError(err)) throw err;
+        rejected++;
+        this.opts.logger.error({ table, row, err: (err as Error).message }, 'the database refused a row; it is logged here instead');
+      }
+    }
+    return rejected;
   }
 }

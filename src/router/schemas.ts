@@ -1,10 +1,18 @@
 import { z } from 'zod';
 import { weightsSchema } from '../db/routing-weights.js';
 
+// PostgreSQL text and jsonb cannot hold U+0000; refusing it here keeps such a row from ever being accepted.
+const text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL (U+0000) characters');
+
 export const inferBodySchema = z.strictObject({
-  modelId: z.string().min(1),
-  input: z.strictObject({ text: z.string().min(1).max(10_000) }),
-  userKey: z.string().min(1).max(256).optional(),
+  modelId: z.string().min(1).max(63),
+  input: z.strictObject({ text: text(10_000) }),
+  userKey: text(256).optional(),
 });
 
 export const feedbackBodySchema = z.strictObject({
@@ -12,13 +20,14 @@ export const feedbackBodySchema = z.strictObject({
   testPassRate: z.number().min(0).max(1),
   implementationVariance: z.number().min(0),
   latencyMs: z.number().min(0).optional(),
-  error: z.string().max(10_000).optional(),
+  error: text(10_000).optional(),
 });
 
 export const routesBodySchema = z.strictObject({ weights: weightsSchema });
 
-/** "input.text: Too small: expected string to have >=1 characters" — the first problem, naming the field. */
+/** "input.text: Too small: expected string to have >=1 characters": the first problem, naming the field. */
 export function describeZodError(error: z.ZodError): string {
   const issue = error.issues[0]!;
-  return `${issue.path.length > 0 ? issue.path.join('.') : 'body'}: ${issue.message}`;
+  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+  return `${path.length > 0 ? path.join('.') : 'body'}: ${issue.message}`;
 }

@@ -5,46 +5,75 @@ import type { Predictor } from '../models/predictor.js';
 import { buildRouterApp } from './app.js';
 import { BatchWriter } from './batch-writer.js';
 import { createRouterMetrics } from './metrics.js';
+import { RecentRequests } from './recent-requests.js';
 import { RoutingTable } from './routing-table.js';
 import { WeightsSync } from './weights-sync.js';
 
-export interface RunningRouter {
-  url: string;
-  table: RoutingTable;
-  writer: BatchWriter;
-  close(): Promise<void>;
-}
-
-export async function startRouter(opts: {
+export interface StartRouterOptions {
   config: Pick<Config, 'databaseUrl' | 'apiToken' | 'router'>;
   pool: Pool;
   predictor: Predictor;
   logger: Logger;
-  /** 0 picks a free port (tests). */
+  /** Overrides config.router.port; 0 picks a free port (tests, benchmarks). */
   port?: number;
-}): Promise<RunningRouter> {
-  const { config, pool, logger } = opts;
+}
+
+export interface RunningRouter {
+  /** http://host:port */
+  url: string;
+  table: RoutingTable;
+  writer: BatchWriter;
+  /** Stops taking requests, lets in-flight ones finish, stops listening for weights and writes what is buffered. */
+  close(): Promise<void>;
+}
+
+/** Loads the routing weights, warms every routed version and listens; rejects when the database cannot be reached. */
+export async function startRouter(opts: StartRouterOptions): Promise<RunningRouter> {
+  const { config, pool, predictor, logger } = opts;
+  const settings = config.router;
+  // An idle pooled connection that the server cuts (restart, failover) emits 'error' on the pool; unheard, that
+  // would end the process, and the router is meant to ride out outages.
+  const onPoolError = (err: Error) => logger.warn({ err: err.message }, 'database connection lost');
+  pool.on('error', onPoolError);
   const table = new RoutingTable();
-  const sync = new WeightsSync({ databaseUrl: config.databaseUrl, pool, table, logger });
-  await sync.start();
-  const writer = new BatchWriter({ pool, logger });
-  const metrics = createRouterMetrics(() => writer.buffered);
-  const app = buildRouterApp({ pool, predictor: opts.predictor, table, writer, metrics, logger, apiToken: config.apiToken });
-  for (const modelId of table.models()) {
-    for (const version of Object.keys(table.weights(modelId) ?? {})) {
-      await opts.predictor.warm?.(modelId, version).catch((err: Error) => logger.warn({ modelId, version, err: err.message }, 'warm-up failed'));
-    }
-  }
-  const address = await app.listen({ host: config.router.host, port: opts.port ?? config.router.port });
-  logger.info({ url: address }, 'router listening');
-  return {
-    url: address,
-    table,
-    writer,
-    async close() {
-      await app.close();
-      await sync.close();
-      await writer.close();
-    },
+  const metrics = createRouterMetrics(() => writer);
+  const writer = new BatchWriter({
+    pool,
+    logger: logger.child({ component: 'router-writer' }),
+    maxBufferedRows: settings.maxBufferedRows,
+    maxBufferedBytes: settings.maxBufferedBytes,
+    batchRows: settings.batchRows,
+    flushIntervalMs: settings.flushIntervalMs,
+    observer: metrics.writer,
+  });
+  const sync = new WeightsSync({ databaseUrl: config.databaseUrl, table, logger, resyncMs: settings.weightsResyncMs });
+  const app = buildRouterApp({
+    pool, predictor, table, writer, metrics, logger, apiToken: config.apiToken,
+    // Every buffered request must stay findable for its feedback.
+    recent: new RecentRequests(pool, Math.max(settings.maxBufferedRows, 100_000)),
+  });
+  const close = async () => {
+    await app.close();
+    await sync.close();
+    await writer.close();
+    pool.off('error', onPoolError);
   };
+  const warm = (modelId: string, version: string) =>
+    predictor.warm?.(modelId, version).catch((err: Error) => logger.warn({ modelId, version, err: err.message }, 'warm-up failed'));
+  try {
+    await sync.start();
+    for (const modelId of table.models()) {
+      for (const version of Object.keys(table.weights(modelId)!)) await warm(modelId, version);
+    }
+    // A version that starts receiving traffic later is loaded right away, so its first requests do not pay for it.
+    table.onChange((modelId, weights) => {
+      for (const [version, percent] of Object.entries(weights ?? {})) if (percent > 0) void warm(modelId, version);
+    });
+    const url = await app.listen({ host: settings.host, port: opts.port ?? settings.port });
+    logger.info({ url, maxBufferedRows: settings.maxBufferedRows, maxBufferedBytes: settings.maxBufferedBytes }, 'router listening');
+    return { url, table, writer, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }

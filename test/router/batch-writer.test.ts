@@ -1,53 +1,144 @@
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createLogger } from '../../src/log.js';
-import { BatchWriter } from '../../src/router/batch-writer.js';
-import { createTestDatabase } from '../support/db.js';
+import { BatchWriter, type BatchWriterOptions, type FeedbackRow, type RequestRow } from '../../src/router/batch-writer.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
-const row = (requestId: string) => ({
-  requestId, modelId: 'm', version: 'v1', userKey: null, input: { text: 'x' }, output: { label: 'y' },
-  latencyMs: 1, error: null, at: new Date(),
+let db: TestDatabase;
+let admin: pg.Client;
+before(async () => {
+  db = await createTestDatabase();
+  admin = new pg.Client({ connectionString: db.url.replace(/\/[^/]+$/, '/postgres') });
+  await admin.connect();
+});
+after(async () => {
+  await admin.query(`ALTER DATABASE ${pg.escapeIdentifier(db.name)} ALLOW_CONNECTIONS true`).catch(() => undefined);
+  await admin.end();
+  await db.drop();
 });
 
+const request = (requestId = randomUUID(), over: Partial<RequestRow> = {}): RequestRow => ({
+  requestId, modelId: 'm', version: 'v1', userKey: null, input: { text: 'x' },
+  output: { label: 'y', confidence: 1, probabilities: [1] }, latencyMs: 1, error: null, at: Date.now(), ...over,
+});
+const feedback = (requestId: string): FeedbackRow => ({
+  requestId, modelId: 'm', version: 'v1', testPassRate: 1, implementationVariance: 0, latencyMs: null, error: null, at: Date.now(),
+});
+
+function writer(over: Partial<BatchWriterOptions> = {}) {
+  const events = { failed: 0, rejected: 0 };
+  const w = new BatchWriter({
+    pool: db.pool, logger: createLogger({ level: 'silent' }),
+    maxBufferedRows: 10_000, maxBufferedBytes: 64 << 20, batchRows: 1_000, flushIntervalMs: 60_000,
+    observer: { writeFailed: () => events.failed++, rowsRejected: (_t, n) => (events.rejected += n) },
+    ...over,
+  });
+  return { w, events };
+}
+
+const count = async (table: string, ids: string[]) =>
+  (await db.pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE request_id = ANY($1::uuid[])`, [ids])).rows[0].n as number;
+
 test('rows accepted during a database outage are kept, retried, and land exactly once', async () => {
-  const db = await createTestDatabase();
-  const admin = new pg.Client({ connectionString: db.url.replace(/\/[^/]+$/, '/postgres') });
-  await admin.connect();
-  const writer = new BatchWriter({ pool: db.pool, logger: createLogger({ level: 'silent' }), flushIntervalMs: 20 });
+  const { w, events } = writer({ flushIntervalMs: 20 });
   try {
     // The outage: no new connections to the database, and the pool's open ones are cut.
     await admin.query(`ALTER DATABASE ${pg.escapeIdentifier(db.name)} ALLOW_CONNECTIONS false`);
     await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [db.name]);
     const ids = Array.from({ length: 50 }, () => randomUUID());
-    for (const id of ids) assert.equal(writer.offerRequest(row(id)), true);
-    await writer.flush();
-    assert.equal(writer.buffered, 50, 'nothing is dropped while the database is away');
+    for (const id of ids) assert.equal(w.offerRequest(request(id)), true);
+    for (const id of ids.slice(0, 10)) assert.equal(w.offerFeedback(feedback(id)), true);
+    await w.flush();
+    assert.equal(w.buffered, 60, 'nothing is dropped while the database is away');
+    assert.ok(events.failed >= 1, 'the failed write is counted');
 
     await admin.query(`ALTER DATABASE ${pg.escapeIdentifier(db.name)} ALLOW_CONNECTIONS true`);
-    await writer.drain(15_000);
-    assert.equal(writer.buffered, 0);
-    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM inference_requests WHERE request_id = ANY($1::uuid[])', [ids]);
-    assert.equal(rows[0].n, 50);
+    await w.drain(15_000);
+    assert.equal(w.buffered, 0);
+    assert.equal(w.bufferedBytes, 0);
+    assert.equal(await count('inference_requests', ids), 50);
+    assert.equal(await count('feedback', ids), 10);
   } finally {
-    await writer.close();
-    await admin.query(`ALTER DATABASE ${pg.escapeIdentifier(db.name)} ALLOW_CONNECTIONS true`).catch(() => undefined);
-    await admin.end();
-    await db.drop();
+    await admin.query(`ALTER DATABASE ${pg.escapeIdentifier(db.name)} ALLOW_CONNECTIONS true`);
+    await w.close();
   }
 });
 
-test('a full buffer refuses new rows instead of dropping old ones', async () => {
-  const db = await createTestDatabase();
-  const writer = new BatchWriter({ pool: db.pool, logger: createLogger({ level: 'silent' }), maxBuffered: 3, flushIntervalMs: 60_000 });
-  try {
-    for (let i = 0; i < 3; i++) assert.equal(writer.offerRequest(row(randomUUID())), true);
-    assert.equal(writer.offerRequest(row(randomUUID())), false);
-    await writer.drain();
-    assert.equal(writer.offerRequest(row(randomUUID())), true, 'room again once written');
-  } finally {
-    await writer.close();
-    await db.drop();
-  }
+test('a row is stored as given, and a batch retried after it already committed lands once', async () => {
+  const { w } = writer();
+  const at = Date.parse('2026-01-02T03:04:05.678Z');
+  const row = request(randomUUID(), { userKey: 'user-7', input: { text: 'Ship it "today"' }, latencyMs: 2.5, at });
+  w.offerRequest(row);
+  w.offerFeedback({ ...feedback(row.requestId), testPassRate: 0.75, latencyMs: 30, error: 'one test failed', at });
+  await w.drain();
+  w.offerRequest({ ...row, latencyMs: 99 });
+  await w.drain();
+  await w.close();
+  const { rows } = await db.pool.query('SELECT * FROM inference_requests WHERE request_id = $1', [row.requestId]);
+  assert.deepEqual(rows, [{
+    request_id: row.requestId, model_id: 'm', version: 'v1', user_key: 'user-7', input: { text: 'Ship it "today"' },
+    output: { label: 'y', confidence: 1, probabilities: [1] }, latency_ms: 2.5, error: null, at: new Date(at),
+  }]);
+  const fb = await db.pool.query('SELECT * FROM feedback WHERE request_id = $1', [row.requestId]);
+  assert.deepEqual(fb.rows, [{
+    request_id: row.requestId, model_id: 'm', version: 'v1', test_pass_rate: 0.75, implementation_variance: 0,
+    latency_ms: 30, error: 'one test failed', at: new Date(at),
+  }]);
+});
+
+test('feedback waits for its request even when the request is in a later batch', async () => {
+  const { w, events } = writer({ batchRows: 2 });
+  const ids = Array.from({ length: 7 }, () => randomUUID());
+  for (const id of ids) w.offerRequest(request(id));
+  w.offerFeedback(feedback(ids[6]!));
+  await w.drain();
+  await w.close();
+  assert.equal(events.rejected, 0);
+  assert.equal(await count('inference_requests', ids), 7);
+  assert.equal(await count('feedback', ids), 1);
+});
+
+test('a row the database refuses is logged and skipped, and the rows around it land', async () => {
+  const { w, events } = writer();
+  const ids = Array.from({ length: 5 }, () => randomUUID());
+  ids.forEach((id, i) => w.offerRequest(request(id, i === 2 ? { error: 'a NUL \u0000 byte PostgreSQL text cannot hold' } : {})));
+  w.offerFeedback(feedback(ids[2]!));
+  w.offerFeedback(feedback(ids[3]!));
+  await w.drain();
+  await w.close();
+  assert.equal(w.buffered, 0);
+  assert.equal(events.rejected, 2, 'the bad request, and the feedback that refers to it');
+  assert.equal(await count('inference_requests', ids), 4);
+  assert.equal(await count('feedback', ids), 1);
+});
+
+test('a full buffer refuses new rows instead of dropping old ones, by rows and by bytes', async () => {
+  const byRows = writer({ maxBufferedRows: 3 }).w;
+  for (let i = 0; i < 3; i++) assert.equal(byRows.offerRequest(request()), true);
+  assert.equal(byRows.hasRoom(), false);
+  assert.equal(byRows.offerRequest(request()), false);
+  assert.equal(byRows.offerFeedback(feedback(randomUUID())), false);
+  await byRows.drain();
+  assert.equal(byRows.offerRequest(request()), true, 'room again once written');
+  await byRows.close();
+
+  // A 10,000-character input holds about 20 kB; the bound is checked before each row, so the second still fits.
+  const byBytes = writer({ maxBufferedBytes: 30_000 }).w;
+  const big = () => request(randomUUID(), { input: { text: 'x'.repeat(10_000) } });
+  assert.equal(byBytes.offerRequest(big()), true);
+  assert.equal(byBytes.offerRequest(big()), true);
+  assert.equal(byBytes.offerRequest(big()), false);
+  await byBytes.close();
+});
+
+test('enough waiting rows start a write without waiting for the interval', async () => {
+  const { w } = writer({ batchRows: 10, flushIntervalMs: 3_600_000 });
+  const ids = Array.from({ length: 10 }, () => randomUUID());
+  for (const id of ids) w.offerRequest(request(id));
+  for (let i = 0; i < 200 && w.buffered > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(w.buffered, 0);
+  assert.equal(await count('inference_requests', ids), 10);
+  await w.close();
 });
