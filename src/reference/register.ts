@@ -19,6 +19,8 @@ export async function ensureReferenceModel(opts: {
   home: string;
   logger?: Logger;
   rebuild?: boolean;
+  /** Embedding cache for the training data; defaults to `<home>/cache/embeddings`. */
+  cacheDir?: string;
 }): Promise<{ built: boolean; metrics: Record<string, unknown> }> {
   const { registry } = opts;
   const existing = await Promise.all(['v1', 'v2'].map((v) => registry.find(REFERENCE_MODEL_ID, v)));
@@ -28,6 +30,7 @@ export async function ensureReferenceModel(opts: {
   const versions = await buildReferenceModels({
     embedder: opts.embedder,
     outDir: path.join(opts.home, 'reference'),
+    cacheDir: opts.cacheDir ?? path.join(opts.home, 'cache', 'embeddings'),
     logger: opts.logger,
   });
   for (const v of versions) {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { SentenceEmbedder } from '../../src/models/embedder.js';
 import { embeddingModelDir } from '../../src/models/fetch-model.js';
 import { ModelServer } from '../../src/models/model-server.js';
@@ -24,9 +24,9 @@ export interface ReferenceStack {
  * A fresh database with the real reference model (v1, v2) trained and registered, and a real router on a free
  * loopback port serving it. The embedding model comes from LEARNLOOP_HOME (`npm run fetch-model`).
  */
-export async function startReferenceStack(options: { apiToken?: string } = {}): Promise<ReferenceStack> {
+export async function startReferenceStack(options: { apiToken?: string; logger?: Logger } = {}): Promise<ReferenceStack> {
   const config = loadConfig();
-  const logger = createLogger({ level: 'silent' });
+  const logger = options.logger ?? createLogger({ level: 'silent' });
   const db = await createTestDatabase();
   const home = mkdtempSync(path.join(tmpdir(), 'learnloop-stack-'));
   const registry = new ModelRegistry(db.pool, path.join(home, 'artifacts'));
@@ -34,7 +34,7 @@ export async function startReferenceStack(options: { apiToken?: string } = {}): 
   await ensureReferenceModel({ registry, pool: db.pool, embedder, home, logger });
   const server = new ModelServer(registry, embedder);
   const router = await startRouter({
-    config: { databaseUrl: db.url, apiToken: options.apiToken, router: { host: '127.0.0.1', port: 0 } },
+    config: loadConfig({ DATABASE_URL: db.url, LEARNLOOP_API_TOKEN: options.apiToken }),
     pool: db.pool,
     predictor: server,
     logger,

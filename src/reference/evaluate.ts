@@ -1,0 +1,37 @@
+import { argmax, predictHead, type HeadWeights } from '../training/head.js';
+import { checkOutput, type Requirement } from './task.js';
+
+export interface HeldOutMetrics {
+  examples: number;
+  /** Share of requirements for which the head's top label is the requirement's template. */
+  accuracy: number;
+  /** Mean testPassRate of the top label: what the checks report for the served outputs. */
+  passRate: number;
+  /** Mean implementationVariance of the top label. */
+  variance: number;
+}
+
+/** Runs the head on embedded requirements and checks its top output for each, as the router would serve it. */
+export async function evaluateHead(
+  weights: HeadWeights,
+  requirements: readonly Requirement[],
+  embeddings: readonly Float32Array[],
+): Promise<HeldOutMetrics> {
+  if (requirements.length === 0 || requirements.length !== embeddings.length) {
+    throw new Error(`cannot evaluate ${requirements.length} requirements with ${embeddings.length} embeddings`);
+  }
+  const probabilities = await predictHead(weights, embeddings);
+  let correct = 0;
+  let passRate = 0;
+  let variance = 0;
+  probabilities.forEach((p, i) => {
+    const requirement = requirements[i]!;
+    const label = weights.labels[argmax(p)]!;
+    const check = checkOutput(requirement, label);
+    if (label === requirement.template) correct++;
+    passRate += check.testPassRate;
+    variance += check.implementationVariance;
+  });
+  const n = requirements.length;
+  return { examples: n, accuracy: correct / n, passRate: passRate / n, variance: variance / n };
+}
