@@ -1,14 +1,11 @@
-import type { Config } from '../src/config.js';
-import type { Pool } from '../src/db/pool.js';
-import type { Logger } from '../src/log.js';
+import type { ActivityDeps } from './deps.js';
+import { createRolloutActivities } from './rollout.js';
 
-export interface ActivityDeps {
-  pool: Pool;
-  logger: Logger;
-  config: Config;
-}
+export type { ActivityDeps } from './deps.js';
 
 /** Every activity the `learnloop` worker serves, built from its dependencies so tests can inject their own. */
-export function createActivities(_deps: ActivityDeps) {
-  return {};
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createRolloutActivities(deps),
+  };
 }

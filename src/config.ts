@@ -33,6 +33,7 @@ export const configSchema = z.object({
   LEARNLOOP_HOME: z.string().min(1).default('.learnloop'),
   LEARNLOOP_ARTIFACT_DIR: optionalString,
   LEARNLOOP_ALERT_WEBHOOK_URL: z.url().optional(),
+  ROLLOUT_METRICS_LAG_MS: z.coerce.number().int().min(0).default(5_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -56,6 +57,13 @@ export interface Config {
   artifactDir: string;
   modelDir: string;
   alertWebhookUrl?: string;
+  rollout: {
+    /**
+     * A health-check window ends this long before the check: the router writes rows in batches, so the newest
+     * second of feedback may not be in PostgreSQL yet, and a row must not miss both its windows.
+     */
+    metricsLagMs: number;
+  };
   logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
   /** PATH, for finding the pip-installed Temporal binaries. */
   searchPath: string;
@@ -96,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     artifactDir: path.resolve(e.LEARNLOOP_ARTIFACT_DIR ?? path.join(home, 'artifacts')),
     modelDir: path.join(home, 'models'),
     alertWebhookUrl: e.LEARNLOOP_ALERT_WEBHOOK_URL,
+    rollout: { metricsLagMs: e.ROLLOUT_METRICS_LAG_MS },
     logLevel: e.LOG_LEVEL,
     searchPath: env.PATH ?? '',
   };

@@ -1,2 +1,2 @@
 // Every workflow type the `learnloop` worker runs; one workflow per file beside this one.
-export {};
+export { canaryRollout } from './canary-rollout.js';

@@ -36,36 +36,43 @@ export async function readWeights(db: Pool | pg.ClientBase, modelIds?: string | 
  * and a version that is not registered); the NOTIFY trigger tells every router.
  */
 export async function writeWeights(pool: Pool, modelId: string, weights: Weights, changedBy: string): Promise<void> {
+  try {
+    await withTransaction(pool, (c) => replaceWeights(c, modelId, weights, changedBy));
+  } catch (err) {
+    // The deferred sum trigger refused the commit (a writer outside this function changed the same model).
+    if ((err as { code?: string }).code === '23514') throw new WeightsError((err as Error).message);
+    throw err;
+  }
+}
+
+/** writeWeights inside a caller's transaction, so a weight change and the record of it commit together. */
+export async function replaceWeights(c: pg.ClientBase, modelId: string, weights: Weights, changedBy: string): Promise<void> {
   const parsed = weightsSchema.safeParse(weights);
   if (!parsed.success) {
     const total = Object.values(weights).reduce((a, b) => a + b, 0);
     throw new WeightsError(`weights for ${modelId} ${parsed.error.issues[0]!.message} (got ${total})`);
   }
   try {
-    await withTransaction(pool, async (c) => {
-      // Writers of one model's weights take turns, so two concurrent changes both land instead of one
-      // failing the sum check against the other's half-committed rows.
-      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`routing_weights:${modelId}`]);
-      await c.query('DELETE FROM routing_weights WHERE model_id = $1 AND NOT (version = ANY($2::text[]))', [
-        modelId,
-        Object.keys(weights),
-      ]);
-      for (const [version, percent] of Object.entries(weights)) {
-        await c.query(
-          `INSERT INTO routing_weights (model_id, version, percent, changed_by) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (model_id, version) DO UPDATE
-             SET percent = EXCLUDED.percent, changed_by = EXCLUDED.changed_by, changed_at = now()`,
-          [modelId, version, percent, changedBy],
-        );
-      }
-    });
+    // Writers of one model's weights take turns, so two concurrent changes both land instead of one
+    // failing the sum check against the other's half-committed rows.
+    await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`routing_weights:${modelId}`]);
+    await c.query('DELETE FROM routing_weights WHERE model_id = $1 AND NOT (version = ANY($2::text[]))', [
+      modelId,
+      Object.keys(weights),
+    ]);
+    for (const [version, percent] of Object.entries(weights)) {
+      await c.query(
+        `INSERT INTO routing_weights (model_id, version, percent, changed_by) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (model_id, version) DO UPDATE
+           SET percent = EXCLUDED.percent, changed_by = EXCLUDED.changed_by, changed_at = now()`,
+        [modelId, version, percent, changedBy],
+      );
+    }
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === '23503') {
       throw new WeightsError(`weights for ${modelId} name a version that is not registered: ${Object.keys(weights).join(', ')}`);
     }
-    // The deferred sum trigger refused the commit (a writer outside this function changed the same model).
-    if (code === '23514') throw new WeightsError((err as Error).message);
     throw err;
   }
 }

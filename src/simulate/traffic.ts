@@ -1,5 +1,6 @@
 import { generateRequirements, type Phrasing } from '../reference/generator.js';
-import { checkOutput } from '../reference/task.js';
+import { seededRandom } from '../reference/random.js';
+import { checkOutput, type Requirement } from '../reference/task.js';
 
 export interface TrafficOptions {
   routerUrl: string;
@@ -11,13 +12,46 @@ export interface TrafficOptions {
   concurrency?: number;
   users?: number;
   seed?: number;
+  /** The phrasing family requests are written in (before any drift). */
   phrasing?: Phrasing;
+  /**
+   * From request `afterRequests` on, each requirement is said in the drifted family with probability `share`:
+   * the same needs, new words, as when a product's users change.
+   */
+  drift?: { afterRequests: number; share: number };
+  /**
+   * Each requirement is sent this many times in a row. Served at a temperature (SamplingPredictor), each request
+   * gets its own sampled output and its own checked feedback, so a weak model still yields some passing outputs.
+   */
+  samplesPerRequirement?: number;
 }
 
-export interface VersionTally {
+export interface PassTally {
   requests: number;
   passRateSum: number;
+}
+
+export interface VersionTally extends PassTally {
   errors: number;
+  /** Answered requests by the phrasing they were written in. */
+  byPhrasing: Record<Phrasing, PassTally>;
+}
+
+/** The requirement request `i` asks about: one list of needs, said in the standard or the drifted family. */
+function requirementPicker(opts: TrafficOptions): (i: number) => Requirement {
+  const seed = opts.seed ?? 42;
+  const base = opts.phrasing ?? 'standard';
+  const families = {
+    standard: generateRequirements({ seed, count: 500, phrasing: 'standard' }),
+    drifted: generateRequirements({ seed, count: 500, phrasing: 'drifted' }),
+  };
+  const k = opts.samplesPerRequirement ?? 1;
+  return (i) => {
+    const r = Math.floor(i / k);
+    const drifted = opts.drift !== undefined && r * k >= opts.drift.afterRequests && seededRandom(seed + r)() < opts.drift.share;
+    const list = families[drifted ? 'drifted' : base];
+    return list[r % list.length]!;
+  };
 }
 
 /**
@@ -27,7 +61,7 @@ export interface VersionTally {
 export async function simulateTraffic(opts: TrafficOptions): Promise<Map<string, VersionTally>> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (opts.apiToken) headers.authorization = `Bearer ${opts.apiToken}`;
-  const requirements = generateRequirements({ seed: opts.seed ?? 42, count: 500, phrasing: opts.phrasing });
+  const requirementFor = requirementPicker(opts);
   const tally = new Map<string, VersionTally>();
   const deadline = Date.now() + opts.durationMs;
   const max = opts.maxRequests ?? Number.POSITIVE_INFINITY;
@@ -43,8 +77,7 @@ export async function simulateTraffic(opts: TrafficOptions): Promise<Map<string,
   const loop = async () => {
     while (Date.now() < deadline && sent < max) {
       const i = sent++;
-      const requirement = requirements[i % requirements.length]!;
-      const started = performance.now();
+      const requirement = requirementFor(i);
       const { status, json } = await post('/v1/infer', {
         modelId: opts.modelId,
         input: { text: requirement.text },
@@ -52,7 +85,10 @@ export async function simulateTraffic(opts: TrafficOptions): Promise<Map<string,
       });
       const version = String(json.version);
       let t = tally.get(version);
-      if (!t) tally.set(version, (t = { requests: 0, passRateSum: 0, errors: 0 }));
+      if (!t) {
+        const empty = () => ({ requests: 0, passRateSum: 0 });
+        tally.set(version, (t = { ...empty(), errors: 0, byPhrasing: { standard: empty(), drifted: empty() } }));
+      }
       t.requests++;
       if (status === 500) {
         t.errors++;
@@ -60,11 +96,12 @@ export async function simulateTraffic(opts: TrafficOptions): Promise<Map<string,
         const label = (json.output as { label: string }).label;
         const check = checkOutput(requirement, label);
         t.passRateSum += check.testPassRate;
+        t.byPhrasing[requirement.phrasing].requests++;
+        t.byPhrasing[requirement.phrasing].passRateSum += check.testPassRate;
         await post('/v1/feedback', {
           requestId: json.requestId,
           testPassRate: check.testPassRate,
           implementationVariance: check.implementationVariance,
-          latencyMs: performance.now() - started,
         });
       }
     }

@@ -18,6 +18,14 @@ const indexedValueTypes = {
  * Registers learnloop's search attributes on a server learnloop did not start (TEMPORAL_ADDRESS, docker-compose);
  * only the missing ones, so it is safe on every start.
  */
+/** All of learnloop's search attributes at once, for a server that cannot list them (the time-skipping test server). */
+export async function addSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(searchAttributeKeys.map((k) => [k.name, indexedValueTypes[k.type]])),
+  });
+}
+
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
   const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
   const existing = new Set(Object.keys(customAttributes ?? {}));

@@ -1,0 +1,71 @@
+import type { VersionMetrics } from '../rollout/metrics.js';
+import type { Pool } from './pool.js';
+import type { DbTime } from './rollouts.js';
+
+export interface MetricsWindow {
+  modelId: string;
+  versions: readonly string[];
+  /** Exclusive start. */
+  since: DbTime;
+  /** Inclusive end; `now() - lagMs` when absent. */
+  until?: DbTime;
+  lagMs?: number;
+}
+
+/**
+ * Each version's metrics over (since, until]: feedback rows by their time, requests by theirs. Windows that share
+ * their bounds count every row exactly once, which the sequential test relies on.
+ */
+export async function readVersionMetrics(pool: Pool, w: MetricsWindow): Promise<{ until: DbTime; metrics: VersionMetrics[] }> {
+  const { rows: bound } = await pool.query<{ until: string }>(
+    `SELECT coalesce($1::timestamptz, now() - make_interval(secs => $2::double precision / 1000))::text AS until`,
+    [w.until ?? null, w.lagMs ?? 0],
+  );
+  const until = bound[0]!.until;
+  const { rows } = await pool.query<{
+    version: string;
+    samples: number;
+    pass_rate: number;
+    pass_rate_sum_sq: number;
+    variance: number;
+    latency_p95_ms: number | null;
+    requests: number;
+    errored: number;
+  }>(
+    `WITH fb AS (
+       SELECT f.version, count(*)::int AS samples,
+              avg(f.test_pass_rate)::float8 AS pass_rate,
+              sum(f.test_pass_rate::float8 * f.test_pass_rate::float8) AS pass_rate_sum_sq,
+              avg(f.implementation_variance)::float8 AS variance,
+              percentile_cont(0.95) WITHIN GROUP (ORDER BY coalesce(f.latency_ms, r.latency_ms)) AS latency_p95_ms
+       FROM feedback f JOIN inference_requests r USING (request_id)
+       WHERE f.model_id = $1 AND f.version = ANY($2::text[]) AND f.at > $3::timestamptz AND f.at <= $4::timestamptz
+       GROUP BY f.version
+     ), req AS (
+       SELECT r.version, count(*)::int AS requests,
+              (count(*) FILTER (WHERE r.error IS NOT NULL OR f.error IS NOT NULL))::int AS errored
+       FROM inference_requests r LEFT JOIN feedback f USING (request_id)
+       WHERE r.model_id = $1 AND r.version = ANY($2::text[]) AND r.at > $3::timestamptz AND r.at <= $4::timestamptz
+       GROUP BY r.version
+     )
+     SELECT v.version, coalesce(fb.samples, 0) AS samples, coalesce(fb.pass_rate, 0) AS pass_rate,
+            coalesce(fb.pass_rate_sum_sq, 0) AS pass_rate_sum_sq, coalesce(fb.variance, 0) AS variance,
+            fb.latency_p95_ms, coalesce(req.requests, 0) AS requests, coalesce(req.errored, 0) AS errored
+     FROM unnest($2::text[]) AS v(version)
+     LEFT JOIN fb USING (version) LEFT JOIN req USING (version)`,
+    [w.modelId, w.versions, w.since, until],
+  );
+  const metrics = rows.map(
+    (r): VersionMetrics => ({
+      version: r.version,
+      samples: r.samples,
+      // Mean of reals in [0, 1] can land a hair outside it in float8.
+      passRate: Math.min(1, Math.max(0, r.pass_rate)),
+      passRateSumSq: r.pass_rate_sum_sq,
+      variance: r.variance,
+      errorRate: r.requests === 0 ? 0 : r.errored / r.requests,
+      latencyP95Ms: r.latency_p95_ms,
+    }),
+  );
+  return { until, metrics };
+}

@@ -1,0 +1,266 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
+import {
+  abortSignal,
+  canaryRollout,
+  pauseSignal,
+  progressQuery,
+  promoteSignal,
+  resumeSignal,
+  setThresholdsUpdate,
+} from '../../workflows/canary-rollout.js';
+import { startReferenceStack, type ReferenceStack } from '../support/reference-model.js';
+import { drive, isRunning, registerCopyOfV1, sendTraffic, startRolloutWorker, waitFor } from '../support/rollout.js';
+import { createTimeSkippingEnv } from '../support/temporal.js';
+
+// Hours of dwell pass in seconds on the time-skipping server; traffic is real: requests through the real router,
+// the reference model's real outputs, feedback from really checking them, rows in the real PostgreSQL.
+// Latency on a 2-core CI machine running the router, the test and the servers varies by 2× from one window to the
+// next, so the latency ratio rule is loosened here (health-check.test.ts holds it at its boundary).
+const FAST = {
+  stages: [{ percent: 10, dwell: '20m' }, { percent: 50, dwell: '20m' }, { percent: 100 }],
+  checkInterval: '5m',
+  minSamples: 10,
+  thresholds: { maxLatencyP95Ratio: 10 },
+};
+const PER_INTERVAL = 200;
+
+describe('canaryRollout on the time-skipping server', () => {
+  let env: TestWorkflowEnvironment;
+  let stack: ReferenceStack;
+  let worker: Awaited<ReturnType<typeof startRolloutWorker>>;
+  let serial = 0;
+
+  before(async () => {
+    env = await createTimeSkippingEnv();
+    stack = await startReferenceStack();
+    worker = await startRolloutWorker(env, stack);
+  });
+  after(async () => {
+    await worker?.stop();
+    await stack?.close();
+    await env?.teardown();
+  });
+
+  /** A fresh good candidate per test, v1 again at 100%: each test starts from production v1 alone. */
+  async function freshCandidate(): Promise<string> {
+    const version = `good-${++serial}`;
+    await registerCopyOfV1(stack, version);
+    await stack.db.pool.query(`UPDATE model_versions SET status = 'registered' WHERE model_id = $1 AND version = 'v2'`, [REFERENCE_MODEL_ID]);
+    const { rows } = await stack.db.pool.query(`SELECT version FROM model_aliases WHERE model_id = $1 AND alias = 'production'`, [REFERENCE_MODEL_ID]);
+    assert.equal(rows[0].version, 'v1', 'each test starts with v1 in production');
+    return version;
+  }
+
+  const start = (input: Record<string, unknown>, id = `rollout-${REFERENCE_MODEL_ID}-${String(input.candidateVersion)}`) =>
+    env.client.workflow.start(canaryRollout, { taskQueue: worker.taskQueue, workflowId: id, args: [input] });
+
+  const routedWeights = async () => {
+    const { rows } = await stack.db.pool.query<{ version: string; percent: number }>(
+      'SELECT version, percent FROM routing_weights WHERE model_id = $1',
+      [REFERENCE_MODEL_ID],
+    );
+    return Object.fromEntries(rows.map((r) => [r.version, r.percent]));
+  };
+
+  test('a bad candidate (v2, really worse) is rolled back at 10% and then gets no traffic', async () => {
+    const handle = await start({ modelId: REFERENCE_MODEL_ID, candidateVersion: 'v2', ...FAST });
+    await drive(env, stack, handle, { interval: '5m', requests: PER_INTERVAL });
+    const result = await handle.result();
+
+    assert.equal(result.outcome, 'rolled_back');
+    assert.equal(result.finalPercent, 0);
+    const failed = result.checks.at(-1)!;
+    assert.equal(failed.decision, 'fail');
+    assert.equal(failed.percent, 10, 'rolled back during the 10% stage');
+    assert.ok(failed.candidate!.passRate < 0.9, `v2 pass rate in the failing window: ${failed.candidate!.passRate}`);
+
+    assert.deepEqual(await routedWeights(), { v1: 100, v2: 0 });
+    const { rows: rollbacks } = await stack.db.pool.query('SELECT from_version, to_version, reason, metrics FROM rollback_events WHERE workflow_id = $1', [handle.workflowId]);
+    assert.equal(rollbacks.length, 1);
+    assert.equal(rollbacks[0].from_version, 'v2');
+    assert.equal(rollbacks[0].to_version, 'v1');
+    assert.ok(rollbacks[0].metrics.candidate.samples >= FAST.minSamples);
+    const { rows: status } = await stack.db.pool.query(`SELECT status, metadata FROM model_versions WHERE model_id = $1 AND version = 'v2'`, [REFERENCE_MODEL_ID]);
+    assert.equal(status[0].status, 'failed');
+    assert.equal(status[0].metadata.archived.workflowId, handle.workflowId);
+
+    // The router really stopped sending users to v2.
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(stack.router.table.weights(REFERENCE_MODEL_ID)!.v2, 0);
+    const served = await fetch(`${stack.router.url}/v1/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ modelId: REFERENCE_MODEL_ID, input: { text: 'a login form with a password field' }, userKey: 'any-user' }),
+    }).then((r) => r.json() as Promise<{ version: string }>);
+    assert.equal(served.version, 'v1');
+  });
+
+  test('a good candidate goes 10% → 50% → 100% and is promoted, one deployment event per step', async () => {
+    const candidate = await freshCandidate();
+    const handle = await start({ modelId: REFERENCE_MODEL_ID, candidateVersion: candidate, ...FAST });
+    await drive(env, stack, handle, { interval: '5m', requests: PER_INTERVAL });
+    const result = await handle.result();
+    assert.equal(result.outcome, 'promoted', result.reason);
+    assert.equal(result.finalPercent, 100);
+    assert.deepEqual(await routedWeights(), { [candidate]: 100, v1: 0 });
+
+    const { rows: events } = await stack.db.pool.query<{ step: string; n: number }>(
+      `SELECT details->>'step' AS step, count(*)::int AS n FROM deployment_events WHERE workflow_id = $1 GROUP BY 1 ORDER BY 1`,
+      [handle.workflowId],
+    );
+    assert.deepEqual(events, [
+      { step: 'promote', n: 1 },
+      { step: 'stage-0', n: 1 },
+      { step: 'stage-1', n: 1 },
+      { step: 'stage-2', n: 1 },
+    ]);
+    const { rows: aliases } = await stack.db.pool.query(`SELECT version FROM model_aliases WHERE model_id = $1 AND alias = 'production'`, [REFERENCE_MODEL_ID]);
+    assert.equal(aliases[0].version, candidate);
+    const { rows: checks } = await stack.db.pool.query('SELECT count(*)::int AS n FROM rollout_checks WHERE workflow_id = $1', [handle.workflowId]);
+    assert.equal(checks[0].n, result.totalChecks);
+    await resetToV1();
+  });
+
+  test('pause holds the stage past its dwell, checks go on, and resume continues to promotion', async () => {
+    const candidate = await freshCandidate();
+    const handle = await start({ modelId: REFERENCE_MODEL_ID, candidateVersion: candidate, ...FAST });
+    await drive(env, stack, handle, { interval: '5m', requests: PER_INTERVAL, maxTicks: 2 });
+    await handle.signal(pauseSignal);
+    // Twice the stage's dwell at 10%.
+    await drive(env, stack, handle, { interval: '5m', requests: PER_INTERVAL, maxTicks: 8 });
+    const paused = await handle.query(progressQuery);
+    assert.equal(paused.state, 'paused');
+    assert.equal(paused.percent, 10);
+    assert.ok(paused.totalChecks >= 9, `checks went on while paused: ${paused.totalChecks}`);
+    assert.ok(paused.dwellRemainingMs! > 0, 'the dwell did not count down while paused');
+    assert.deepEqual(await routedWeights(), { [candidate]: 10, v1: 90 });
+
+    await handle.signal(resumeSignal);
+    await drive(env, stack, handle, { interval: '5m', requests: PER_INTERVAL });
+    const result = await handle.result();
+    assert.equal(result.outcome, 'promoted', result.reason);
+    await resetToV1();
+  });
+
+  test('abort mid-stage puts 100% back on the baseline and records why', async () => {
+    const candidate = await freshCandidate();
+    const handle = await start({ modelId: REFERENCE_MODEL_ID, candidateVersion: candidate, ...FAST });
+    await drive(env, stack, handle, { interval: '5m', requests: PER_INTERVAL, maxTicks: 2 });
+    assert.deepEqual(await routedWeights(), { [candidate]: 10, v1: 90 });
+    await handle.signal(abortSignal, { reason: 'customer escalation INC-42' });
+    const result = await handle.result();
+    assert.equal(result.outcome, 'aborted');
+    assert.equal(result.reason, 'customer escalation INC-42');
+    assert.deepEqual(await routedWeights(), { [candidate]: 0, v1: 100 });
+    const { rows } = await stack.db.pool.query('SELECT reason FROM rollback_events WHERE workflow_id = $1', [handle.workflowId]);
+    assert.deepEqual(rows, [{ reason: 'customer escalation INC-42' }]);
+    assert.equal((await handle.query(progressQuery)).state, 'aborted');
+  });
+
+  test('a manual stage waits for promote, and promote skips the dwell', async () => {
+    const candidate = await freshCandidate();
+    const handle = await start({
+      modelId: REFERENCE_MODEL_ID,
+      candidateVersion: candidate,
+      stages: [{ percent: 10, dwell: 'manual' }, { percent: 50, dwell: '12h' }, { percent: 100 }],
+      checkInterval: '5m',
+      minSamples: 10,
+      thresholds: FAST.thresholds,
+    });
+    await drive(env, stack, handle, { interval: '5m', requests: PER_INTERVAL, maxTicks: 8 });
+    let progress = await handle.query(progressQuery);
+    assert.equal(progress.percent, 10, 'a manual stage does not advance by itself');
+    assert.equal(progress.waitingFor, 'promote');
+
+    await handle.signal(promoteSignal);
+    await drive(env, stack, handle, { interval: '5m', requests: PER_INTERVAL, until: async () => (await handle.query(progressQuery)).percent === 50 });
+    progress = await handle.query(progressQuery);
+    assert.equal(progress.percent, 50);
+    assert.ok(progress.dwellRemainingMs! > 11 * 3_600_000, '12h dwell ahead');
+    // promote again skips the 12-hour dwell: promoted after the next passing checks, well inside the dwell.
+    await handle.signal(promoteSignal);
+    const ticks = await drive(env, stack, handle, { interval: '5m', requests: PER_INTERVAL });
+    assert.ok(ticks < 20, `promoted after ${ticks} intervals instead of 144`);
+    assert.equal((await handle.result()).outcome, 'promoted');
+    await resetToV1();
+  });
+
+  test('bad input fails at once, naming the field, without retrying', async () => {
+    const handle = await start(
+      { modelId: REFERENCE_MODEL_ID, candidateVersion: 'v2', stages: [{ percent: 50, dwell: '1h' }, { percent: 10, dwell: '1h' }, { percent: 100 }] },
+      'rollout-bad-input',
+    );
+    await assert.rejects(handle.result(), (err: unknown) => {
+      assert.ok(err instanceof WorkflowFailedError);
+      assert.match(String(err.cause?.message), /stages\[1\]\.percent: must be greater than stages\[0\]\.percent/);
+      assert.equal((err.cause as { nonRetryable?: boolean }).nonRetryable, true);
+      return true;
+    });
+    const unknownVersion = await start({ modelId: REFERENCE_MODEL_ID, candidateVersion: 'v404' });
+    await assert.rejects(unknownVersion.result(), (err: unknown) => {
+      assert.match(String((err as WorkflowFailedError).cause?.message), /candidateVersion: reference@v404 is not registered/);
+      return true;
+    });
+  });
+
+  test('only the defaults given from the Web UI: 10% (8–12% of requests observed) for 6h, checks every 5 minutes, the specs\' thresholds', async () => {
+    const candidate = await freshCandidate();
+    const handle = await start({ modelId: REFERENCE_MODEL_ID, candidateVersion: candidate });
+    await waitFor('the router to send 10% to the candidate', () => stack.router.table.weights(REFERENCE_MODEL_ID)?.[candidate] === 10);
+    // One interval with many distinct users: the split the router really applied at 10%, and ≥ 100 candidate rows.
+    await sendTraffic(stack, 2_000, 1);
+    const { rows: split } = await stack.db.pool.query<{ version: string; n: number }>(
+      `SELECT version, count(*)::int AS n FROM inference_requests
+        WHERE model_id = $1 AND at > (SELECT at FROM deployment_events WHERE workflow_id = $2 AND details->>'step' = 'stage-0')
+        GROUP BY version`,
+      [REFERENCE_MODEL_ID, handle.workflowId],
+    );
+    const counts = Object.fromEntries(split.map((r) => [r.version, r.n]));
+    const share = counts[candidate]! / (counts[candidate]! + counts.v1!);
+    assert.ok(share >= 0.08 && share <= 0.12, `candidate share during the 10% stage: ${share.toFixed(4)} of ${counts[candidate]! + counts.v1!}`);
+
+    await env.sleep('5m');
+    await waitFor('the first check', async () => (await handle.query(progressQuery)).totalChecks >= 1);
+    const progress = await handle.query(progressQuery);
+    assert.equal(progress.state, 'running');
+    assert.equal(progress.stages, 3);
+    assert.equal(progress.percent, 10);
+    assert.equal(progress.thresholds.minPassRate, 0.7);
+    assert.equal(progress.thresholds.maxPassRateDrop, 0.02);
+    assert.ok(progress.dwellRemainingMs! > 5.5 * 3_600_000 && progress.dwellRemainingMs! <= 6 * 3_600_000);
+    assert.equal(progress.totalChecks, 1);
+    assert.equal(progress.checks[0]!.decision, 'pass', progress.checks[0]!.reason);
+
+    // A second rollout of the same model, under another id, is refused while this one runs.
+    const second = await start({ modelId: REFERENCE_MODEL_ID, candidateVersion: 'v2' }, 'rollout-reference-v2-again');
+    await assert.rejects(second.result(), (err: unknown) => {
+      assert.match(String((err as WorkflowFailedError).cause?.message), /reference already has a rollout running: rollout-reference-good-/);
+      return true;
+    });
+
+    // setThresholds refuses nonsense and applies the rest.
+    await assert.rejects(handle.executeUpdate(setThresholdsUpdate, { args: [{ minPassRate: -0.1 }] }), (err: unknown) => {
+      assert.ok(err instanceof WorkflowUpdateFailedError);
+      assert.match(String(err.cause?.message), /minPassRate: Too small: expected number to be >=0/);
+      return true;
+    });
+    const updated = await handle.executeUpdate(setThresholdsUpdate, { args: [{ minPassRate: 0.8 }] });
+    assert.equal(updated.minPassRate, 0.8);
+    assert.equal((await handle.query(progressQuery)).thresholds.minPassRate, 0.8);
+
+    await handle.signal(abortSignal, { reason: 'test over' });
+    assert.equal((await handle.result()).outcome, 'aborted');
+    assert.equal(await isRunning(handle), false);
+  });
+
+  async function resetToV1() {
+    const { writeWeights } = await import('../../src/db/routing-weights.js');
+    await stack.registry.setAlias(REFERENCE_MODEL_ID, 'production', 'v1', { changedBy: 'test', reason: 'reset' });
+    await stack.registry.setStatus(REFERENCE_MODEL_ID, 'v1', 'production');
+    await writeWeights(stack.db.pool, REFERENCE_MODEL_ID, { v1: 100 }, 'test reset');
+  }
+});
