@@ -1,7 +1,9 @@
 import { Command } from 'commander';
+import { registerExperimentCommands } from './experiments.js';
 import { registerModelCommands } from './models.js';
 import { registerPlatformCommands } from './platform.js';
 import { registerReferenceCommands } from './reference.js';
+import { registerRolloutCommands } from './rollout.js';
 import { registerRouteCommands } from './routes.js';
 
 const program = new Command('learnloop')
@@ -12,6 +14,8 @@ registerPlatformCommands(program);
 registerReferenceCommands(program);
 registerModelCommands(program);
 registerRouteCommands(program);
+registerRolloutCommands(program);
+registerExperimentCommands(program);
 
 program.parseAsync(process.argv).then(
   // Pools, listeners and servers are closed by the commands; exit so a lingering handle cannot keep a CLI alive.

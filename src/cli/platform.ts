@@ -36,7 +36,7 @@ async function startEverything(logger: Logger, what: { worker: boolean; router: 
     if (temporal) stops.push(() => temporal.close());
     const worker = temporal ? await startWorkerService(config, pool, logger, temporal) : undefined;
     if (worker) stops.push(() => worker.close());
-    const router = what.router ? await startRouterService(config, pool, logger) : undefined;
+    const router = what.router ? await startRouterService(config, pool, logger, { temporal: temporal?.client }) : undefined;
     if (router) stops.push(() => router.close());
     return { config, pool, temporal, router, stop };
   } catch (err) {
@@ -69,8 +69,9 @@ export function registerPlatformCommands(program: Command): void {
       .description(role.description)
       .action(async () => {
         const logger = createLogger({ level: loadConfig().logLevel });
-        const { router, stop } = await startEverything(logger, role.what);
+        const { router, temporal, config, stop } = await startEverything(logger, role.what);
         if (router) console.log(`Router       ${router.router.url}`);
+        if (temporal) console.log(`Worker       task queue learnloop on ${temporal.address} (${config.temporal.namespace})`);
         await untilSignal();
         await stop();
       });

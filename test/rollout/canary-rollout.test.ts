@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
 import {
@@ -13,7 +14,7 @@ import {
   setThresholdsUpdate,
 } from '../../workflows/canary-rollout.js';
 import { startReferenceStack, type ReferenceStack } from '../support/reference-model.js';
-import { drive, isRunning, registerCopyOfV1, sendTraffic, startRolloutWorker, waitFor } from '../support/rollout.js';
+import { drive, isRunning, registerCopyOfV1, sendTraffic, startRolloutWorker, waitFor, workflowBundle } from '../support/rollout.js';
 import { createTimeSkippingEnv } from '../support/temporal.js';
 
 // Hours of dwell pass in seconds on the time-skipping server; traffic is real: requests through the real router,
@@ -87,6 +88,7 @@ describe('canaryRollout on the time-skipping server', () => {
     const { rows: status } = await stack.db.pool.query(`SELECT status, metadata FROM model_versions WHERE model_id = $1 AND version = 'v2'`, [REFERENCE_MODEL_ID]);
     assert.equal(status[0].status, 'failed');
     assert.equal(status[0].metadata.archived.workflowId, handle.workflowId);
+    await replay(handle);
 
     // The router really stopped sending users to v2.
     await new Promise((r) => setTimeout(r, 200));
@@ -122,6 +124,7 @@ describe('canaryRollout on the time-skipping server', () => {
     assert.equal(aliases[0].version, candidate);
     const { rows: checks } = await stack.db.pool.query('SELECT count(*)::int AS n FROM rollout_checks WHERE workflow_id = $1', [handle.workflowId]);
     assert.equal(checks[0].n, result.totalChecks);
+    await replay(handle);
     await resetToV1();
   });
 
@@ -256,6 +259,13 @@ describe('canaryRollout on the time-skipping server', () => {
     assert.equal((await handle.result()).outcome, 'aborted');
     assert.equal(await isRunning(handle), false);
   });
+
+  /** The run's recorded history replays against the workflow code without a nondeterminism error. */
+  async function replay(handle: WorkflowHandle) {
+    const history = await handle.fetchHistory();
+    assert.ok((history.events?.length ?? 0) > 20);
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, handle.workflowId);
+  }
 
   async function resetToV1() {
     const { writeWeights } = await import('../../src/db/routing-weights.js');

@@ -23,8 +23,7 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
  * A `learnloop` worker over the stack's database, on its own task queue. The metrics lag is 0: the tests drain the
  * router's writer before time moves, so every row is in PostgreSQL when a check reads it.
  */
-export async function startRolloutWorker(env: TestWorkflowEnvironment, stack: ReferenceStack) {
-  const taskQueue = `rollout-test-${randomUUID()}`;
+export async function startRolloutWorker(env: TestWorkflowEnvironment, stack: ReferenceStack, taskQueue = `rollout-test-${randomUUID()}`) {
   const config = loadConfig({ DATABASE_URL: stack.db.url, ROLLOUT_METRICS_LAG_MS: '0', LEARNLOOP_ARTIFACT_DIR: `${stack.home}/artifacts` });
   const worker = await Worker.create({
     connection: env.nativeConnection,
