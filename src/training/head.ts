@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { selectTrainingBackend } from './backend.js';
 
 /**
  * A classifier head over sentence embeddings: dense layers with ReLU between them and softmax at the end
@@ -61,9 +62,10 @@ export interface HeadVariables {
 }
 
 export function headVariables(weights: HeadWeights): HeadVariables[] {
+  // tf.variable keeps its initial tensor alive besides itself; tidy releases that one.
   return weights.layers.map((l) => ({
-    kernel: tf.variable(tf.tensor2d(l.kernel, [l.inputDim, l.outputDim])),
-    bias: tf.variable(tf.tensor1d(l.bias)),
+    kernel: tf.tidy(() => tf.variable(tf.tensor2d(l.kernel, [l.inputDim, l.outputDim]))),
+    bias: tf.tidy(() => tf.variable(tf.tensor1d(l.bias))),
   }));
 }
 
@@ -91,6 +93,8 @@ export async function readHeadVariables(labels: readonly string[], vars: readonl
 export async function predictHead(weights: HeadWeights, embeddings: readonly Float32Array[]): Promise<Float32Array[]> {
   assertHeadShape(weights);
   if (embeddings.length === 0) return [];
+  // tfjs refuses to compute before its backend is ready; evaluation may be the first thing a process runs.
+  await selectTrainingBackend();
   const dim = headInputDim(weights);
   const probabilities = tf.tidy(() => {
     const layers = weights.layers.map((l) => ({ kernel: tf.tensor2d(l.kernel, [l.inputDim, l.outputDim]), bias: tf.tensor1d(l.bias) }));

@@ -1,0 +1,298 @@
+import { createHash } from 'node:crypto';
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import type { Logger } from '../log.js';
+import { seededRandom, shuffled } from '../reference/random.js';
+import { AdamW, adamWDefaults, clipByGlobalNorm, warmupLearningRate } from './adamw.js';
+import { selectTrainingBackend, type TrainingBackend } from './backend.js';
+import { loadLatestCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint.js';
+import { assertHeadShape, headInputDim, headLogits, headVariables, readHeadVariables, stackEmbeddings, type HeadVariables, type HeadWeights } from './head.js';
+
+/**
+ * The specs' fine-tuning configuration (phase 4): epochs 5 (3 for an emergency), batch 2, gradient accumulation 4
+ * (an optimizer step every 8 examples), lr 1e-6 with 10 linear warm-up steps, max grad norm 0.5, AdamW with weight
+ * decay 0.01, early stopping with patience 2 on a validation split. The learning rate is the one knob a user must
+ * set for the model at hand: 1e-6 suits a pre-trained LLM; a small head needs far more (README).
+ */
+export const fineTuneSettingsSchema = z.strictObject({
+  epochs: z.number().int().min(1).default(5),
+  batchSize: z.number().int().min(1).default(2),
+  gradientAccumulationSteps: z.number().int().min(1).default(4),
+  learningRate: z.number().positive().default(1e-6),
+  warmupSteps: z.number().int().min(0).default(10),
+  maxGradNorm: z.number().positive().default(0.5),
+  weightDecay: z.number().min(0).default(0.01),
+  earlyStoppingPatience: z.number().int().min(1).default(2),
+  /** Share of the examples held out (seeded) for the validation loss that early stopping watches. */
+  validationShare: z.number().gt(0).lt(1).default(0.2),
+  /** Seeds the validation split and every epoch's shuffle. */
+  seed: z.number().int().default(0),
+});
+export type FineTuneSettings = z.output<typeof fineTuneSettingsSchema>;
+export type FineTuneSettingsInput = z.input<typeof fineTuneSettingsSchema>;
+
+/** The specs' settings for a run: 3 epochs for an emergency retrain, else 5; `overrides` win. */
+export function specFineTuneSettings(opts: { emergency?: boolean; overrides?: FineTuneSettingsInput } = {}): FineTuneSettings {
+  return parseSettings({ epochs: opts.emergency ? 3 : 5, ...opts.overrides });
+}
+
+export function parseSettings(input: FineTuneSettingsInput): FineTuneSettings {
+  const parsed = fineTuneSettingsSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`invalid fine-tuning settings: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+export interface WeightedExample {
+  embedding: Float32Array;
+  /** One of the base head's labels. */
+  label: string;
+  /** The learning cycle's sample weight (for example the quality score); the loss is the weighted mean. */
+  weight: number;
+}
+
+export interface BatchProgress {
+  /** 0-based epoch. */
+  epoch: number;
+  /** Optimizer steps finished so far in the whole run (resumed runs count the steps before the crash). */
+  step: number;
+  /** 0-based micro-batch within the epoch. */
+  batch: number;
+  /** Weighted mean cross-entropy of this micro-batch. */
+  loss: number;
+}
+
+export interface FineTuneOptions {
+  base: HeadWeights;
+  examples: readonly WeightedExample[];
+  settings: FineTuneSettings;
+  /** Saves a checkpoint here after each epoch and resumes from the newest one found; none when unset. */
+  checkpointDir?: string;
+  /** Awaited after every micro-batch: heartbeats, cancellation (throw to stop). */
+  onBatch?: (progress: BatchProgress) => void | Promise<void>;
+  logger?: Logger;
+}
+
+export interface FineTuneResult {
+  /** The weights of the epoch with the lowest validation loss. */
+  weights: HeadWeights;
+  losses: number[];
+  validationLosses: number[];
+  epochsRun: number;
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  /** Optimizer steps (after accumulation) over the whole run, resumed or not. */
+  steps: number;
+  /** Epochs the run took over from a checkpoint (0 when it started fresh). */
+  resumedFromEpoch: number;
+  trainingExamples: number;
+  validationExamples: number;
+  backend: TrainingBackend;
+}
+
+/**
+ * Fine-tunes a head on weighted examples with the specs' configuration, on the backend selectTrainingBackend picks.
+ * With `checkpointDir`, each finished epoch is saved and a later call with the same examples and settings picks up
+ * after the newest one: a crashed run ends with the same steps (and, on one backend, the same weights) as an
+ * uninterrupted one.
+ */
+export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
+  const { base, examples, settings } = opts;
+  assertHeadShape(base);
+  const split = splitExamples(examples, base, settings);
+  const backend = await selectTrainingBackend({ logger: opts.logger });
+  const fingerprint = runFingerprint(base, examples, settings);
+  const resumed = opts.checkpointDir ? await loadLatestCheckpoint(opts.checkpointDir) : undefined;
+  if (resumed && resumed.fingerprint !== fingerprint) {
+    throw new Error(`checkpoint in ${opts.checkpointDir} belongs to another run (other examples, base weights or settings)`);
+  }
+  const resumedFromEpoch = resumed?.epochsDone ?? 0;
+  if (resumed) opts.logger?.info({ checkpointDir: opts.checkpointDir, epochsDone: resumed.epochsDone, steps: resumed.optimizer.step }, 'resuming fine-tuning from checkpoint');
+
+  const vars = headVariables(resumed?.weights ?? base);
+  const optimizer = new AdamW(
+    vars.flatMap((v) => [
+      { variable: v.kernel, decay: true },
+      { variable: v.bias, decay: false },
+    ]),
+    { ...adamWDefaults, weightDecay: settings.weightDecay },
+  );
+  if (resumed) optimizer.restore(resumed.optimizer);
+  const dim = headInputDim(base);
+  const train = tensorsOf(split.train, dim, base.labels.length);
+  const validation = tensorsOf(split.validation, dim, base.labels.length);
+  const state: Omit<Checkpoint, 'optimizer' | 'weights' | 'fingerprint' | 'seed'> = resumed ?? {
+    epochsDone: 0,
+    best: { epoch: -1, validationLoss: Number.POSITIVE_INFINITY, weights: base },
+    epochsWithoutImprovement: 0,
+    losses: [],
+    validationLosses: [],
+  };
+  try {
+    while (state.epochsDone < settings.epochs && state.epochsWithoutImprovement < settings.earlyStoppingPatience) {
+      const epoch = state.epochsDone;
+      const order = epochOrder(split.train.length, settings.seed, epoch);
+      state.losses.push(await trainEpoch({ epoch, order, weights: split.train.map((e) => e.weight), train, vars, optimizer, settings, onBatch: opts.onBatch }));
+      const validationLoss = await weightedLoss(vars, validation);
+      state.validationLosses.push(validationLoss);
+      if (validationLoss < state.best.validationLoss) {
+        state.best = { epoch, validationLoss, weights: await readHeadVariables(base.labels, vars) };
+        state.epochsWithoutImprovement = 0;
+      } else {
+        state.epochsWithoutImprovement++;
+      }
+      state.epochsDone = epoch + 1;
+      opts.logger?.info({ epoch, steps: optimizer.steps, loss: state.losses.at(-1), validationLoss }, 'fine-tuning epoch finished');
+      if (opts.checkpointDir) {
+        await saveCheckpoint(opts.checkpointDir, {
+          ...state,
+          fingerprint,
+          seed: settings.seed,
+          optimizer: await optimizer.state(),
+          weights: await readHeadVariables(base.labels, vars),
+        });
+      }
+    }
+    return {
+      weights: state.best.weights,
+      losses: state.losses,
+      validationLosses: state.validationLosses,
+      epochsRun: state.epochsDone,
+      bestEpoch: state.best.epoch,
+      stoppedEarly: state.epochsDone < settings.epochs,
+      steps: optimizer.steps,
+      resumedFromEpoch,
+      trainingExamples: split.train.length,
+      validationExamples: split.validation.length,
+      backend,
+    };
+  } finally {
+    vars.forEach((v) => {
+      v.kernel.dispose();
+      v.bias.dispose();
+    });
+    optimizer.dispose();
+    for (const t of [train, validation]) Object.values(t).forEach((x) => x.dispose());
+  }
+}
+
+interface ExampleTensors {
+  x: tf.Tensor2D;
+  y: tf.Tensor2D;
+  w: tf.Tensor1D;
+}
+
+interface IndexedExample {
+  embedding: Float32Array;
+  target: number;
+  weight: number;
+}
+
+function tensorsOf(examples: readonly IndexedExample[], dim: number, classes: number): ExampleTensors {
+  return {
+    x: stackEmbeddings(examples.map((e) => e.embedding), dim),
+    y: tf.tidy(() => tf.oneHot(tf.tensor1d(examples.map((e) => e.target), 'int32'), classes).toFloat()) as tf.Tensor2D,
+    w: tf.tensor1d(examples.map((e) => e.weight)),
+  };
+}
+
+/** Σ wᵢ · cross-entropyᵢ over the rows (the caller divides by the weight it normalises over). */
+function weightedCrossEntropySum(vars: readonly HeadVariables[], x: tf.Tensor2D, y: tf.Tensor2D, w: tf.Tensor1D): tf.Scalar {
+  const perRow = tf.neg(tf.sum(tf.mul(y, tf.logSoftmax(headLogits(vars, x))), 1));
+  return tf.sum(tf.mul(perRow, w));
+}
+
+async function weightedLoss(vars: readonly HeadVariables[], t: ExampleTensors): Promise<number> {
+  const loss = tf.tidy(() => tf.div(weightedCrossEntropySum(vars, t.x, t.y, t.w), tf.sum(t.w)));
+  const value = (await loss.data())[0]!;
+  loss.dispose();
+  return value;
+}
+
+/**
+ * One epoch: micro-batches of `batchSize`, gradients summed over `gradientAccumulationSteps` of them and divided by
+ * the group's total sample weight (so the step follows the weighted mean loss of the group), clipped to the global
+ * norm, then one AdamW step at the warmed-up learning rate. A last, shorter group still steps, as Hugging Face's
+ * Trainer does. Returns the epoch's weighted mean training loss.
+ */
+async function trainEpoch(args: {
+  epoch: number;
+  order: number[];
+  weights: number[];
+  train: ExampleTensors;
+  vars: HeadVariables[];
+  optimizer: AdamW;
+  settings: FineTuneSettings;
+  onBatch?: FineTuneOptions['onBatch'];
+}): Promise<number> {
+  const { epoch, order, weights, train, vars, optimizer, settings } = args;
+  const parameters = vars.flatMap((v) => [v.kernel, v.bias]);
+  const groupSize = settings.batchSize * settings.gradientAccumulationSteps;
+  let lossSum = 0;
+  let batch = 0;
+  for (let groupStart = 0; groupStart < order.length; groupStart += groupSize) {
+    const group = order.slice(groupStart, groupStart + groupSize);
+    const groupWeight = group.reduce((s, i) => s + weights[i]!, 0);
+    let summed: tf.Tensor[] | undefined;
+    try {
+      for (let from = 0; from < group.length; from += settings.batchSize) {
+        const rows = group.slice(from, from + settings.batchSize);
+        const { value, grads } = tf.tidy(() => {
+          const index = tf.tensor1d(rows, 'int32');
+          const [x, y, w] = [tf.gather(train.x, index), tf.gather(train.y, index), tf.gather(train.w, index)] as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+          return tf.variableGrads(() => weightedCrossEntropySum(vars, x, y, w), parameters);
+        });
+        const gradients = parameters.map((p) => grads[p.name]!);
+        const previous = summed;
+        summed = previous ? gradients.map((g, i) => tf.add(previous[i]!, g)) : gradients;
+        if (previous) [...previous, ...gradients].forEach((t) => t.dispose());
+        const batchLoss = (await value.data())[0]!;
+        value.dispose();
+        lossSum += batchLoss;
+        const batchWeight = rows.reduce((s, i) => s + weights[i]!, 0);
+        await args.onBatch?.({ epoch, step: optimizer.steps, batch, loss: batchLoss / batchWeight });
+        batch++;
+      }
+      const update = summed!;
+      tf.tidy(() => {
+        const { clipped } = clipByGlobalNorm(update.map((g) => tf.div(g, groupWeight)), settings.maxGradNorm);
+        optimizer.apply(clipped, warmupLearningRate(optimizer.steps + 1, settings.learningRate, settings.warmupSteps));
+      });
+    } finally {
+      summed?.forEach((t) => t.dispose());
+    }
+  }
+  return lossSum / order.reduce((s, i) => s + weights[i]!, 0);
+}
+
+/** The shuffle of epoch `epoch`: its own seeded stream, so a resumed run shuffles exactly as the crashed one would have. */
+export function epochOrder(count: number, seed: number, epoch: number): number[] {
+  return shuffled(
+    Array.from({ length: count }, (_, i) => i),
+    seededRandom(Math.imul(seed ^ 0x2545f491, 0x9e3779b1) + epoch),
+  );
+}
+
+/** Checks every example before any tensor exists, then splits them (seeded), at least one example on each side. */
+function splitExamples(examples: readonly WeightedExample[], base: HeadWeights, settings: FineTuneSettings): { train: IndexedExample[]; validation: IndexedExample[] } {
+  if (examples.length < 2) throw new Error(`fine-tuning needs at least 2 examples (one to validate on), got ${examples.length}`);
+  const indexed = examples.map((e, i) => {
+    const target = base.labels.indexOf(e.label);
+    if (target < 0) throw new Error(`example ${i} has label ${JSON.stringify(e.label)}, which the base model does not have`);
+    if (!(e.weight > 0) || !Number.isFinite(e.weight)) throw new Error(`example ${i} has weight ${e.weight}; sample weights must be positive`);
+    if (e.embedding.length !== headInputDim(base)) throw new Error(`example ${i}: embedding ${i} has ${e.embedding.length} dimensions, the head takes ${headInputDim(base)}`);
+    return { embedding: e.embedding, target, weight: e.weight };
+  });
+  const order = shuffled(indexed, seededRandom(settings.seed ^ 0x7f4a7c15));
+  const validationCount = Math.min(examples.length - 1, Math.max(1, Math.round(examples.length * settings.validationShare)));
+  return { validation: order.slice(0, validationCount), train: order.slice(validationCount) };
+}
+
+function runFingerprint(base: HeadWeights, examples: readonly WeightedExample[], settings: FineTuneSettings): string {
+  const hash = createHash('sha256').update(JSON.stringify(settings)).update(JSON.stringify(base.labels));
+  for (const l of base.layers) hash.update(new Uint8Array(l.kernel.buffer, l.kernel.byteOffset, l.kernel.byteLength)).update(new Uint8Array(l.bias.buffer, l.bias.byteOffset, l.bias.byteLength));
+  for (const e of examples) hash.update(new Uint8Array(e.embedding.buffer, e.embedding.byteOffset, e.embedding.byteLength)).update(`${e.label}\0${e.weight}\0`);
+  return hash.digest('hex');
+}
