@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './deps.js';
+import { createExperimentActivities } from './experiments.js';
 import { createRolloutActivities } from './rollout.js';
 
 export type { ActivityDeps } from './deps.js';
@@ -7,5 +8,6 @@ export type { ActivityDeps } from './deps.js';
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createRolloutActivities(deps),
+    ...createExperimentActivities(deps),
   };
 }

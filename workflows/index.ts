@@ -1,2 +1,4 @@
 // Every workflow type the `learnloop` worker runs; one workflow per file beside this one.
+export { abTest } from './ab-test.js';
 export { canaryRollout } from './canary-rollout.js';
+export { ciFeedback } from './ci-feedback.js';

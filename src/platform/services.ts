@@ -1,4 +1,6 @@
+import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
+import { startCiFeedback } from '../experiments/ci-dispatch.js';
 import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../log.js';
@@ -19,12 +21,21 @@ export interface RouterService {
 }
 
 /** The router over registered versions: the shared encoder plus each version's head. */
-export async function startRouterService(config: Config, pool: Pool, logger: Logger, port?: number): Promise<RouterService> {
+export async function startRouterService(
+  config: Config,
+  pool: Pool,
+  logger: Logger,
+  options: { port?: number; temporal?: Client } = {},
+): Promise<RouterService> {
   const { modelDir } = await fetchEmbeddingModel({ home: config.home, logger });
   const embedder = await SentenceEmbedder.load(modelDir, { logger });
   const registry = new ModelRegistry(pool, config.artifactDir);
   const server = new ModelServer(registry, embedder, logger);
-  const router = await startRouter({ config, pool, predictor: server, logger, port });
+  const { temporal } = options;
+  const router = await startRouter({
+    config, pool, predictor: server, logger, port: options.port,
+    dispatchCiEvent: temporal ? async (eventId) => void (await startCiFeedback(temporal, eventId)) : undefined,
+  });
   return {
     router,
     registry,

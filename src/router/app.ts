@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { z } from 'zod';
 import type { Pool } from '../db/pool.js';
 import { writeWeights, WeightsError } from '../db/routing-weights.js';
+import { ciEventsRoutes } from './ci-events.js';
 import type { Logger } from '../log.js';
 import type { Prediction, Predictor } from '../models/predictor.js';
 import type { BatchWriter } from './batch-writer.js';
@@ -21,6 +22,8 @@ export interface RouterAppDeps {
   logger: Logger;
   /** When set, every route but /healthz needs `Authorization: Bearer <token>`, and route changes are allowed. */
   apiToken?: string;
+  /** Starts the ciFeedback workflow for a stored CI event; without it (no Temporal) POST /v1/ci-events is not served. */
+  dispatchCiEvent?: (eventId: string) => Promise<void>;
 }
 
 declare module 'fastify' {
@@ -183,5 +186,6 @@ export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
     return { modelId, weights: table.weights(modelId) };
   });
 
+  if (deps.dispatchCiEvent) app.register(ciEventsRoutes, { pool, logger: deps.logger, dispatch: deps.dispatchCiEvent });
   return app;
 }

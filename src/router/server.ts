@@ -14,6 +14,7 @@ export interface StartRouterOptions {
   pool: Pool;
   predictor: Predictor;
   logger: Logger;
+  dispatchCiEvent?: (eventId: string) => Promise<void>;
   /** Overrides config.router.port; 0 picks a free port (tests, benchmarks). */
   port?: number;
 }
@@ -48,7 +49,7 @@ export async function startRouter(opts: StartRouterOptions): Promise<RunningRout
   });
   const sync = new WeightsSync({ databaseUrl: config.databaseUrl, table, logger, resyncMs: settings.weightsResyncMs });
   const app = buildRouterApp({
-    pool, predictor, table, writer, metrics, logger, apiToken: config.apiToken,
+    pool, predictor, table, writer, metrics, logger, apiToken: config.apiToken, dispatchCiEvent: opts.dispatchCiEvent,
     // Every buffered request must stay findable for its feedback.
     recent: new RecentRequests(pool, Math.max(settings.maxBufferedRows, 100_000)),
   });

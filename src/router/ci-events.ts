@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import type { Pool } from '../db/pool.js';
+import { storeCiEvent, type CiEvent } from '../experiments/ci-event-store.js';
+import { contextExists } from '../experiments/context-store.js';
+import { ciEnvelopeSchema, feedbackFromEnvelope, feedbackFromFindings, feedbackFromTests } from '../experiments/execution-feedback.js';
+import { parseJUnit } from '../experiments/junit.js';
+import { ReportError } from '../experiments/report-error.js';
+import { parseSarif } from '../experiments/sarif.js';
+import type { Logger } from '../log.js';
+import { describeZodError } from './schemas.js';
+
+export interface CiEventsRouteOptions {
+  pool: Pool;
+  logger: Logger;
+  /**
+   * Starts processing a stored event: the ciFeedback workflow with the event id as its workflow id, so a second
+   * start for a redelivered event is refused by Temporal. Called again for a redelivery not yet processed.
+   */
+  dispatch: (eventId: string) => Promise<void>;
+  /** Largest report accepted; bigger ones get 413 without their body being read. Default 10 MiB. */
+  bodyLimitBytes?: number;
+}
+
+const xmlTypes = ['application/xml', 'text/xml'];
+const acceptedTypes = [...xmlTypes, 'application/json', 'application/sarif+json'];
+const idHeader = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+const textHeader = z.string().min(1).max(10_000);
+
+class BadRequest extends Error {}
+
+function header(headers: Record<string, string | string[] | undefined>, name: string, schema: z.ZodType<string>, requiredFor?: string): string | undefined {
+  const value = headers[name];
+  if (value === undefined) {
+    if (requiredFor) throw new BadRequest(`${name} header: required with ${requiredFor}`);
+    return undefined;
+  }
+  const parsed = schema.safeParse(Array.isArray(value) ? value[0] : value);
+  if (!parsed.success) throw new BadRequest(`${name} header: ${parsed.error.issues[0]!.message}`);
+  return parsed.data;
+}
+
+function json(body: string, what: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch (err) {
+    throw new ReportError(`${what}: not JSON: ${(err as Error).message}`);
+  }
+}
+
+/** What a body says, whatever its format: the event to store and a summary for the answer. */
+function readEvent(contentType: string, body: string, headers: Record<string, string | string[] | undefined>): { event: Omit<CiEvent, 'eventId'>; summary: Record<string, unknown> } {
+  const contextFrom = (format: string) => ({
+    contextId: header(headers, 'x-learnloop-context-id', idHeader, format)!,
+    task: header(headers, 'x-learnloop-task', textHeader, format)!,
+  });
+  if (xmlTypes.includes(contentType)) {
+    const report = parseJUnit(body);
+    return {
+      event: { ...contextFrom('JUnit XML'), kind: 'junit', feedback: feedbackFromTests(report) },
+      summary: { tests: report.tests, passed: report.passed, failed: report.failed, skipped: report.skipped },
+    };
+  }
+  const doc = json(body, contentType === 'application/sarif+json' ? 'SARIF' : 'body');
+  // application/json carries either a SARIF log (it names its version and runs) or the envelope.
+  if (contentType === 'application/sarif+json' || (typeof doc === 'object' && doc !== null && 'runs' in doc)) {
+    const findings = parseSarif(doc);
+    return {
+      event: { ...contextFrom('SARIF'), kind: 'sarif', feedback: feedbackFromFindings(findings) },
+      summary: { findings: findings.length, security: findings.filter((f) => f.security).length },
+    };
+  }
+  const parsed = ciEnvelopeSchema.safeParse(doc);
+  if (!parsed.success) throw new BadRequest(describeZodError(parsed.error));
+  const env = parsed.data;
+  return {
+    event: { contextId: env.contextId, task: env.task, kind: 'envelope', feedback: feedbackFromEnvelope(env) },
+    summary: { buildSuccess: env.build.success, qualityGatesPassed: env.qualityGates.passed },
+  };
+}
+
+/**
+ * `POST /v1/ci-events`: JUnit XML (application/xml, text/xml), SARIF 2.1.0 (application/sarif+json, or
+ * application/json with `runs`) and the JSON envelope (application/json). JUnit and SARIF name their context in the
+ * x-learnloop-context-id and x-learnloop-task headers. The event id is x-learnloop-event-id, else the body's
+ * sha256, so a redelivered webhook is stored and processed once. Answers 202 with what was read.
+ */
+export const ciEventsRoutes: FastifyPluginAsync<CiEventsRouteOptions> = async (app: FastifyInstance, opts) => {
+  const { pool, dispatch } = opts;
+  const log = opts.logger.child({ component: 'ci-events' });
+  const bodyLimit = opts.bodyLimitBytes ?? 10 * 1024 * 1024;
+
+  // Every accepted type is read as a string under the route's body limit, and parsed here so errors name the format.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(acceptedTypes, { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  app.post('/v1/ci-events', { bodyLimit }, async (req, reply) => {
+    const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    // Fastify's own text/plain parser would otherwise hand such a body over.
+    if (!acceptedTypes.includes(contentType)) {
+      return reply.code(415).send({ error: `content-type: expected one of ${acceptedTypes.join(', ')}` });
+    }
+    const body = req.body as string;
+    let read;
+    let eventId: string;
+    try {
+      read = readEvent(contentType, body, req.headers);
+      eventId = header(req.headers, 'x-learnloop-event-id', idHeader) ?? `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    } catch (err) {
+      if (err instanceof ReportError || err instanceof BadRequest) return reply.code(400).send({ error: err.message });
+      throw err;
+    }
+    if (!(await contextExists(pool, read.event.contextId))) {
+      return reply.code(404).send({ error: `contextId: unknown context ${read.event.contextId}` });
+    }
+    const { stored, status } = await storeCiEvent(pool, { eventId, ...read.event });
+    if (status !== 'processed') {
+      try {
+        await dispatch(eventId);
+      } catch (err) {
+        log.warn({ eventId, err: (err as Error).message }, 'CI event stored but not dispatched');
+        return reply.code(503).header('retry-after', '5').send({ error: 'the event was stored but its processing could not be started; redeliver it', eventId });
+      }
+    }
+    log.info({ requestId: req.id, eventId, contextId: read.event.contextId, kind: read.event.kind, duplicate: !stored }, 'CI event');
+    return reply.code(202).send({ eventId, duplicate: !stored, kind: read.event.kind, contextId: read.event.contextId, ...read.summary });
+  });
+};

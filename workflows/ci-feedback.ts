@@ -1,0 +1,26 @@
+import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { z } from 'zod';
+import type { CiEventOutcome, createExperimentActivities } from '../activities/experiments.js';
+
+type ExperimentActivities = ReturnType<typeof createExperimentActivities>;
+
+const inputSchema = z.strictObject({ eventId: z.string().min(1).max(200) });
+
+// The update is one transaction and idempotent, so retrying until the database is back is always safe.
+const experiments = proxyActivities<ExperimentActivities>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: ['InvalidCiEvent'] },
+});
+
+/**
+ * ciFeedback: applies one stored CI event to the context that produced the code. Started with the event id as its
+ * workflow id (see src/experiments/ci-dispatch.ts), so a redelivered webhook does not run it twice.
+ */
+export async function ciFeedback(rawInput: unknown): Promise<CiEventOutcome> {
+  const parsed = inputSchema.safeParse(rawInput);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw ApplicationFailure.nonRetryable(`input.${issue.path.join('.') || 'eventId'}: ${issue.message}`, 'InvalidCiFeedbackInput');
+  }
+  return experiments.processCiEvent({ eventId: parsed.data.eventId });
+}
