@@ -14,7 +14,7 @@ import {
   setThresholdsUpdate,
 } from '../../workflows/canary-rollout.js';
 import { startReferenceStack, type ReferenceStack } from '../support/reference-model.js';
-import { drive, isRunning, registerCopyOfV1, sendTraffic, startRolloutWorker, waitFor, workflowBundle } from '../support/rollout.js';
+import { assertOneEventPerStep, drive, isRunning, registerCopyOfV1, sendTraffic, startRolloutWorker, waitFor, workflowBundle } from '../support/rollout.js';
 import { createTimeSkippingEnv } from '../support/temporal.js';
 
 // Hours of dwell pass in seconds on the time-skipping server; traffic is real: requests through the real router,
@@ -110,16 +110,7 @@ describe('canaryRollout on the time-skipping server', () => {
     assert.equal(result.finalPercent, 100);
     assert.deepEqual(await routedWeights(), { [candidate]: 100, v1: 0 });
 
-    const { rows: events } = await stack.db.pool.query<{ step: string; n: number }>(
-      `SELECT details->>'step' AS step, count(*)::int AS n FROM deployment_events WHERE workflow_id = $1 GROUP BY 1 ORDER BY 1`,
-      [handle.workflowId],
-    );
-    assert.deepEqual(events, [
-      { step: 'promote', n: 1 },
-      { step: 'stage-0', n: 1 },
-      { step: 'stage-1', n: 1 },
-      { step: 'stage-2', n: 1 },
-    ]);
+    await assertOneEventPerStep(stack.db.pool, handle.workflowId);
     const { rows: aliases } = await stack.db.pool.query(`SELECT version FROM model_aliases WHERE model_id = $1 AND alias = 'production'`, [REFERENCE_MODEL_ID]);
     assert.equal(aliases[0].version, candidate);
     const { rows: checks } = await stack.db.pool.query('SELECT count(*)::int AS n FROM rollout_checks WHERE workflow_id = $1', [handle.workflowId]);

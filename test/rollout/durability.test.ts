@@ -7,7 +7,7 @@ import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
 import { simulateTraffic } from '../../src/simulate/traffic.js';
 import { canaryRollout, progressQuery } from '../../workflows/canary-rollout.js';
 import { startReferenceStack } from '../support/reference-model.js';
-import { registerCopyOfV1, waitFor } from '../support/rollout.js';
+import { assertOneEventPerStep, registerCopyOfV1, waitFor } from '../support/rollout.js';
 import { createDevServerEnv } from '../support/temporal.js';
 
 const cli = fileURLToPath(new URL('../../bin/learnloop.js', import.meta.url));
@@ -70,16 +70,7 @@ test('a worker killed with SIGKILL mid-dwell: a new worker finishes the rollout,
     await sending;
     assert.equal(result.outcome, 'promoted', result.reason);
 
-    const { rows } = await stack.db.pool.query<{ step: string; n: number }>(
-      `SELECT details->>'step' AS step, count(*)::int AS n FROM deployment_events WHERE workflow_id = $1 GROUP BY 1 ORDER BY 1`,
-      [handle.workflowId],
-    );
-    assert.deepEqual(rows, [
-      { step: 'promote', n: 1 },
-      { step: 'stage-0', n: 1 },
-      { step: 'stage-1', n: 1 },
-      { step: 'stage-2', n: 1 },
-    ]);
+    await assertOneEventPerStep(stack.db.pool, handle.workflowId);
     const { rows: checks } = await stack.db.pool.query('SELECT count(*)::int AS n, max(check_no) AS last FROM rollout_checks WHERE workflow_id = $1', [handle.workflowId]);
     assert.equal(checks[0].n, result.totalChecks);
     assert.equal(checks[0].last, result.totalChecks, 'check numbers carry on across the crash without gaps or repeats');

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -91,4 +92,18 @@ export async function waitFor(what: string, ready: () => Promise<boolean> | bool
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Holds that a promoted three-stage rollout wrote exactly one deployment event per step. */
+export async function assertOneEventPerStep(pool: ReferenceStack['db']['pool'], workflowId: string): Promise<void> {
+  const { rows } = await pool.query<{ step: string; n: number }>(
+    `SELECT details->>'step' AS step, count(*)::int AS n FROM deployment_events WHERE workflow_id = $1 GROUP BY 1 ORDER BY 1`,
+    [workflowId],
+  );
+  assert.deepEqual(rows, [
+    { step: 'promote', n: 1 },
+    { step: 'stage-0', n: 1 },
+    { step: 'stage-1', n: 1 },
+    { step: 'stage-2', n: 1 },
+  ]);
 }
