@@ -1,5 +1,6 @@
 import type { ActivityDeps } from './deps.js';
 import { createExperimentActivities } from './experiments.js';
+import { createRetrainingDataActivities } from './retraining-data.js';
 import { createRolloutActivities } from './rollout.js';
 
 export type { ActivityDeps } from './deps.js';
@@ -9,5 +10,6 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createRolloutActivities(deps),
     ...createExperimentActivities(deps),
+    ...createRetrainingDataActivities(deps),
   };
 }

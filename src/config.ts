@@ -29,11 +29,26 @@ export const configSchema = z.object({
   ROUTER_BATCH_ROWS: z.coerce.number().int().min(1).max(10_000).default(1_000),
   ROUTER_FLUSH_INTERVAL_MS: z.coerce.number().int().min(1).default(100),
   ROUTER_WEIGHTS_RESYNC_MS: z.coerce.number().int().min(100).default(10_000),
+  ROUTER_SAMPLING_TEMPERATURE: z.coerce.number().min(0).max(10).default(0),
   LEARNLOOP_API_TOKEN: optionalString,
   LEARNLOOP_HOME: z.string().min(1).default('.learnloop'),
   LEARNLOOP_ARTIFACT_DIR: optionalString,
   LEARNLOOP_ALERT_WEBHOOK_URL: z.url().optional(),
   ROLLOUT_METRICS_LAG_MS: z.coerce.number().int().min(0).default(5_000),
+  LEARNLOOP_TRAINER_COMMAND: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text.trim() === '') return undefined;
+      try {
+        return z.array(z.string().min(1)).min(1).parse(JSON.parse(text));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON array of strings, e.g. ["python3","train.py"]' });
+        return z.NEVER;
+      }
+    }),
+  LEARNLOOP_TRAINING_LR: z.coerce.number().gt(0).max(1).default(3e-3),
+  LEARNLOOP_SCHEDULE_TIMEZONE: z.string().min(1).default('UTC'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -51,12 +66,22 @@ export interface Config {
     flushIntervalMs: number;
     /** Full re-read of routing_weights, the safety net under LISTEN/NOTIFY. */
     weightsResyncMs: number;
+    /** 0 serves the most likely label; above 0 samples labels, so a weak model still yields passing outputs to learn from. */
+    samplingTemperature: number;
   };
   apiToken?: string;
   home: string;
   artifactDir: string;
   modelDir: string;
   alertWebhookUrl?: string;
+  training: {
+    /** A user's own training program (the `command` trainer, src/training/command-trainer.md); tfjs when unset. */
+    command?: string[];
+    /** The reference head needs far more than the specs' 1e-6 (README, "Retraining"). */
+    learningRate: number;
+  };
+  /** IANA time zone of the retraining schedules (weekly Sunday 02:00, daily 03:00). */
+  scheduleTimeZone: string;
   rollout: {
     /**
      * A health-check window ends this long before the check: the router writes rows in batches, so the newest
@@ -98,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       batchRows: e.ROUTER_BATCH_ROWS,
       flushIntervalMs: e.ROUTER_FLUSH_INTERVAL_MS,
       weightsResyncMs: e.ROUTER_WEIGHTS_RESYNC_MS,
+      samplingTemperature: e.ROUTER_SAMPLING_TEMPERATURE,
     },
     apiToken: e.LEARNLOOP_API_TOKEN,
     home,
@@ -105,6 +131,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     modelDir: path.join(home, 'models'),
     alertWebhookUrl: e.LEARNLOOP_ALERT_WEBHOOK_URL,
     rollout: { metricsLagMs: e.ROLLOUT_METRICS_LAG_MS },
+    training: { command: e.LEARNLOOP_TRAINER_COMMAND, learningRate: e.LEARNLOOP_TRAINING_LR },
+    scheduleTimeZone: e.LEARNLOOP_SCHEDULE_TIMEZONE,
     logLevel: e.LOG_LEVEL,
     searchPath: env.PATH ?? '',
   };

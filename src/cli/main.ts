@@ -5,6 +5,7 @@ import { registerPlatformCommands } from './platform.js';
 import { registerReferenceCommands } from './reference.js';
 import { registerRolloutCommands } from './rollout.js';
 import { registerRouteCommands } from './routes.js';
+import { registerSimulateCommand } from './simulate.js';
 
 const program = new Command('learnloop')
   .description('keeps a production model learning from its own traffic and ships every new version safely')
@@ -16,6 +17,7 @@ registerModelCommands(program);
 registerRouteCommands(program);
 registerRolloutCommands(program);
 registerExperimentCommands(program);
+registerSimulateCommand(program);
 
 program.parseAsync(process.argv).then(
   // Pools, listeners and servers are closed by the commands; exit so a lingering handle cannot keep a CLI alive.

@@ -1,4 +1,5 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
+import { parseSeconds } from './arguments.js';
 import { loadConfig } from '../config.js';
 import { ensureDatabase, migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
@@ -9,12 +10,6 @@ import { startRouterService, startWorkerService } from '../platform/services.js'
 import { ensureReferenceModel, REFERENCE_MODEL_ID } from '../reference/register.js';
 import { simulateTraffic } from '../simulate/traffic.js';
 
-function parseSeconds(value: string): number {
-  const m = /^(\d+)(s|m)?$/.exec(value);
-  if (!m) throw new InvalidArgumentError(`"${value}" is not a duration such as 20s or 2m`);
-  return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
-}
-
 const untilSignal = () =>
   new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
@@ -22,7 +17,7 @@ const untilSignal = () =>
   });
 
 /** Starts what `learnloop up` runs (Temporal, worker, router) and returns one function that stops it all. */
-async function startEverything(logger: Logger, what: { worker: boolean; router: boolean }) {
+async function startEverything(logger: Logger, what: { worker: boolean; router: boolean; queues?: { learnloop: boolean; training: boolean } }) {
   const config = loadConfig();
   await ensureDatabase(config.databaseUrl);
   await migrate(config.databaseUrl, { logger });
@@ -34,7 +29,7 @@ async function startEverything(logger: Logger, what: { worker: boolean; router: 
   try {
     const temporal = what.worker ? await connectTemporal(config, logger) : undefined;
     if (temporal) stops.push(() => temporal.close());
-    const worker = temporal ? await startWorkerService(config, pool, logger, temporal) : undefined;
+    const worker = temporal ? await startWorkerService(config, pool, logger, temporal, what.queues) : undefined;
     if (worker) stops.push(() => worker.close());
     const router = what.router ? await startRouterService(config, pool, logger, { temporal: temporal?.client }) : undefined;
     if (router) stops.push(() => router.close());
@@ -61,7 +56,12 @@ export function registerPlatformCommands(program: Command): void {
 
   const roles = [
     { name: 'router', description: 'run the serving router only', what: { worker: false, router: true } },
-    { name: 'worker', description: 'run the `learnloop` task-queue worker only', what: { worker: true, router: false } },
+    { name: 'worker', description: 'run the workers only: task queues `learnloop` and `learnloop-training`', what: { worker: true, router: false } },
+    {
+      name: 'training-worker',
+      description: 'run the `learnloop-training` worker only (a GPU host); LEARNLOOP_TRAINER_COMMAND plugs in your own trainer',
+      what: { worker: true, router: false, queues: { learnloop: false, training: true } },
+    },
   ];
   for (const role of roles) {
     program
@@ -71,7 +71,11 @@ export function registerPlatformCommands(program: Command): void {
         const logger = createLogger({ level: loadConfig().logLevel });
         const { router, temporal, config, stop } = await startEverything(logger, role.what);
         if (router) console.log(`Router       ${router.router.url}`);
-        if (temporal) console.log(`Worker       task queue learnloop on ${temporal.address} (${config.temporal.namespace})`);
+        if (temporal) {
+          const queues = role.what.queues ?? { learnloop: true, training: true };
+          const names = Object.entries(queues).filter(([, on]) => on).map(([q]) => (q === 'training' ? 'learnloop-training' : q));
+          console.log(`Worker       task queues ${names.join(', ')} on ${temporal.address} (${config.temporal.namespace})`);
+        }
         await untilSignal();
         await stop();
       });

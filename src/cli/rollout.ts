@@ -2,6 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import prettyMilliseconds from 'pretty-ms';
+import { wholeNumber } from './arguments.js';
 import { LearnloopCandidate, LearnloopModel, LearnloopStage, LearnloopState } from '../temporal/search-attributes.js';
 import { TASK_QUEUE } from '../temporal/task-queues.js';
 import {
@@ -30,11 +31,6 @@ function parseThreshold(value: string, previous: Record<string, number> = {}) {
   if (!m || Number.isNaN(Number(m[2]))) throw new InvalidArgumentError(`"${value}" is not NAME=NUMBER, e.g. minPassRate=0.75`);
   return { ...previous, [m[1]!]: Number(m[2]) };
 }
-
-const integer = (value: string) => {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a whole number`);
-  return Number(value);
-};
 
 const bar = (done: number, total: number, width = 30) => {
   const filled = Math.round((Math.min(done, total) / total) * width);
@@ -109,8 +105,8 @@ export function registerRolloutCommands(program: Command): void {
     .option('--baseline <version>', 'compare with and roll back to this version (default: the production alias)')
     .option('--stage <percent[:dwell]>', 'a stage, repeatable: 10:6h, 50:manual, 100 (default 10:6h 50:12h 100)', parseStage)
     .option('--check-every <duration>', 'health-check interval, e.g. 5m')
-    .option('--min-samples <n>', 'feedback rows a check needs to decide', integer)
-    .option('--failure-limit <n>', 'failed checks tolerated before acting', integer)
+    .option('--min-samples <n>', 'feedback rows a check needs to decide', wholeNumber())
+    .option('--failure-limit <n>', 'failed checks tolerated before acting', wholeNumber())
     .option('--on-failure <action>', 'rollback or pause')
     .option('--threshold <name=value>', 'override a threshold, repeatable: minPassRate=0.75', parseThreshold)
     .option('--pre-rollout-webhook <url>', 'must answer 2xx before the first weight change')
@@ -176,7 +172,7 @@ export function registerRolloutCommands(program: Command): void {
     .description('rollouts, newest first (a visibility query on the Learnloop search attributes)')
     .option('--model <modelId>', 'only this model')
     .option('--state <state>', 'running, paused, promoted, rolled_back or aborted')
-    .option('--limit <n>', 'at most this many', integer, 20)
+    .option('--limit <n>', 'at most this many', wholeNumber(1), 20)
     .action((opts: { model?: string; state?: string; limit: number }) =>
       withTemporalClient(async (client) => {
         const quote = (v: string) => `'${v.replace(/'/g, "\\'")}'`;

@@ -7,10 +7,14 @@ import type { Logger } from '../log.js';
 import { SentenceEmbedder } from '../models/embedder.js';
 import { fetchEmbeddingModel } from '../models/fetch-model.js';
 import { ModelServer } from '../models/model-server.js';
+import { SamplingPredictor } from '../models/sampling-predictor.js';
 import { ModelRegistry } from '../models/registry.js';
 import { startRouter, type RunningRouter } from '../router/server.js';
 import { createLearnloopWorker } from '../../workers/learnloop.js';
 import { createActivities } from '../../activities/index.js';
+import { createTrainingActivities } from '../../activities/training.js';
+import { createTrainingWorker } from '../../workers/training.js';
+import { createCommandTrainer } from '../training/command-trainer.js';
 import type { TemporalHandle } from './temporal-connection.js';
 
 export interface RouterService {
@@ -33,7 +37,8 @@ export async function startRouterService(
   const server = new ModelServer(registry, embedder, logger);
   const { temporal } = options;
   const router = await startRouter({
-    config, pool, predictor: server, logger, port: options.port,
+    config, pool, logger, port: options.port,
+    predictor: config.router.samplingTemperature > 0 ? new SamplingPredictor(server, registry, { temperature: config.router.samplingTemperature }) : server,
     dispatchCiEvent: temporal ? async (eventId) => void (await startCiFeedback(temporal, eventId)) : undefined,
   });
   return {
@@ -49,22 +54,31 @@ export async function startRouterService(
 }
 
 export interface WorkerService {
-  worker: Worker;
+  workers: Worker[];
   close(): Promise<void>;
 }
 
-/** The `learnloop` task-queue worker, running until closed. */
-export async function startWorkerService(config: Config, pool: Pool, logger: Logger, temporal: TemporalHandle): Promise<WorkerService> {
-  const worker = await createLearnloopWorker({
-    connection: temporal.workerConnection,
-    namespace: config.temporal.namespace,
-    activities: createActivities({ pool, logger, config }),
-  });
-  const running = worker.run();
+/** The workers of the task queues asked for (`learnloop`, `learnloop-training`), running until closed. */
+export async function startWorkerService(
+  config: Config,
+  pool: Pool,
+  logger: Logger,
+  temporal: TemporalHandle,
+  queues: { learnloop: boolean; training: boolean } = { learnloop: true, training: true },
+): Promise<WorkerService> {
+  const deps = { pool, logger, config };
+  const common = { connection: temporal.workerConnection, namespace: config.temporal.namespace };
+  const workers: Worker[] = [];
+  if (queues.learnloop) workers.push(await createLearnloopWorker({ ...common, activities: createActivities(deps) }));
+  if (queues.training) {
+    const trainer = config.training.command ? createCommandTrainer({ command: config.training.command }) : undefined;
+    workers.push(await createTrainingWorker({ ...common, activities: createTrainingActivities(deps, { trainer }) }));
+  }
+  const running = Promise.all(workers.map((w) => w.run()));
   return {
-    worker,
+    workers,
     async close() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await running;
     },
   };

@@ -1,0 +1,129 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { z } from 'zod';
+import { SentenceEmbedder } from '../src/models/embedder.js';
+import { embeddingModelDir } from '../src/models/fetch-model.js';
+import type { TextEmbedder } from '../src/reference/embedding-cache.js';
+import { selectionLimit } from '../src/retraining/criteria.js';
+import { deduplicate, type DeduplicationResult } from '../src/retraining/deduplicate.js';
+import { embedExamples } from '../src/retraining/embed-examples.js';
+import { nearestUsedExamples } from '../src/retraining/embedding-store.js';
+import { markExamplesUsed } from '../src/retraining/mark-used.js';
+import { passRateWindows, type PassRateWindows } from '../src/retraining/pass-rate-windows.js';
+import { countQualifyingExamples, selectExamples, type SelectedExample } from '../src/retraining/select-examples.js';
+import { UnknownExamplesError } from '../src/retraining/unknown-examples.js';
+import type { ActivityDeps } from './deps.js';
+
+const modelId = z.string().min(1);
+const requestIds = z.array(z.uuid()).max(10_000);
+
+export const selectExamplesInput = z.strictObject({
+  modelId,
+  emergency: z.boolean().default(false),
+  /** Overrides the specs' 100 (200 for an emergency). */
+  maxExamples: z.number().int().min(1).max(10_000).optional(),
+});
+export const deduplicateExamplesInput = z.strictObject({ modelId, requestIds });
+export const markExamplesUsedInput = z.strictObject({ modelId, requestIds, trainingRunId: z.uuid().optional() });
+export const countQualifyingExamplesInput = z.strictObject({ modelId });
+export const passRateWindowsInput = z.strictObject({
+  modelId,
+  recentHours: z.number().positive().default(6),
+  baselineDays: z.number().positive().default(7),
+});
+
+/** Bad input cannot get better by retrying: non-retryable, naming the field. */
+function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw ApplicationFailure.nonRetryable(`${issue.path.join('.') || '(input)'}: ${issue.message}`, 'InvalidRetrainingInput');
+  }
+  return parsed.data;
+}
+
+/** Ids that name no usable request stay wrong however often the activity is retried. */
+async function failUnknownExamples<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof UnknownExamplesError) throw ApplicationFailure.nonRetryable(`requestIds: ${err.message}`, 'InvalidRetrainingInput');
+    throw err;
+  }
+}
+
+/**
+ * Activities of retraining's data side: select production examples that passed their checks, drop near-duplicates
+ * (pgvector), record what a run learned from, and the measures behind the data-threshold and degradation triggers.
+ * The sentence encoder is loaded on first use; tests may pass their own.
+ */
+export function createRetrainingDataActivities({ pool, logger, config }: ActivityDeps, options: { embedder?: TextEmbedder } = {}) {
+  let embedder: Promise<TextEmbedder> | undefined = options.embedder ? Promise.resolve(options.embedder) : undefined;
+  const getEmbedder = () => {
+    embedder ??= SentenceEmbedder.load(embeddingModelDir(config.home), { logger }).catch((err: unknown) => {
+      embedder = undefined; // a later attempt may find the model files fetched
+      throw err;
+    });
+    return embedder;
+  };
+  const heartbeat = (done: number, total: number) => Context.current().heartbeat({ done, total });
+  const log = () => {
+    const info = Context.current().info;
+    return logger.child({ workflowId: info.workflowExecution?.workflowId, activityId: info.activityId, activity: info.activityType });
+  };
+
+  return {
+    /** The specs' selection, best first: 100 examples (200 for an emergency) unless maxExamples says otherwise. */
+    async selectExamples(raw: z.input<typeof selectExamplesInput>): Promise<{ examples: SelectedExample[] }> {
+      const input = parse(selectExamplesInput, raw);
+      const limit = input.maxExamples ?? selectionLimit(input.emergency);
+      const examples = await selectExamples(pool, { modelId: input.modelId, limit });
+      log().info({ modelId: input.modelId, limit, selected: examples.length }, 'training examples selected');
+      return { examples };
+    },
+
+    /**
+     * Keeps, in the order given (best first), each example less than 0.9-similar to every example kept before it
+     * and to every one the model has already learned from. Heartbeats while encoding.
+     */
+    async deduplicateExamples(raw: z.input<typeof deduplicateExamplesInput>): Promise<DeduplicationResult> {
+      const input = parse(deduplicateExamplesInput, raw);
+      const ids = [...new Set(input.requestIds)];
+      const vectors = await failUnknownExamples(async () => embedExamples(pool, await getEmbedder(), ids, heartbeat));
+      const nearest = await nearestUsedExamples(pool, input.modelId, vectors);
+      const result = deduplicate(ids.map((requestId, i) => ({ requestId, embedding: vectors[i]! })), nearest);
+      log().info(
+        { modelId: input.modelId, candidates: ids.length, kept: result.kept.length, duplicatesOfUsed: result.dropped.filter((d) => d.against === 'used').length },
+        'training examples deduplicated',
+      );
+      return result;
+    },
+
+    /** Records the examples a run trained on; marking the same ones again changes nothing. */
+    async markExamplesUsed(raw: z.input<typeof markExamplesUsedInput>): Promise<{ inserted: number; alreadyUsed: number }> {
+      const input = parse(markExamplesUsedInput, raw);
+      const result = await failUnknownExamples(async () => {
+        // Every used example needs its embedding for later runs' dedup; normally deduplicateExamples stored it.
+        await embedExamples(pool, await getEmbedder(), input.requestIds, heartbeat);
+        return markExamplesUsed(pool, input).catch((err: { code?: string; constraint?: string }) => {
+          if (err.code === '23503' && err.constraint === 'phase4_training_data_training_run_id_fkey') {
+            throw ApplicationFailure.nonRetryable(`trainingRunId: no training run ${input.trainingRunId}`, 'InvalidRetrainingInput');
+          }
+          throw err;
+        });
+      });
+      log().info({ modelId: input.modelId, trainingRunId: input.trainingRunId, ...result }, 'training examples marked used');
+      return result;
+    },
+
+    /** Qualifying examples not yet used, for the data-threshold trigger (≥ 100 starts a retraining). */
+    async countQualifyingExamples(raw: z.input<typeof countQualifyingExamplesInput>): Promise<{ count: number }> {
+      const input = parse(countQualifyingExamplesInput, raw);
+      return { count: await countQualifyingExamples(pool, input.modelId) };
+    },
+
+    /** Pass rate of the last 6 hours and of the week before them, for checkDegradation. */
+    async passRateWindows(raw: z.input<typeof passRateWindowsInput>): Promise<PassRateWindows> {
+      return passRateWindows(pool, parse(passRateWindowsInput, raw));
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import type { Pool } from '../db/pool.js';
+import type { TextEmbedder } from '../reference/embedding-cache.js';
+import { readEmbeddings, storeEmbeddings } from './embedding-store.js';
+import { UnknownExamplesError } from './unknown-examples.js';
+
+/** Inputs encoded per call to the embedder; progress is reported after each. */
+const CHUNK = 32;
+
+/**
+ * The input embedding of each request, in the order given: read from example_embeddings where an earlier attempt
+ * stored it, otherwise encoded from the request's input text and stored.
+ */
+export async function embedExamples(
+  pool: Pool,
+  embedder: TextEmbedder,
+  requestIds: readonly string[],
+  onProgress: (done: number, total: number) => void = () => undefined,
+): Promise<Float32Array[]> {
+  const cached = await readEmbeddings(pool, requestIds);
+  const missing = requestIds.filter((id) => !cached.has(id));
+  if (missing.length > 0) {
+    const { rows } = await pool.query<{ id: string; text: string | null }>(
+      `SELECT request_id::text AS id, input ->> 'text' AS text FROM inference_requests WHERE request_id = ANY($1::uuid[])`,
+      [missing],
+    );
+    const texts = new Map(rows.map((r) => [r.id, r.text]));
+    const unknown = missing.filter((id) => typeof texts.get(id) !== 'string');
+    if (unknown.length > 0) throw new UnknownExamplesError(unknown, 'have no input text to embed');
+    for (let start = 0; start < missing.length; start += CHUNK) {
+      const ids = missing.slice(start, start + CHUNK);
+      const vectors = await embedder.embed(ids.map((id) => texts.get(id)!));
+      const fresh = new Map(ids.map((id, i) => [id, vectors[i]!]));
+      await storeEmbeddings(pool, fresh);
+      for (const [id, v] of fresh) cached.set(id, v);
+      onProgress(cached.size, requestIds.length);
+    }
+  }
+  return requestIds.map((id) => cached.get(id)!);
+}
