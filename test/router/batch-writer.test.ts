@@ -76,12 +76,18 @@ test('a row is stored as given, and a batch retried after it already committed l
   w.offerRequest({ ...row, latencyMs: 99 });
   await w.drain();
   await w.close();
-  const { rows } = await db.pool.query('SELECT * FROM inference_requests WHERE request_id = $1', [row.requestId]);
+  const { rows } = await db.pool.query(
+    'SELECT request_id, model_id, version, user_key, input, output, latency_ms, error, at FROM inference_requests WHERE request_id = $1',
+    [row.requestId],
+  );
   assert.deepEqual(rows, [{
     request_id: row.requestId, model_id: 'm', version: 'v1', user_key: 'user-7', input: { text: 'Ship it "today"' },
     output: { label: 'y', confidence: 1, probabilities: [1] }, latency_ms: 2.5, error: null, at: new Date(at),
   }]);
-  const fb = await db.pool.query('SELECT * FROM feedback WHERE request_id = $1', [row.requestId]);
+  const fb = await db.pool.query(
+    'SELECT request_id, model_id, version, test_pass_rate, implementation_variance, latency_ms, error, at FROM feedback WHERE request_id = $1',
+    [row.requestId],
+  );
   assert.deepEqual(fb.rows, [{
     request_id: row.requestId, model_id: 'm', version: 'v1', test_pass_rate: 0.75, implementation_variance: 0,
     latency_ms: 30, error: 'one test failed', at: new Date(at),
