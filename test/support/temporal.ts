@@ -16,13 +16,14 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
 }
 
 /** A real dev server (Schedules, visibility queries, search attributes), in memory, on a free port. */
-export function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
+export function createDevServerEnv(options: { dynamicConfig?: Record<string, string | number> } = {}): Promise<TestWorkflowEnvironment> {
   const path = findTemporalBinary('temporal', loadConfig().searchPath);
+  const dynamic = Object.entries(options.dynamicConfig ?? {}).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${value}`]);
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path },
       searchAttributes: searchAttributeKeys,
-      extraArgs: ['--log-level', 'warn'],
+      extraArgs: ['--log-level', 'warn', ...dynamic],
     },
   });
 }
