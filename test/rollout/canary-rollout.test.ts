@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
@@ -181,6 +183,55 @@ describe('canaryRollout on the time-skipping server', () => {
     assert.ok(ticks < 20, `promoted after ${ticks} intervals instead of 144`);
     assert.equal((await handle.result()).outcome, 'promoted');
     await resetToV1();
+  });
+
+  test('a preRollout webhook that refuses fails the rollout before any user sees the candidate', async () => {
+    const calls: unknown[] = [];
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        calls.push(JSON.parse(body));
+        res.writeHead(503).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    try {
+      const candidate = await freshCandidate();
+      const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/gate`;
+      const handle = await start({ modelId: REFERENCE_MODEL_ID, candidateVersion: candidate, ...FAST, webhooks: { preRollout: url } });
+      const result = await handle.result();
+      assert.equal(result.outcome, 'rolled_back');
+      assert.match(result.reason, /preRollout webhook failed: preRollout webhook answered 503/);
+      assert.equal(calls.length, 3, 'retried by its retry policy, then counted as a failed check');
+      assert.deepEqual(calls[0], { webhook: 'preRollout', workflowId: handle.workflowId, modelId: REFERENCE_MODEL_ID, candidateVersion: candidate, baselineVersion: 'v1', stage: 1 });
+      const { rows } = await stack.db.pool.query(`SELECT details->>'step' AS step FROM deployment_events WHERE workflow_id = $1`, [handle.workflowId]);
+      assert.deepEqual(rows, [{ step: 'rollback' }], 'no stage ever gave the candidate traffic');
+    } finally {
+      hook.close();
+    }
+  });
+
+  test('onFailure "pause" with failureLimit 1: a bad candidate is held at 10% and paused after its second failed check', async () => {
+    await stack.db.pool.query(`UPDATE model_versions SET status = 'registered' WHERE model_id = $1 AND version = 'v2'`, [REFERENCE_MODEL_ID]);
+    const handle = await start(
+      { modelId: REFERENCE_MODEL_ID, candidateVersion: 'v2', ...FAST, failureLimit: 1, onFailure: 'pause' },
+      `rollout-${REFERENCE_MODEL_ID}-v2-pause`,
+    );
+    await drive(env, stack, handle, {
+      interval: '5m',
+      requests: PER_INTERVAL,
+      until: async () => (await handle.query(progressQuery)).state === 'paused',
+    });
+    const progress = await handle.query(progressQuery);
+    assert.equal(progress.state, 'paused');
+    assert.equal(progress.percent, 10);
+    const failed = progress.checks.filter((c) => c.decision === 'fail');
+    assert.ok(failed.length >= 2, `failed checks: ${failed.length}`);
+    assert.match(progress.reason ?? '', /^failed check: /);
+    assert.deepEqual(await routedWeights(), { v2: 10, v1: 90 }, 'paused: the weights stay as they are');
+    await handle.signal(abortSignal, { reason: 'operator saw the pause' });
+    assert.equal((await handle.result()).outcome, 'aborted');
   });
 
   test('bad input fails at once, naming the field, without retrying', async () => {
