@@ -1,5 +1,6 @@
 import type { ActivityDeps } from './deps.js';
 import { createExperimentActivities } from './experiments.js';
+import { createLearningActivities } from './learning.js';
 import { createRetrainingDataActivities } from './retraining-data.js';
 import { createRolloutActivities } from './rollout.js';
 
@@ -11,5 +12,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createRolloutActivities(deps),
     ...createExperimentActivities(deps),
     ...createRetrainingDataActivities(deps),
+    ...createLearningActivities(deps),
   };
 }

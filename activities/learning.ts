@@ -1,0 +1,240 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import {
+  insertCheck,
+  insertIncidents,
+  insertOutcomes,
+  insertRequirements,
+  readCheckHistory,
+  readIncidents,
+  readOutcomes,
+  readRequirements,
+  requirementsAuthor,
+} from '../src/db/learning.js';
+import { withTransaction } from '../src/db/pool.js';
+import { findSimulatedApplication, simulatedApplications } from '../src/learning/applications/catalog.js';
+import { simulateWindow } from '../src/learning/applications/traffic.js';
+import { analyzeIncidents, checkWindow, planRefinements, type CycleApplication, type IncidentAnalysis } from '../src/learning/cycle-analysis.js';
+import type { TrainingDecision, TrainingSample } from '../src/learning/feedback-trainer.js';
+import type { Deficiency } from '../src/learning/incident-analyzer.js';
+import type { IncidentType } from '../src/learning/monitor.js';
+import { detectPatterns, type SystematicIssue } from '../src/learning/patterns.js';
+import { reliabilityScore } from '../src/learning/performance.js';
+import { buildReport, type CycleReport, type RefinementSummary } from '../src/learning/report.js';
+import type { ActivityDeps } from './index.js';
+
+export interface CycleDeployment {
+  application: string;
+  /** variants[0] is the baseline. */
+  variants: string[];
+  requirementsVersion: number;
+}
+
+export interface CheckInput {
+  cycleId: string;
+  checkNo: number;
+  deployments: CycleDeployment[];
+  /** Per application, the monitors tripped at the previous check ("application/variant/type"). */
+  open: Record<string, string[]>;
+}
+
+export interface CheckResult {
+  opened: { application: string; variant: string; type: IncidentType }[];
+  open: Record<string, string[]>;
+  requests: number;
+}
+
+export interface FinishInput {
+  cycleId: string;
+  status: 'completed' | 'aborted';
+  abortReason?: string;
+  durationDays: number;
+  checksRun: number;
+  checksPerDay: number;
+  deployments: CycleDeployment[];
+  systematicIssues: SystematicIssue[];
+  refinements: RefinementSummary[];
+  training: TrainingDecision & { retrainWorkflowId?: string };
+}
+
+/** Requests each simulated application serves per check, per variant. */
+const REQUESTS_PER_CHECK = 100;
+/** The analysis compares variants over the requests of the last few checks. */
+const VARIANCE_CHECKS = 3;
+
+/** Activities of learningCycle: thin over src/learning, each safe to run twice. */
+export function createLearningActivities({ pool, logger }: ActivityDeps) {
+  const log = () => {
+    const info = Context.current().info;
+    return logger.child({ workflowId: info.workflowExecution?.workflowId, activity: info.activityType });
+  };
+
+  const applicationsOf = async (deployments: readonly CycleDeployment[]): Promise<CycleApplication[]> =>
+    Promise.all(
+      deployments.map(async (d) => {
+        const document = await readRequirements(pool, d.application, d.requirementsVersion);
+        if (!document) throw ApplicationFailure.nonRetryable(`${d.application} has no requirements v${d.requirementsVersion}`, 'MissingRequirements');
+        return { application: d.application, variants: d.variants, document };
+      }),
+    );
+
+  return {
+    async beginCycle(input: { cycleId: string; input: unknown }): Promise<void> {
+      await pool.query(`INSERT INTO learning_cycles (id, input) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, [input.cycleId, JSON.stringify(input.input)]);
+    },
+
+    /**
+     * Deploys an application's variants against its latest requirements (writing the simulator's first document
+     * when it has none yet). A retry returns what the first attempt deployed.
+     */
+    async deployApplication(input: { cycleId: string; application: string }): Promise<CycleDeployment> {
+      const app = findSimulatedApplication(input.application);
+      if (!app) {
+        const known = simulatedApplications.map((a) => a.id).join(', ');
+        throw ApplicationFailure.nonRetryable(`applications: no application "${input.application}" (known: ${known})`, 'UnknownApplication');
+      }
+      return withTransaction(pool, async (c) => {
+        const existing = await c.query<{ requirements_version: number }>(
+          `SELECT requirements_version FROM learning_deployments WHERE cycle_id = $1 AND application = $2 LIMIT 1`,
+          [input.cycleId, app.id],
+        );
+        let version = existing.rows[0]?.requirements_version;
+        if (version === undefined) {
+          let document = await readRequirements(c, app.id);
+          if (!document) {
+            await insertRequirements(c, app.initialRequirements, null);
+            document = app.initialRequirements;
+          }
+          version = document.version;
+          for (const [i, variant] of app.variants.entries()) {
+            await c.query(
+              `INSERT INTO learning_deployments (cycle_id, application, variant, requirements_version, baseline) VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT (cycle_id, application, variant) DO NOTHING`,
+              [input.cycleId, app.id, variant, version, i === 0],
+            );
+          }
+        }
+        log().info({ application: app.id, requirementsVersion: version }, 'deployed for the learning cycle');
+        return { application: app.id, variants: [...app.variants], requirementsVersion: version };
+      });
+    },
+
+    /**
+     * One monitoring check: the window's traffic served and stored, the monitors evaluated per deployment, incidents
+     * opened for monitors that newly tripped. Request ids and incident keys derive from the cycle and check number,
+     * so a retry stores nothing twice and answers the same.
+     */
+    async runCheck(input: CheckInput): Promise<CheckResult> {
+      const result: CheckResult = { opened: [], open: {}, requests: 0 };
+      for (const app of await applicationsOf(input.deployments)) {
+        const sim = findSimulatedApplication(app.application)!;
+        const outcomes = simulateWindow(sim, app.document, { window: `${input.cycleId}/check-${input.checkNo}`, requests: REQUESTS_PER_CHECK, seed: 1 });
+        const evaluated = checkWindow({ ...app, outcomes }, input.open[app.application] ?? [], `${input.cycleId}/check-${input.checkNo}`);
+        await withTransaction(pool, async (c) => {
+          await insertOutcomes(c, input.cycleId, input.checkNo, outcomes);
+          await insertIncidents(c, input.cycleId, input.checkNo, evaluated.opened);
+          for (const e of evaluated.evaluations) {
+            await insertCheck(c, {
+              cycleId: input.cycleId,
+              checkNo: input.checkNo,
+              application: e.application,
+              variant: e.variant,
+              requirementsVersion: e.requirementsVersion,
+              metrics: e.metrics,
+              incidentsOpened: evaluated.opened.filter((i) => i.variant === e.variant).length,
+            });
+          }
+        });
+        result.requests += outcomes.length;
+        result.open[app.application] = evaluated.open;
+        result.opened.push(...evaluated.opened.map((i) => ({ application: i.application, variant: i.variant, type: i.type })));
+      }
+      if (result.opened.length > 0) log().info({ checkNo: input.checkNo, opened: result.opened }, 'incidents opened');
+      return result;
+    },
+
+    /** The analyze phase over the cycle's incidents; each incident's deficiencies are stored with it. */
+    async analyzeIncidents(input: { cycleId: string; deployments: CycleDeployment[]; checksRun: number }): Promise<IncidentAnalysis> {
+      const applications = await applicationsOf(input.deployments);
+      const incidents = await readIncidents(pool, input.cycleId);
+      const outcomes = await readOutcomes(pool, input.cycleId, incidents.flatMap((i) => i.requestIds), input.checksRun - VARIANCE_CHECKS);
+      const analysis = analyzeIncidents(applications, incidents, outcomes);
+      for (const incident of incidents) {
+        const found = analysis.deficiencies.filter((d) => d.incidentKey === incident.key);
+        await pool.query(`UPDATE incidents SET analysis = $2 WHERE idempotency_key = $1`, [incident.key, JSON.stringify(found)]);
+      }
+      return analysis;
+    },
+
+    async detectPatterns(input: { deficiencies: Deficiency[] }): Promise<{ systematicIssues: SystematicIssue[]; clusters: number }> {
+      const { clusters, systematicIssues } = detectPatterns(input.deficiencies);
+      return { systematicIssues, clusters: clusters.length };
+    },
+
+    /**
+     * The refine phase: each deployed document refined into its next version and stored. The next version is made
+     * from the deployed one, so a retry produces (and finds stored) the same version instead of one more.
+     */
+    async refineRequirements(input: { cycleId: string; deployments: CycleDeployment[]; deficiencies: Deficiency[] }): Promise<{ refinements: RefinementSummary[]; samples: TrainingSample[] }> {
+      const { refinements, samples } = planRefinements(await applicationsOf(input.deployments), input.deficiencies);
+      for (const r of refinements) {
+        if (!(await insertRequirements(pool, r.document, input.cycleId))) {
+          const author = await requirementsAuthor(pool, r.application, r.toVersion);
+          if (author !== input.cycleId) {
+            throw ApplicationFailure.nonRetryable(`${r.application} requirements v${r.toVersion} were written meanwhile by ${author ?? 'a person'}`, 'RequirementsConflict');
+          }
+        }
+      }
+      log().info({ refinements: refinements.map((r) => `${r.application} v${r.toVersion}`), samples: samples.length }, 'requirements refined');
+      return {
+        refinements: refinements.map((r) => ({
+          application: r.application,
+          fromVersion: r.fromVersion,
+          toVersion: r.toVersion,
+          applied: r.applied.map((a) => a.description),
+          compatible: r.compatibility.compatible,
+          breaking: r.compatibility.breaking,
+          completenessBefore: r.completenessBefore,
+          completenessAfter: r.completenessAfter,
+          clarityBefore: r.clarityBefore,
+          clarityAfter: r.clarityAfter,
+        })),
+        samples,
+      };
+    },
+
+    /** Writes the report and ends the cycle's deployments: completed, or aborted (back to how they were, with why). */
+    async finishCycle(input: FinishInput): Promise<CycleReport> {
+      const incidents = await readIncidents(pool, input.cycleId);
+      const history = await readCheckHistory(pool, input.deployments.map((d) => d.application));
+      const byRequirement = new Map<string, typeof history>();
+      for (const h of history) {
+        const key = `${h.application}@${h.version}`;
+        byRequirement.set(key, [...(byRequirement.get(key) ?? []), h]);
+      }
+      const reliability = [...byRequirement.values()].map((rows) => ({
+        application: rows[0]!.application,
+        version: rows[0]!.version,
+        ...reliabilityScore(rows.map((r) => ({ incidents: r.incidents, ...r.metrics }))),
+      }));
+      const report = buildReport({
+        ...input,
+        deployments: input.deployments.flatMap((d) => d.variants.map((variant) => ({ application: d.application, variant, requirementsVersion: d.requirementsVersion }))),
+        incidents: incidents.map((i) => ({ type: i.type, application: i.application, day: Math.floor(i.checkNo / input.checksPerDay) + 1 })),
+        reliability,
+      });
+      await withTransaction(pool, async (c) => {
+        await c.query(`UPDATE learning_cycles SET status = $2, abort_reason = $3, report = $4, ended_at = coalesce(ended_at, now()) WHERE id = $1`, [
+          input.cycleId,
+          input.status,
+          input.abortReason ?? null,
+          JSON.stringify(report),
+        ]);
+        await c.query(`UPDATE learning_deployments SET status = $2, ended_at = coalesce(ended_at, now()) WHERE cycle_id = $1`, [input.cycleId, input.status]);
+      });
+      log().info({ status: input.status, incidents: incidents.length }, 'learning cycle finished');
+      return report;
+    },
+  };
+}
+
+export type LearningActivities = ReturnType<typeof createLearningActivities>;

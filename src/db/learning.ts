@@ -1,0 +1,155 @@
+import type { Incident, WindowMetrics } from '../learning/monitor.js';
+import type { RequestOutcome } from '../learning/outcomes.js';
+import { parseRequirements, type RequirementsDocument } from '../learning/requirements.js';
+import type { Pool, PoolClient } from './pool.js';
+
+type Db = Pool | PoolClient;
+
+/** The document of one version, or the latest when `version` is absent. */
+export async function readRequirements(db: Db, application: string, version?: number): Promise<RequirementsDocument | undefined> {
+  const { rows } = await db.query<{ document: unknown }>(
+    `SELECT document FROM requirements WHERE application = $1 AND ($2::int IS NULL OR version = $2) ORDER BY version DESC LIMIT 1`,
+    [application, version ?? null],
+  );
+  return rows[0] ? parseRequirements(rows[0].document) : undefined;
+}
+
+/** Inserts a version; false when that version exists already (from whichever writer). */
+export async function insertRequirements(db: Db, doc: RequirementsDocument, cycleId: string | null): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO requirements (application, version, document, cycle_id) VALUES ($1, $2, $3, $4) ON CONFLICT (application, version) DO NOTHING`,
+    [doc.application, doc.version, JSON.stringify(doc), cycleId],
+  );
+  return rowCount === 1;
+}
+
+export async function requirementsAuthor(db: Db, application: string, version: number): Promise<string | null | undefined> {
+  const { rows } = await db.query<{ cycle_id: string | null }>(`SELECT cycle_id FROM requirements WHERE application = $1 AND version = $2`, [application, version]);
+  return rows[0]?.cycle_id;
+}
+
+export async function insertOutcomes(db: Db, cycleId: string, checkNo: number, outcomes: readonly RequestOutcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  await db.query(
+    `INSERT INTO application_requests (request_id, cycle_id, check_no, application, variant, endpoint, input, status, output, error, latency_ms)
+     SELECT x.request_id, $2, $3, x.application, x.variant, x.endpoint, x.input, x.status, x.output, x.error, x.latency_ms
+       FROM jsonb_to_recordset($1::jsonb) AS x(request_id uuid, application text, variant text, endpoint text, input jsonb,
+                                               status text, output jsonb, error text, latency_ms real)
+     ON CONFLICT (request_id) DO NOTHING`,
+    [
+      JSON.stringify(
+        outcomes.map((o) => ({
+          request_id: o.requestId,
+          application: o.application,
+          variant: o.variant,
+          endpoint: o.endpoint,
+          input: o.input,
+          status: o.status,
+          output: o.output ?? null,
+          error: o.error ?? null,
+          latency_ms: o.latencyMs,
+        })),
+      ),
+      cycleId,
+      checkNo,
+    ],
+  );
+}
+
+/** Outcomes of a cycle: the given requests, and every request of checks from `fromCheck` on. */
+export async function readOutcomes(db: Db, cycleId: string, requestIds: readonly string[], fromCheck: number): Promise<RequestOutcome[]> {
+  const { rows } = await db.query<{
+    request_id: string;
+    application: string;
+    variant: string;
+    endpoint: string;
+    input: unknown;
+    status: RequestOutcome['status'];
+    output: unknown;
+    error: string | null;
+    latency_ms: number;
+  }>(
+    `SELECT request_id, application, variant, endpoint, input, status, output, error, latency_ms
+       FROM application_requests WHERE cycle_id = $1 AND (request_id = ANY($2::uuid[]) OR check_no >= $3)`,
+    [cycleId, requestIds, fromCheck],
+  );
+  return rows.map((r) => ({
+    requestId: r.request_id,
+    application: r.application,
+    variant: r.variant,
+    endpoint: r.endpoint,
+    input: r.input,
+    status: r.status,
+    ...(r.output === null ? {} : { output: r.output }),
+    ...(r.error === null ? {} : { error: r.error }),
+    latencyMs: r.latency_ms,
+  }));
+}
+
+export async function insertIncidents(db: Db, cycleId: string, checkNo: number, incidents: readonly Incident[]): Promise<number> {
+  let opened = 0;
+  for (const i of incidents) {
+    const { rowCount } = await db.query(
+      `INSERT INTO incidents (idempotency_key, cycle_id, check_no, application, variant, requirements_version, type, value, threshold, request_ids, details)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::uuid[], $11) ON CONFLICT (idempotency_key) DO NOTHING`,
+      [i.key, cycleId, checkNo, i.application, i.variant, i.requirementsVersion, i.type, i.value, i.threshold, i.requestIds, JSON.stringify(i.details)],
+    );
+    opened += rowCount ?? 0;
+  }
+  return opened;
+}
+
+export async function readIncidents(db: Db, cycleId: string): Promise<(Incident & { checkNo: number })[]> {
+  const { rows } = await db.query<{
+    idempotency_key: string;
+    check_no: number;
+    application: string;
+    variant: string;
+    requirements_version: number;
+    type: Incident['type'];
+    value: number;
+    threshold: number;
+    request_ids: string[];
+    details: Record<string, string[]>;
+  }>(
+    `SELECT idempotency_key, check_no, application, variant, requirements_version, type, value, threshold, request_ids, details
+       FROM incidents WHERE cycle_id = $1 ORDER BY check_no, idempotency_key`,
+    [cycleId],
+  );
+  return rows.map((r) => ({
+    key: r.idempotency_key,
+    checkNo: r.check_no,
+    application: r.application,
+    variant: r.variant,
+    requirementsVersion: r.requirements_version,
+    type: r.type,
+    value: r.value,
+    threshold: r.threshold,
+    requestIds: r.request_ids,
+    details: r.details,
+  }));
+}
+
+export async function insertCheck(
+  db: Db,
+  row: { cycleId: string; checkNo: number; application: string; variant: string; requirementsVersion: number; metrics: WindowMetrics; incidentsOpened: number },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO learning_checks (cycle_id, check_no, application, variant, requirements_version, metrics, incidents_opened)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+    [row.cycleId, row.checkNo, row.application, row.variant, row.requirementsVersion, JSON.stringify(row.metrics), row.incidentsOpened],
+  );
+}
+
+/** Every check ever made of these applications, oldest first, for the performance tracker. */
+export async function readCheckHistory(
+  db: Db,
+  applications: readonly string[],
+): Promise<{ application: string; version: number; incidents: number; metrics: WindowMetrics }[]> {
+  const { rows } = await db.query<{ application: string; requirements_version: number; incidents_opened: number; metrics: WindowMetrics }>(
+    `SELECT application, requirements_version, incidents_opened, metrics FROM learning_checks
+      WHERE application = ANY($1::text[]) ORDER BY at, check_no`,
+    [applications],
+  );
+  return rows.map((r) => ({ application: r.application, version: r.requirements_version, incidents: r.incidents_opened, metrics: r.metrics }));
+}

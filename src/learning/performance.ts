@@ -1,0 +1,39 @@
+import type { WindowMetrics } from './monitor.js';
+
+/** Requirements whose reliability score is under this are problematic. */
+export const PROBLEMATIC_RELIABILITY = 0.6;
+/** The tracker scores the most recent outcomes only. */
+export const RELIABILITY_WINDOW = 10;
+
+/** One monitoring window of one deployment of a requirements version. */
+export interface DeploymentOutcome extends Pick<WindowMetrics, 'errorRate' | 'apiCompliance' | 'behavioralAccuracy'> {
+  incidents: number;
+}
+
+export interface Reliability {
+  score: number;
+  incidentScore: number;
+  errorScore: number;
+  apiCompliance: number;
+  behavioralAccuracy: number;
+  outcomes: number;
+  problematic: boolean;
+}
+
+/**
+ * 0.3 · incident score + 0.25 · error score + 0.25 · API compliance + 0.2 · behavioral accuracy over the last 10
+ * outcomes, incident score = 1 − min(1, mean incidents / 5), error score = 1 − mean error rate.
+ */
+export function reliabilityScore(history: readonly DeploymentOutcome[]): Reliability {
+  const recent = history.slice(-RELIABILITY_WINDOW);
+  if (recent.length === 0) {
+    return { score: 1, incidentScore: 1, errorScore: 1, apiCompliance: 1, behavioralAccuracy: 1, outcomes: 0, problematic: false };
+  }
+  const mean = (f: (o: DeploymentOutcome) => number) => recent.reduce((s, o) => s + f(o), 0) / recent.length;
+  const incidentScore = 1 - Math.min(1, mean((o) => o.incidents) / 5);
+  const errorScore = 1 - mean((o) => o.errorRate);
+  const apiCompliance = mean((o) => o.apiCompliance);
+  const behavioralAccuracy = mean((o) => o.behavioralAccuracy);
+  const score = 0.3 * incidentScore + 0.25 * errorScore + 0.25 * apiCompliance + 0.2 * behavioralAccuracy;
+  return { score, incidentScore, errorScore, apiCompliance, behavioralAccuracy, outcomes: recent.length, problematic: score < PROBLEMATIC_RELIABILITY };
+}

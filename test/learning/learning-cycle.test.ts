@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { WorkflowUpdateFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createLearningActivities } from '../../activities/learning.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { abortSignal, addApplicationUpdate, extendSignal, learningCycle, pauseSignal, progressQuery, resumeSignal } from '../../workflows/learning-cycle.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { createTimeSkippingEnv } from '../support/temporal.js';
+
+// Days of hourly checks run in seconds on the time-skipping server; traffic comes from the simulated applications
+// (src/learning/applications), rows and incidents land in a real throwaway PostgreSQL database. The tests share that
+// database, so cycles after the first deploy the requirements it refined (v2), as production would.
+const workflowsPath = fileURLToPath(new URL('./fixtures/cycle-workflows.ts', import.meta.url));
+const ALL = ['ticket-triage', 'invoice-extractor', 'address-normalizer'];
+
+describe('learningCycle on the time-skipping server', () => {
+  let env: TestWorkflowEnvironment;
+  let db: TestDatabase;
+  let worker: Worker;
+  let running: Promise<void>;
+  const taskQueue = `learning-test-${randomUUID()}`;
+
+  before(async () => {
+    env = await createTimeSkippingEnv();
+    db = await createTestDatabase();
+    worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath,
+      activities: createLearningActivities({ pool: db.pool, logger: createLogger({ level: 'silent' }), config: loadConfig({ DATABASE_URL: db.url }) }),
+    });
+    running = worker.run();
+  });
+  after(async () => {
+    worker?.shutdown();
+    await running;
+    await db?.drop();
+    await env?.teardown();
+  });
+
+  const start = (input: Record<string, unknown>) =>
+    env.client.workflow.start(learningCycle, { taskQueue, workflowId: `cycle-${randomUUID()}`, args: [input] });
+
+  /** Every run's history, first to last, following continue-as-new. */
+  async function runHistories(handle: WorkflowHandleWithFirstExecutionRunId): Promise<temporal.api.history.v1.IHistory[]> {
+    const histories = [];
+    let runId: string | undefined = handle.firstExecutionRunId;
+    while (runId) {
+      const history = await env.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
+      histories.push(history);
+      runId = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+    }
+    return histories;
+  }
+
+  let completedHistories: temporal.api.history.v1.IHistory[] = [];
+
+  test('a 7-day cycle opens incidents of every kind, refines the requirements, starts retraining and reports', async () => {
+    const handle = await start({ applications: ALL, durationDays: 7 });
+    const report = await handle.result();
+
+    assert.equal(report.status, 'completed');
+    assert.equal(report.checksRun, 7 * 24);
+    assert.deepEqual(Object.keys(report.incidentBreakdown.byType).sort(), ['behavioral_deviation', 'contract_violation', 'error_rate', 'latency']);
+    assert.ok(report.summary.systematicIssues >= 1);
+    assert.equal(report.summary.refinements, 3);
+    assert.ok(report.refinementImpact.averageCompletenessGain > 0);
+    assert.ok(report.refinementImpact.averageClarityGain > 0);
+    assert.equal(report.refinementImpact.significantlyImproved.length, 3);
+    assert.equal(report.modelImprovements.start, true);
+    assert.ok(report.modelImprovements.samples >= 10);
+
+    const retrain = env.client.workflow.getHandle(`${handle.workflowId}/retrain`);
+    assert.deepEqual(await retrain.result(), { input: { modelId: 'reference', trigger: 'manual' } });
+
+    const { rows: versions } = await db.pool.query(`SELECT application, version FROM requirements WHERE cycle_id = $1 ORDER BY application`, [handle.workflowId]);
+    assert.deepEqual(versions, ALL.map((application) => ({ application, version: 2 })).sort((a, b) => a.application.localeCompare(b.application)));
+    const { rows: incidents } = await db.pool.query(`SELECT count(*)::int AS n, count(analysis)::int AS analysed FROM incidents WHERE cycle_id = $1`, [handle.workflowId]);
+    assert.equal(incidents[0].n, report.summary.incidents);
+    assert.equal(incidents[0].analysed, incidents[0].n);
+    const { rows: stored } = await db.pool.query(`SELECT status, report FROM learning_cycles WHERE id = $1`, [handle.workflowId]);
+    assert.equal(stored[0].status, 'completed');
+    assert.deepEqual(stored[0].report, report);
+
+    const progress = await handle.query(progressQuery);
+    assert.equal(progress.phase, 'completed');
+    completedHistories = await runHistories(handle);
+    assert.ok(completedHistories.length >= 2, 'a week of hourly checks continued as new at least once');
+    for (const h of completedHistories) assert.ok((h.events?.length ?? 0) < 2_000, `a run of ${h.events?.length} events`);
+  });
+
+  test('the completed cycle replays deterministically, every run of it', async () => {
+    assert.ok(completedHistories.length > 0, 'needs the 7-day cycle above');
+    for (const history of completedHistories) await Worker.runReplayHistory({ workflowsPath }, history);
+  });
+
+  test('pausing stops the monitoring clock; resuming picks up where it stopped', async () => {
+    const handle = await start({ applications: ['invoice-extractor'], durationDays: 1 });
+    await env.sleep('5h');
+    const before = await handle.query(progressQuery);
+    assert.ok(before.checksDone >= 3 && before.checksDone <= 5, `${before.checksDone} checks after 5h`);
+    await handle.signal(pauseSignal);
+    await env.sleep('3d');
+    const paused = await handle.query(progressQuery);
+    assert.deepEqual([paused.paused, paused.checksDone, paused.nextCheckAt], [true, before.checksDone, null]);
+    await handle.signal(resumeSignal);
+    const report = await handle.result();
+    assert.equal(report.checksRun, 24);
+    const d = await handle.describe();
+    const hours = (d.closeTime!.getTime() - d.startTime.getTime()) / 3_600_000;
+    assert.ok(hours >= 24 + 72, `the cycle took ${hours.toFixed(1)} h: a day of checks plus the 3 paused days`);
+  });
+
+  test('abort ends the cycle with its reason, ends its deployments and refines nothing', async () => {
+    const handle = await start({ applications: ['ticket-triage'], durationDays: 2 });
+    await env.sleep('3h');
+    await handle.signal(abortSignal, { reason: 'operator: traffic test misconfigured' });
+    const report = await handle.result();
+    assert.deepEqual([report.status, report.abortReason], ['aborted', 'operator: traffic test misconfigured']);
+    assert.equal(report.summary.refinements, 0);
+    const { rows } = await db.pool.query(`SELECT status, abort_reason FROM learning_cycles WHERE id = $1`, [handle.workflowId]);
+    assert.deepEqual(rows[0], { status: 'aborted', abort_reason: 'operator: traffic test misconfigured' });
+    const { rows: deployments } = await db.pool.query(`SELECT DISTINCT status FROM learning_deployments WHERE cycle_id = $1`, [handle.workflowId]);
+    assert.deepEqual(deployments, [{ status: 'aborted' }]);
+    const { rows: refined } = await db.pool.query(`SELECT count(*)::int AS n FROM requirements WHERE cycle_id = $1`, [handle.workflowId]);
+    assert.equal(refined[0].n, 0);
+  });
+
+  test('addApplication joins a running cycle; the validator refuses a repeat before anything runs', async () => {
+    const handle = await start({ applications: ['invoice-extractor'], durationDays: 1 });
+    await env.sleep('2h');
+    const added = await handle.executeUpdate(addApplicationUpdate, { args: [{ application: 'address-normalizer' }] });
+    assert.deepEqual(added.variants, ['v1', 'v2']);
+    const refused = (pattern: RegExp) => (err: unknown) => {
+      assert.ok(err instanceof WorkflowUpdateFailedError);
+      assert.match(String((err.cause as Error | undefined)?.message), pattern);
+      return true;
+    };
+    await assert.rejects(handle.executeUpdate(addApplicationUpdate, { args: [{ application: 'invoice-extractor' }] }), refused(/already in this cycle/));
+    await assert.rejects(handle.executeUpdate(addApplicationUpdate, { args: [{ application: 'Not An Id' }] }), refused(/application: must be an application id/));
+    await assert.rejects(handle.executeUpdate(addApplicationUpdate, { args: [{ application: 'no-such-app' }] }), refused(/no application "no-such-app"/));
+    assert.deepEqual((await handle.query(progressQuery)).applications, ['invoice-extractor', 'address-normalizer']);
+    await handle.signal(abortSignal, { reason: 'done testing' });
+    await handle.result();
+  });
+
+  test('a 30-day cycle keeps every run under 2,000 events and answers progress across continue-as-new', async () => {
+    const handle = await start({ applications: ['invoice-extractor'], durationDays: 10, checkInterval: '1h' });
+    await env.sleep('6d');
+    const mid = await handle.query(progressQuery);
+    assert.ok(mid.run >= 2, `run ${mid.run}`);
+    assert.ok(mid.checksDone >= 5 * 24, `${mid.checksDone} checks after 6 days`);
+    await handle.signal(extendSignal, { days: 20 });
+    const report = await handle.result();
+    assert.equal(report.checksRun, 30 * 24);
+    assert.equal(report.durationDays, 30);
+    // The query's incident counts, kept in workflow state through every continue-as-new, match what was stored.
+    const counted = Object.values((await handle.query(progressQuery)).incidentsByType).reduce((a, b) => a + b, 0);
+    assert.ok(report.summary.incidents > 0);
+    assert.equal(counted, report.summary.incidents);
+    const histories = await runHistories(handle);
+    assert.ok(histories.length >= 8, `${histories.length} runs`);
+    for (const h of histories) assert.ok((h.events?.length ?? 0) < 2_000, `a run of ${h.events?.length} events`);
+  });
+});
