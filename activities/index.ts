@@ -2,6 +2,7 @@ import type { ActivityDeps } from './deps.js';
 import { createExperimentActivities } from './experiments.js';
 import { createLearningActivities } from './learning.js';
 import { createRetrainingDataActivities } from './retraining-data.js';
+import { createRetrainingRunActivities } from './retraining-runs.js';
 import { createRolloutActivities } from './rollout.js';
 
 export type { ActivityDeps } from './deps.js';
@@ -12,6 +13,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRolloutActivities(deps),
     ...createExperimentActivities(deps),
     ...createRetrainingDataActivities(deps),
+    ...createRetrainingRunActivities(deps),
     ...createLearningActivities(deps),
   };
 }

@@ -169,7 +169,11 @@ export function createTrainingActivities(
       if (resumedAfter) l.info({ resumedAfter }, 'fine-tuning retried: resuming from the checkpoint folder');
       let hyperparameters: FineTuneSettings;
       try {
-        hyperparameters = specFineTuneSettings({ emergency: input.emergency, overrides: input.hyperparameters });
+        hyperparameters = specFineTuneSettings({
+          emergency: input.emergency,
+          // The deployment's learning rate (LEARNLOOP_TRAINING_LR) unless the input names one.
+          overrides: { learningRate: config.training.learningRate, ...input.hyperparameters },
+        });
       } catch (err) {
         invalid(`hyperparameters: ${(err as Error).message}`);
       }

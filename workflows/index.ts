@@ -3,3 +3,4 @@ export { abTest } from './ab-test.js';
 export { canaryRollout } from './canary-rollout.js';
 export { ciFeedback } from './ci-feedback.js';
 export { learningCycle } from './learning-cycle.js';
+export { retrainModel } from './retrain-model.js';

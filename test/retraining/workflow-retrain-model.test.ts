@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities/index.js';
+import { createTrainingActivities } from '../../activities/training.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { generateRequirements } from '../../src/reference/generator.js';
+import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
+import { TRAINING_TASK_QUEUE } from '../../src/temporal/task-queues.js';
+import { abortSignal } from '../../workflows/canary-rollout.js';
+import { progressQuery, retrainModel } from '../../workflows/retrain-model.js';
+import { startReferenceStack, type ReferenceStack } from '../support/reference-model.js';
+import { seedExample } from '../support/retraining-seed.js';
+import { workflowBundle } from '../support/rollout.js';
+import { createTimeSkippingEnv } from '../support/temporal.js';
+
+// The real thing end to end: production feedback rows in PostgreSQL, the real encoder for dedup, real tfjs training
+// from v1's registered weights, evaluation of both versions on held-out canary requirements, ONNX export and
+// registration, and a canaryRollout child. Time skips; nothing is mocked.
+describe('retrainModel on the time-skipping server', () => {
+  let env: TestWorkflowEnvironment;
+  let stack: ReferenceStack;
+  const workers: { worker: Worker; running: Promise<void> }[] = [];
+  let taskQueue: string;
+
+  before(async () => {
+    env = await createTimeSkippingEnv();
+    stack = await startReferenceStack();
+    const config = loadConfig({ DATABASE_URL: stack.db.url, LEARNLOOP_ARTIFACT_DIR: `${stack.home}/artifacts` });
+    const deps = { pool: stack.db.pool, logger: createLogger({ level: 'silent' }), config };
+    taskQueue = `retrain-${randomUUID()}`;
+    const w1 = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(deps) });
+    const w2 = await Worker.create({ connection: env.nativeConnection, taskQueue: TRAINING_TASK_QUEUE, activities: createTrainingActivities(deps, { embedder: stack.embedder }) });
+    for (const worker of [w1, w2]) workers.push({ worker, running: worker.run() });
+  });
+  after(async () => {
+    for (const w of workers) w.worker.shutdown();
+    await Promise.all(workers.map((w) => w.running));
+    await stack?.close();
+    await env?.teardown();
+  });
+
+  /** Production traffic after a drift: drifted requirements whose served label passed its checks. */
+  async function seedDriftedPasses(count: number, seed: number): Promise<void> {
+    for (const r of generateRequirements({ seed, count, phrasing: 'drifted' })) {
+      await seedExample(stack.db.pool, { modelId: REFERENCE_MODEL_ID, version: 'v1', text: r.text, output: { label: r.template }, passRate: 1, variance: 0 });
+    }
+  }
+
+  const run = (input: Record<string, unknown>) =>
+    env.client.workflow.start(retrainModel, { taskQueue, workflowId: `retrain-${REFERENCE_MODEL_ID}-${randomUUID()}`, args: [input] });
+
+  test('too few qualifying examples: skipped, with the count, and nothing trained', async () => {
+    const handle = await run({ modelId: REFERENCE_MODEL_ID, trigger: 'weekly' });
+    const result = await handle.result();
+    assert.equal(result.status, 'skipped');
+    assert.match(result.reason, /^0 qualifying examples, fewer than minExamples 50/);
+    const { rows } = await stack.db.pool.query('SELECT status, examples_selected FROM training_runs WHERE workflow_id = $1', [handle.workflowId]);
+    assert.deepEqual(rows, [{ status: 'skipped', examples_selected: 0 }]);
+  });
+
+  test('bad input fails at once, naming the field', async () => {
+    const handle = await run({ modelId: REFERENCE_MODEL_ID, trigger: 'hourly' });
+    await assert.rejects(handle.result(), (err: Error & { cause?: Error }) => {
+      assert.match(String(err.cause?.message), /^trigger: Invalid option/);
+      return true;
+    });
+  });
+
+  test('after a drift, an emergency retrain selects, dedups, trains, passes the gate, registers and starts a canary', async (t) => {
+    await seedDriftedPasses(150, 100);
+    const handle = await run({ modelId: REFERENCE_MODEL_ID, trigger: 'degradation', minExamples: 20 });
+    const result = await handle.result();
+    t.diagnostic(JSON.stringify(result.evaluation));
+    assert.equal(result.status, 'deployed', result.reason);
+    assert.equal(result.emergency, true);
+    assert.equal(result.examplesSelected, 150);
+    assert.ok(result.examplesAfterDedup! >= 20 && result.examplesAfterDedup! <= 150);
+    assert.equal(result.training!.epochsRun <= 3, true, 'an emergency trains at most 3 epochs');
+    assert.ok(result.evaluation!.improvement > -0.02);
+    assert.equal((await handle.query(progressQuery)).step, 'done');
+    // Its recorded history replays against the workflow code without nondeterminism.
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, await handle.fetchHistory(), handle.workflowId);
+
+    const { rows: runs } = await stack.db.pool.query(
+      'SELECT status, trigger, base_version, candidate_version, examples_selected, examples_after_dedup, epochs_run, backend, jsonb_array_length(losses) AS losses FROM training_runs WHERE workflow_id = $1',
+      [handle.workflowId],
+    );
+    assert.equal(runs[0].status, 'deployed');
+    assert.equal(runs[0].trigger, 'degradation');
+    assert.equal(runs[0].base_version, 'v1');
+    assert.equal(runs[0].candidate_version, result.candidateVersion);
+    assert.equal(runs[0].losses, runs[0].epochs_run);
+    assert.ok(['wasm', 'cpu', 'tensorflow'].some((b) => String(runs[0].backend).includes(b)), runs[0].backend);
+    const { rows: used } = await stack.db.pool.query('SELECT count(*)::int AS n FROM phase4_training_data WHERE model_id = $1', [REFERENCE_MODEL_ID]);
+    assert.equal(used[0].n, result.examplesAfterDedup);
+    assert.ok(await stack.registry.find(REFERENCE_MODEL_ID, result.candidateVersion!));
+
+    // The rollout outlives the retraining (parent close policy ABANDON) and is running now.
+    const rollout = env.client.workflow.getHandle(result.rolloutWorkflowId!);
+    assert.equal((await rollout.describe()).status.name, 'RUNNING');
+    await rollout.signal(abortSignal, { reason: 'test over' });
+    assert.equal(((await rollout.result()) as { outcome: string }).outcome, 'aborted');
+
+    // The examples are used now: the next run finds only the near-duplicates dedup dropped, too few to train on.
+    const again = await run({ modelId: REFERENCE_MODEL_ID, trigger: 'degradation', minExamples: 20 });
+    const second = await again.result();
+    assert.equal(second.status, 'skipped');
+    assert.equal(second.examplesSelected, 150 - result.examplesAfterDedup!);
+  });
+
+  test('a retrain that cannot beat production is rejected by the gate and nothing is rolled out', async () => {
+    // Standard-phrasing requests v1 already gets right: training on them cannot improve it, so a regular gate (> 0) says no.
+    for (const r of generateRequirements({ seed: 400, count: 60 })) {
+      await seedExample(stack.db.pool, { modelId: REFERENCE_MODEL_ID, version: 'v1', text: r.text, output: { label: r.template }, passRate: 1, variance: 0 });
+    }
+    const before = (await stack.registry.list(REFERENCE_MODEL_ID)).length;
+    const handle = await run({ modelId: REFERENCE_MODEL_ID, trigger: 'manual', minExamples: 20, canary: [{ phrasing: 'standard', seed: 300, count: 250 }] });
+    const result = await handle.result();
+    assert.equal(result.status, 'rejected', result.reason);
+    assert.match(result.reason, /^quality gate: candidate 1\.0000 vs production 1\.0000: improvement 0\.0000 ≤ 0/);
+    assert.equal(result.candidateVersion, null);
+    assert.equal(result.rolloutWorkflowId, null);
+    assert.equal((await stack.registry.list(REFERENCE_MODEL_ID)).length, before, 'nothing registered');
+    const { rows } = await stack.db.pool.query('SELECT status FROM training_runs WHERE workflow_id = $1', [handle.workflowId]);
+    assert.deepEqual(rows, [{ status: 'rejected' }]);
+  });
+});
