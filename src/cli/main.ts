@@ -5,6 +5,7 @@ import { registerPlatformCommands } from './platform.js';
 import { registerReferenceCommands } from './reference.js';
 import { registerRolloutCommands } from './rollout.js';
 import { registerRouteCommands } from './routes.js';
+import { registerScheduleCommands } from './schedules.js';
 import { registerSimulateCommand } from './simulate.js';
 
 const program = new Command('learnloop')
@@ -18,6 +19,7 @@ registerRouteCommands(program);
 registerRolloutCommands(program);
 registerExperimentCommands(program);
 registerSimulateCommand(program);
+registerScheduleCommands(program);
 
 program.parseAsync(process.argv).then(
   // Pools, listeners and servers are closed by the commands; exit so a lingering handle cannot keep a CLI alive.
