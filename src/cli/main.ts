@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerCycleCommands } from './cycle.js';
 import { registerExperimentCommands } from './experiments.js';
 import { registerModelCommands } from './models.js';
 import { registerPlatformCommands } from './platform.js';
@@ -20,6 +21,7 @@ registerRolloutCommands(program);
 registerExperimentCommands(program);
 registerSimulateCommand(program);
 registerScheduleCommands(program);
+registerCycleCommands(program);
 
 program.parseAsync(process.argv).then(
   // Pools, listeners and servers are closed by the commands; exit so a lingering handle cannot keep a CLI alive.

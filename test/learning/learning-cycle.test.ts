@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { renderReportHtml } from '../../src/learning/report-html.js';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -87,6 +88,13 @@ describe('learningCycle on the time-skipping server', () => {
     const { rows: stored } = await db.pool.query(`SELECT status, report FROM learning_cycles WHERE id = $1`, [handle.workflowId]);
     assert.equal(stored[0].status, 'completed');
     assert.deepEqual(stored[0].report, report);
+
+    // `learnloop cycle report --html`: one page, three charts rendered to SVG on the server, no script to run.
+    const html = await renderReportHtml(stored[0].report);
+    assert.equal(html.match(/<svg/g)?.length, 3);
+    assert.ok(!/<script/i.test(html));
+    assert.match(html, new RegExp(`${report.summary.incidents} \\(${report.summary.incidentsPerDeployment} per deployment\\)`));
+    for (const type of Object.keys(report.incidentBreakdown.byType)) assert.ok(html.includes(`>${type}<`), `the legend names ${type}`);
 
     const progress = await handle.query(progressQuery);
     assert.equal(progress.phase, 'completed');
