@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { applySchedules, retrainingSchedules } from '../schedules/retraining.js';
+import { applySchedules, learningCycleSchedule, retrainingSchedules } from '../schedules/retraining.js';
 import { withTemporalClient } from './temporal-client.js';
 
 export function registerScheduleCommands(program: Command): void {
@@ -10,9 +10,13 @@ export function registerScheduleCommands(program: Command): void {
     .description('create or update the schedules of a model (idempotent: run it on every deploy)')
     .option('--model <modelId>', 'the model to retrain', 'reference')
     .option('--time-zone <iana>', 'time zone of Sunday 02:00 and daily 03:00 (default LEARNLOOP_SCHEDULE_TIMEZONE)')
-    .action((opts: { model: string; timeZone?: string }) =>
+    .option('--learning-cycle <applications...>', 'also run a 7-day learningCycle over these applications every Monday (off unless given)')
+    .action((opts: { model: string; timeZone?: string; learningCycle?: string[] }) =>
       withTemporalClient(async (client, config) => {
-        const changes = await applySchedules(client, retrainingSchedules({ modelId: opts.model, timeZone: opts.timeZone ?? config.scheduleTimeZone }));
+        const timeZone = opts.timeZone ?? config.scheduleTimeZone;
+        const wanted = retrainingSchedules({ modelId: opts.model, timeZone });
+        if (opts.learningCycle) wanted.push(learningCycleSchedule({ applications: opts.learningCycle, timeZone }));
+        const changes = await applySchedules(client, wanted);
         for (const c of changes) console.log(`${c.change.padEnd(8)} ${c.scheduleId}`);
       }),
     );

@@ -40,7 +40,9 @@ export async function migrate(
     direction: options.direction ?? 'up',
     count: options.count ?? Infinity,
     singleTransaction: true,
-    checkOrder: true,
+    // Migrations come from parallel lines of work (rollout, retraining, learning, experiments) and touch separate
+    // tables, so a database migrated by an earlier build must still take one that sorts before its newest.
+    checkOrder: false,
     log: (msg: string) => logger?.debug({ migration: msg }, 'migration'),
     verbose: false,
   });

@@ -40,6 +40,26 @@ export function retrainingSchedules({ modelId, timeZone, taskQueue = TASK_QUEUE 
   ];
 }
 
+/**
+ * A weekly learningCycle over the given applications, Monday 00:00 (a 7-day cycle each week). Off unless asked for:
+ * a cycle deploys variants and opens incidents, which an operator should choose to run.
+ */
+export function learningCycleSchedule(settings: { applications: string[]; timeZone: string; taskQueue?: string }): ScheduleOptions {
+  return {
+    scheduleId: 'learnloop-learning-cycle-weekly',
+    spec: { calendars: [{ dayOfWeek: 'MONDAY', hour: 0, minute: 0 }], timezone: settings.timeZone },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'learningCycle',
+      taskQueue: settings.taskQueue ?? TASK_QUEUE,
+      workflowId: 'learning-cycle-weekly',
+      args: [{ applications: settings.applications, durationDays: 7 }],
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+    memo: { description: 'weekly learning cycle' },
+  };
+}
+
 /** Creates the schedules that are missing and updates the others to these settings; safe to run on every deploy. */
 export async function applySchedules(client: Client, wanted: ScheduleOptions[]): Promise<{ scheduleId: string; change: 'created' | 'updated' }[]> {
   const changes: { scheduleId: string; change: 'created' | 'updated' }[] = [];

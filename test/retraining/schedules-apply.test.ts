@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applySchedules, retrainingSchedules } from '../../src/schedules/retraining.js';
+import { applySchedules, learningCycleSchedule, retrainingSchedules } from '../../src/schedules/retraining.js';
 import { createDevServerEnv } from '../support/temporal.js';
 
 // Schedules need a real server: the time-skipping one does not implement them.
@@ -32,6 +32,12 @@ test('applying the schedules twice gives one of each; re-applying with another t
     assert.equal(next.getUTCDay(), 0);
     assert.ok([0, 1].includes(next.getUTCHours()), next.toISOString());
     assert.equal(described.action.type === 'startWorkflow' && described.action.workflowType, 'retrainModel');
+
+    // The weekly learning cycle is one flag away, and absent until then.
+    await assert.rejects(env.client.schedule.getHandle('learnloop-learning-cycle-weekly').describe());
+    await applySchedules(env.client, [learningCycleSchedule({ applications: ['ticket-triage'], timeZone: 'UTC' })]);
+    const cycle = await env.client.schedule.getHandle('learnloop-learning-cycle-weekly').describe();
+    assert.equal(cycle.action.type === 'startWorkflow' && cycle.action.workflowType, 'learningCycle');
   } finally {
     await env.teardown();
   }
