@@ -120,6 +120,17 @@ const alerts = proxyActivities<RolloutActivities>({
 });
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The candidate's and the baseline's metrics, found by version name, never by position. */
+function byRole(metrics: VersionMetrics[], candidateVersion: string, baselineVersion: string) {
+  const find = (version: string) => {
+    const m = metrics.find((x) => x.version === version);
+    // A plain Error fails the workflow task, which Temporal retries: the rollout waits rather than ends with traffic split.
+    if (!m) throw new Error(`no metrics for ${version}`);
+    return m;
+  };
+  return { candidate: find(candidateVersion), baseline: find(baselineVersion) };
+}
 const failureMessage = (err: unknown): string =>
   err instanceof ActivityFailure && err.cause ? err.cause.message : err instanceof Error ? err.message : String(err);
 
@@ -447,7 +458,7 @@ export async function canaryRollout(rawInput: unknown, carried?: RolloutCarry): 
         since: s.windowSince!,
       });
       s.windowSince = window.until;
-      const [candidate, baseline] = window.metrics as [VersionMetrics, VersionMetrics];
+      const { candidate, baseline } = byRole(window.metrics, input.candidateVersion, s.baselineVersion);
       const result = evaluateCheck({
         candidate,
         baseline,
@@ -481,7 +492,7 @@ export async function canaryRollout(rawInput: unknown, carried?: RolloutCarry): 
           versions: [input.candidateVersion, s.baselineVersion],
           since: s.stageSince!,
         });
-        const [stageCandidate, stageBaseline] = stageData.metrics as [VersionMetrics, VersionMetrics];
+        const { candidate: stageCandidate, baseline: stageBaseline } = byRole(stageData.metrics, input.candidateVersion, s.baselineVersion);
         const gate = isLastStage()
           ? { advance: true, reason: 'bake time over' }
           : stageGate({ stageIndex: s.stageIndex, candidate: stageCandidate, baseline: stageBaseline, minSamples: input.minSamples });

@@ -13,7 +13,8 @@ export interface MetricsWindow {
 }
 
 /**
- * Each version's metrics over (since, until]: feedback rows by their time, requests by theirs. Windows that share
+ * Each version's metrics over (since, until], in the order the versions were asked for (a join's output order is the
+ * planner's choice, and a swapped candidate and baseline would judge the wrong model).: feedback rows by their time, requests by theirs. Windows that share
  * their bounds count every row exactly once, which the sequential test relies on.
  */
 export async function readVersionMetrics(pool: Pool, w: MetricsWindow): Promise<{ until: DbTime; metrics: VersionMetrics[] }> {
@@ -51,8 +52,9 @@ export async function readVersionMetrics(pool: Pool, w: MetricsWindow): Promise<
      SELECT v.version, coalesce(fb.samples, 0) AS samples, coalesce(fb.pass_rate, 0) AS pass_rate,
             coalesce(fb.pass_rate_sum_sq, 0) AS pass_rate_sum_sq, coalesce(fb.variance, 0) AS variance,
             fb.latency_p95_ms, coalesce(req.requests, 0) AS requests, coalesce(req.errored, 0) AS errored
-     FROM unnest($2::text[]) AS v(version)
-     LEFT JOIN fb USING (version) LEFT JOIN req USING (version)`,
+     FROM unnest($2::text[]) WITH ORDINALITY AS v(version, n)
+     LEFT JOIN fb USING (version) LEFT JOIN req USING (version)
+     ORDER BY v.n`,
     [w.modelId, w.versions, w.since, until],
   );
   const metrics = rows.map(

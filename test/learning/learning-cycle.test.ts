@@ -140,7 +140,7 @@ describe('learningCycle on the time-skipping server', () => {
     assert.equal(refined[0].n, 0);
   });
 
-  test('addApplication joins a running cycle; the validator refuses a repeat before anything runs', async () => {
+  test('addApplication joins a running cycle; the validator refuses a repeat before anything runs', { timeout: 60_000 }, async () => {
     const handle = await start({ applications: ['invoice-extractor'], durationDays: 1 });
     await env.sleep('2h');
     const added = await handle.executeUpdate(addApplicationUpdate, { args: [{ application: 'address-normalizer' }] });

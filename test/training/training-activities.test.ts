@@ -109,7 +109,7 @@ describe('training activities on a real Temporal dev server', () => {
   });
 
   test("with the specs' lr of 1e-6 the head barely moves: an emergency run is 3 epochs and no better than production", async () => {
-    const { trained, evaluation } = await run('train-b', input('run-b', 'v4', { emergency: true, hyperparameters: {} }));
+    const { trained, evaluation } = await run('train-b', input('run-b', 'v4', { emergency: true, hyperparameters: { learningRate: 1e-6 } }));
     assert.equal(trained.hyperparameters.learningRate, 1e-6);
     assert.equal(trained.epochsRun, 3);
     assert.equal(trained.steps, 3 * 10);
