@@ -1,11 +1,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { withTransaction } from '../src/db/pool.js';
-import { replaceWeights } from '../src/db/routing-weights.js';
+import { replaceRoutes } from '../src/db/routing-weights.js';
 import { analyseAbTest, type AbAnalysis, type Variant } from '../src/experiments/ab-analysis.js';
 import type { MetricsSnapshot, TestedMetric } from '../src/experiments/ab-metrics.js';
 import type { VariantSpec } from '../src/experiments/ab-test-input.js';
 import {
-  closeAbTest, createAbTest, measureVariant, promoteStrategy, readSnapshots, recordSnapshot, type AbTestRecord,
+  closeAbTest, createAbTest, measureVariant, promoteStrategy, readSnapshots, recordSnapshot, variantRoute, type AbTestRecord,
 } from '../src/experiments/ab-test-store.js';
 import { CiEventError, processCiEvent, storeCiEvent, type CiEvent } from '../src/experiments/ci-event-store.js';
 import { readContext, UnknownContextError } from '../src/experiments/context-store.js';
@@ -61,7 +61,7 @@ export function createExperimentActivities({ pool, logger }: ActivityDeps) {
       }
     },
 
-    /** Registers the test (both contexts must exist) and routes its traffic split between the variants' versions. */
+    /** Registers the test (both contexts must exist) and routes its traffic split between the variants. */
     async startAbTest(t: AbTestRecord): Promise<void> {
       for (const [name, v] of [['variantA', t.variantA], ['variantB', t.variantB]] as const) {
         try {
@@ -72,10 +72,9 @@ export function createExperimentActivities({ pool, logger }: ActivityDeps) {
         }
       }
       await createAbTest(pool, t);
-      const weights = t.variantA.version === t.variantB.version
-        ? { [t.variantA.version]: 100 }
-        : { [t.variantA.version]: 100 - t.trafficSplit, [t.variantB.version]: t.trafficSplit };
-      await withTransaction(pool, (c) => replaceWeights(c, t.modelId, weights, `abTest ${t.id}`));
+      // Each variant is its own route, so two variants of one version that differ in context are split too.
+      const routes = [variantRoute(t.variantA, 100 - t.trafficSplit), variantRoute(t.variantB, t.trafficSplit)];
+      await withTransaction(pool, (c) => replaceRoutes(c, t.modelId, routes, `abTest ${t.id}`));
     },
 
     /**

@@ -15,20 +15,60 @@ export class WeightsError extends Error {
   override name = 'WeightsError';
 }
 
-/** All models' weights, or those of the models named; a model without routes is absent from the map. */
-export async function readWeights(db: Pool | pg.ClientBase, modelIds?: string | readonly string[]): Promise<Map<string, Weights>> {
+/** One route: a model version, the context it is given (both null: none) and its share of the traffic. */
+export interface VariantRoute {
+  version: string;
+  contextId: string | null;
+  contextVersion: number | null;
+  percent: number;
+}
+
+export const variantRoutesSchema = z
+  .array(
+    z.strictObject({
+      version: z.string().min(1),
+      contextId: z.string().min(1).nullable().default(null),
+      contextVersion: z.number().int().min(1).nullable().default(null),
+      percent: z.number().int('must be a whole percent').min(0).max(100),
+    }).refine((r) => (r.contextId === null) === (r.contextVersion === null), 'contextId and contextVersion go together'),
+  )
+  .min(1, 'must name at least one variant')
+  .refine((rs) => rs.reduce((a, r) => a + r.percent, 0) === 100, { message: 'must sum to 100' })
+  .refine((rs) => new Set(rs.map(variantKey)).size === rs.length, { message: 'must not name a variant twice' });
+
+/** Identifies a variant within a model: its version, plus its context version when it has one. */
+export function variantKey(r: Pick<VariantRoute, 'version' | 'contextId' | 'contextVersion'>): string {
+  return r.contextId === null ? r.version : `${r.version}+${r.contextId}@${r.contextVersion}`;
+}
+
+/** Each version's total share, whatever contexts it is served with. */
+export function weightsOf(routes: readonly VariantRoute[]): Weights {
+  const w: Weights = {};
+  for (const r of routes) w[r.version] = (w[r.version] ?? 0) + r.percent;
+  return w;
+}
+
+/** All models' routes, or those of the models named; a model without routes is absent from the map. */
+export async function readRoutes(db: Pool | pg.ClientBase, modelIds?: string | readonly string[]): Promise<Map<string, VariantRoute[]>> {
   const only = modelIds === undefined ? null : typeof modelIds === 'string' ? [modelIds] : modelIds;
-  const { rows } = await db.query<{ model_id: string; version: string; percent: number }>(
-    'SELECT model_id, version, percent FROM routing_weights WHERE $1::text[] IS NULL OR model_id = ANY($1) ORDER BY model_id, version',
+  const { rows } = await db.query<{ model_id: string; version: string; context_id: string | null; context_version: number | null; percent: number }>(
+    `SELECT model_id, version, context_id, context_version, percent FROM routing_weights
+     WHERE $1::text[] IS NULL OR model_id = ANY($1) ORDER BY model_id, version, context_id NULLS FIRST, context_version`,
     [only],
   );
-  const byModel = new Map<string, Weights>();
+  const byModel = new Map<string, VariantRoute[]>();
   for (const r of rows) {
-    const w = byModel.get(r.model_id) ?? {};
-    w[r.version] = r.percent;
-    byModel.set(r.model_id, w);
+    const routes = byModel.get(r.model_id) ?? [];
+    routes.push({ version: r.version, contextId: r.context_id, contextVersion: r.context_version, percent: r.percent });
+    byModel.set(r.model_id, routes);
   }
   return byModel;
+}
+
+/** All models' weights per version (see readRoutes for the variants behind them). */
+export async function readWeights(db: Pool | pg.ClientBase, modelIds?: string | readonly string[]): Promise<Map<string, Weights>> {
+  const routes = await readRoutes(db, modelIds);
+  return new Map([...routes].map(([modelId, r]) => [modelId, weightsOf(r)]));
 }
 
 /**
@@ -52,26 +92,40 @@ export async function replaceWeights(c: pg.ClientBase, modelId: string, weights:
     const total = Object.values(weights).reduce((a, b) => a + b, 0);
     throw new WeightsError(`weights for ${modelId} ${parsed.error.issues[0]!.message} (got ${total})`);
   }
+  await writeRoutes(c, modelId, Object.entries(weights).map(([version, percent]) => ({ version, contextId: null, contextVersion: null, percent })), changedBy);
+}
+
+/** Replaces a model's routes with variants (version and context), inside the caller's transaction. */
+export async function replaceRoutes(c: pg.ClientBase, modelId: string, routes: readonly VariantRoute[], changedBy: string): Promise<void> {
+  const parsed = variantRoutesSchema.safeParse(routes);
+  if (!parsed.success) throw new WeightsError(`routes for ${modelId} ${parsed.error.issues[0]!.message}`);
+  await writeRoutes(c, modelId, parsed.data, changedBy);
+}
+
+async function writeRoutes(c: pg.ClientBase, modelId: string, routes: readonly VariantRoute[], changedBy: string): Promise<void> {
   try {
     // Writers of one model's weights take turns, so two concurrent changes both land instead of one
     // failing the sum check against the other's half-committed rows.
     await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`routing_weights:${modelId}`]);
-    await c.query('DELETE FROM routing_weights WHERE model_id = $1 AND NOT (version = ANY($2::text[]))', [
-      modelId,
-      Object.keys(weights),
-    ]);
-    for (const [version, percent] of Object.entries(weights)) {
+    await c.query(
+      `DELETE FROM routing_weights w WHERE model_id = $1 AND NOT EXISTS (
+         SELECT 1 FROM jsonb_to_recordset($2::jsonb) AS r(version text, "contextId" text, "contextVersion" int)
+         WHERE r.version = w.version AND r."contextId" IS NOT DISTINCT FROM w.context_id
+           AND r."contextVersion" IS NOT DISTINCT FROM w.context_version)`,
+      [modelId, JSON.stringify(routes)],
+    );
+    for (const r of routes) {
       await c.query(
-        `INSERT INTO routing_weights (model_id, version, percent, changed_by) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (model_id, version) DO UPDATE
+        `INSERT INTO routing_weights (model_id, version, context_id, context_version, percent, changed_by) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (model_id, version, context_id, context_version) DO UPDATE
            SET percent = EXCLUDED.percent, changed_by = EXCLUDED.changed_by, changed_at = now()`,
-        [modelId, version, percent, changedBy],
+        [modelId, r.version, r.contextId, r.contextVersion, r.percent, changedBy],
       );
     }
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === '23503') {
-      throw new WeightsError(`weights for ${modelId} name a version that is not registered: ${Object.keys(weights).join(', ')}`);
+      throw new WeightsError(`routes for ${modelId} name a version or context that is not registered: ${routes.map(variantKey).join(', ')}`);
     }
     throw err;
   }

@@ -1,6 +1,6 @@
 import type { Pool } from '../db/pool.js';
 import { withTransaction } from '../db/pool.js';
-import { replaceWeights } from '../db/routing-weights.js';
+import { replaceRoutes, type VariantRoute } from '../db/routing-weights.js';
 import type { AbAnalysis, Variant } from './ab-analysis.js';
 import { metricsSnapshotSchema, type MetricsSnapshot } from './ab-metrics.js';
 import type { VariantSpec } from './ab-test-input.js';
@@ -100,13 +100,18 @@ export async function closeAbTest(pool: Pool, id: string, status: 'inconclusive'
        RETURNING model_id, variant_a`,
       [id, status, analysis && JSON.stringify(analysis)],
     );
-    if (rows[0]) await replaceWeights(c, rows[0].model_id, { [rows[0].variant_a.version]: 100 }, `abTest ${id}`);
+    if (rows[0]) await replaceRoutes(c, rows[0].model_id, [variantRoute(rows[0].variant_a, 100)], `abTest ${id}`);
   });
 }
 
+/** A variant as a route: the router serves its version with its context to `percent` of the users. */
+export function variantRoute(v: VariantSpec, percent: number): VariantRoute {
+  return { version: v.version, contextId: v.contextId, contextVersion: v.contextVersion, percent };
+}
+
 /**
- * Promotes the winner: its context into the library with the test as evidence, all of the model's traffic to its
- * version, the test closed, in one transaction. A second call for the same test changes nothing.
+ * Promotes the winner: its context into the library with the test as evidence, all of the model's traffic to it
+ * (its version with its context), the test closed, in one transaction. A second call for the same test changes nothing.
  */
 export async function promoteStrategy(
   pool: Pool,
@@ -119,7 +124,7 @@ export async function promoteStrategy(
       [p.variant.contextId, p.variant.contextVersion, p.modelId, p.abTestId, JSON.stringify(p.analysis)],
     );
     if (rowCount === 0) return { promoted: false };
-    await replaceWeights(c, p.modelId, { [p.variant.version]: 100 }, `abTest ${p.abTestId}`);
+    await replaceRoutes(c, p.modelId, [variantRoute(p.variant, 100)], `abTest ${p.abTestId}`);
     await c.query(
       `UPDATE ab_tests SET status = 'winner', winner = $2, analysis = $3, ended_at = now() WHERE id = $1`,
       [p.abTestId, p.winner, JSON.stringify(p.analysis)],

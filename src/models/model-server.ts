@@ -1,5 +1,7 @@
 import * as ort from 'onnxruntime-node';
+import type { ContextDocument } from '../experiments/context-document.js';
 import type { Logger } from '../log.js';
+import { applyContext } from './context-input.js';
 import type { SentenceEmbedder } from './embedder.js';
 import type { ModelRegistry } from './registry.js';
 import type { Prediction, PredictionInput, Predictor } from './predictor.js';
@@ -25,9 +27,9 @@ export class ModelServer implements Predictor {
     await this.load(modelId, version);
   }
 
-  async predict(modelId: string, version: string, input: PredictionInput): Promise<Prediction> {
+  async predict(modelId: string, version: string, input: PredictionInput, context?: ContextDocument): Promise<Prediction> {
     const model = await this.load(modelId, version);
-    const [embedding] = await this.embedder.embed([input.text]);
+    const [embedding] = await this.embedder.embed([applyContext(input.text, context)]);
     const feeds = { [HEAD_INPUT]: new ort.Tensor('float32', embedding!, [1, model.dimension]) };
     const out = await model.session.run(feeds);
     const probabilities = Array.from(out[HEAD_OUTPUT]!.data as Float32Array);

@@ -1,3 +1,5 @@
+import type { ContextDocument } from '../experiments/context-document.js';
+
 /**
  * What the router needs from the model side: run one registered version on one input.
  * The reference model's implementation lives in src/models/model-server.ts; tests may use any other.
@@ -16,7 +18,8 @@ export interface Prediction {
 }
 
 export interface Predictor {
-  predict(modelId: string, version: string, input: PredictionInput): Promise<Prediction>;
+  /** `context`: the serving variant's context document, applied in the model's preprocessing (none: the raw input). */
+  predict(modelId: string, version: string, input: PredictionInput, context?: ContextDocument): Promise<Prediction>;
   /** Loads (and verifies) a version ahead of traffic so the first request does not pay for it. */
   warm?(modelId: string, version: string): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import type { ContextDocument } from '../experiments/context-document.js';
 import { sampleLabels } from '../reference/sampling.js';
 import { onnxLabels } from '../training/onnx-head.js';
 import type { Prediction, PredictionInput, Predictor } from './predictor.js';
@@ -22,8 +23,8 @@ export class SamplingPredictor implements Predictor {
     await Promise.all([this.inner.warm?.(modelId, version), this.labelsOf(modelId, version)]);
   }
 
-  async predict(modelId: string, version: string, input: PredictionInput): Promise<Prediction> {
-    const [top, labels] = await Promise.all([this.inner.predict(modelId, version, input), this.labelsOf(modelId, version)]);
+  async predict(modelId: string, version: string, input: PredictionInput, context?: ContextDocument): Promise<Prediction> {
+    const [top, labels] = await Promise.all([this.inner.predict(modelId, version, input, context), this.labelsOf(modelId, version)]);
     const [label] = sampleLabels({
       probabilities: top.probabilities,
       labels,

@@ -7,6 +7,7 @@ import { ciEventsRoutes } from './ci-events.js';
 import type { Logger } from '../log.js';
 import type { Prediction, Predictor } from '../models/predictor.js';
 import type { BatchWriter } from './batch-writer.js';
+import { ContextCache } from './context-cache.js';
 import type { RouterMetrics } from './metrics.js';
 import type { RecentRequests } from './recent-requests.js';
 import type { RoutingTable } from './routing-table.js';
@@ -56,6 +57,7 @@ function unavailable(reply: FastifyReply, error: string): FastifyReply {
 export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
   const { pool, predictor, table, writer, recent, metrics, apiToken } = deps;
   const log = deps.logger.child({ component: 'router' });
+  const contexts = new ContextCache(pool);
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     // The request id doubles as the inference's requestId, so log lines and stored rows share it.
@@ -94,22 +96,36 @@ export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
       metrics.refused.inc();
       return unavailable(reply, 'the request log buffer is full (database unavailable); retry later');
     }
+    const { modelId, version, contextId, contextVersion } = target;
+    let context;
+    try {
+      context = contextId === null ? undefined : await contexts.get(contextId, contextVersion!);
+    } catch (err) {
+      log.warn({ requestId: req.id, modelId, contextId, contextVersion, err: (err as Error).message }, 'context read failed');
+      return unavailable(reply, `the serving variant's context ${contextId}@${contextVersion} cannot be read now; retry later`);
+    }
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     let output: Prediction | null = null;
     let error: string | null = null;
     try {
-      output = await predictor.predict(target.modelId, target.version, body.input);
+      output = await predictor.predict(modelId, version, body.input, context);
     } catch (err) {
       error = (err as Error).message;
     }
     const latencyMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    // Resident set size, not a heap delta: a per-request heap delta mostly measures when the collector last ran (it is
+    // often negative), while RSS is what the serving process holds, which a variant's model and context enlarge.
+    const memoryBytes = process.memoryUsage.rss();
     const series = metrics.series(target);
     (error === null ? series.ok : series.error).inc();
     series.latencySeconds.observe(latencyMs / 1000);
     const requestId = req.id;
-    const { modelId, version } = target;
     const accepted = writer.offerRequest({
       requestId, modelId, version, userKey: body.userKey ?? null, input: body.input, output, latencyMs, error, at: Date.now(),
+      contextId, contextVersion, cpuMs, memoryBytes,
     });
     if (!accepted) {
       metrics.refused.inc();
@@ -117,11 +133,11 @@ export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
     }
     recent.remember(requestId, target);
     if (error !== null) {
-      log.error({ requestId, modelId, version, latencyMs, error }, 'inference failed');
-      return reply.code(500).send({ requestId, modelId, version, error });
+      log.error({ requestId, modelId, version, contextId, contextVersion, latencyMs, error }, 'inference failed');
+      return reply.code(500).send({ requestId, modelId, version, contextId, contextVersion, error });
     }
-    log.info({ requestId, modelId, version, latencyMs }, 'inference');
-    return { requestId, modelId, version, output, latencyMs };
+    log.info({ requestId, modelId, version, contextId, contextVersion, latencyMs, cpuMs }, 'inference');
+    return { requestId, modelId, version, contextId, contextVersion, output, latencyMs };
   });
 
   app.post('/v1/feedback', async (req, reply) => {

@@ -13,6 +13,13 @@ export interface RequestRow {
   error: string | null;
   /** Epoch milliseconds. */
   at: number;
+  /** The serving variant's context (absent or null: none). */
+  contextId?: string | null;
+  contextVersion?: number | null;
+  /** process.cpuUsage() user+system delta around the prediction, in ms (the whole process: overlapping requests count too). */
+  cpuMs?: number | null;
+  /** The serving process's resident set size when the prediction finished (see app.ts for why not a heap delta). */
+  memoryBytes?: number | null;
 }
 
 export interface FeedbackRow {
@@ -52,7 +59,7 @@ export interface BatchWriterOptions {
 
 /** JS strings are UTF-16; the constants cover the row object, its uuid and name strings, and array slots. */
 function requestBytes(r: RequestRow): number {
-  return 400 + 2 * (r.input.text.length + (r.userKey?.length ?? 0) + (r.error?.length ?? 0)) + 16 * (r.output?.probabilities.length ?? 0);
+  return 450 + 2 * (r.input.text.length + (r.userKey?.length ?? 0) + (r.error?.length ?? 0) + (r.contextId?.length ?? 0)) + 16 * (r.output?.probabilities.length ?? 0);
 }
 function feedbackBytes(f: FeedbackRow): number {
   return 250 + 2 * (f.error?.length ?? 0);
@@ -70,10 +77,13 @@ function isRowError(err: unknown): boolean {
 // Rows travel as one JSON array, expanded by jsonb_to_recordset whose column names are the row objects' keys:
 // V8 serializes a batch natively in one call, where per-column parameter arrays would be escaped element by
 // element in JS on the router's event loop.
-const INSERT_REQUESTS = `INSERT INTO inference_requests (request_id, model_id, version, user_key, input, output, latency_ms, error, at)
-  SELECT "requestId", "modelId", version, "userKey", input, output, "latencyMs", error, to_timestamp(at / 1000.0)
+const INSERT_REQUESTS = `INSERT INTO inference_requests (request_id, model_id, version, user_key, input, output, latency_ms, error, at,
+    context_id, context_version, cpu_ms, memory_bytes)
+  SELECT "requestId", "modelId", version, "userKey", input, output, "latencyMs", error, to_timestamp(at / 1000.0),
+    "contextId", "contextVersion", "cpuMs", "memoryBytes"
   FROM jsonb_to_recordset($1::jsonb) AS r("requestId" uuid, "modelId" text, version text, "userKey" text, input jsonb,
-    output jsonb, "latencyMs" real, error text, at double precision)
+    output jsonb, "latencyMs" real, error text, at double precision, "contextId" text, "contextVersion" integer,
+    "cpuMs" real, "memoryBytes" bigint)
   ON CONFLICT (request_id) DO NOTHING`;
 
 const INSERT_FEEDBACK = `INSERT INTO feedback (request_id, model_id, version, test_pass_rate, implementation_variance, latency_ms, error, at)

@@ -2,7 +2,7 @@ import type { Pool } from '../db/pool.js';
 import type { Target } from './routing-table.js';
 
 /**
- * Which version served a request, for storing its feedback: recent ids from memory (their rows may still be in
+ * Which variant served a request, for storing its feedback: recent ids from memory (their rows may still be in
  * the batch buffer, so `capacity` must be at least the buffer's row bound), older ones from the database.
  */
 export class RecentRequests {
@@ -25,10 +25,11 @@ export class RecentRequests {
   async lookup(requestId: string): Promise<Target | undefined> {
     const hit = this.served.get(requestId);
     if (hit) return hit;
-    const { rows } = await this.pool.query<{ model_id: string; version: string }>(
-      'SELECT model_id, version FROM inference_requests WHERE request_id = $1',
+    const { rows } = await this.pool.query<{ model_id: string; version: string; context_id: string | null; context_version: number | null }>(
+      'SELECT model_id, version, context_id, context_version FROM inference_requests WHERE request_id = $1',
       [requestId],
     );
-    return rows[0] && { modelId: rows[0].model_id, version: rows[0].version };
+    const r = rows[0];
+    return r && { modelId: r.model_id, version: r.version, contextId: r.context_id, contextVersion: r.context_version };
   }
 }

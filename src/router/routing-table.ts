@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Weights } from '../db/routing-weights.js';
+import { variantKey, weightsOf, type VariantRoute, type Weights } from '../db/routing-weights.js';
 
 export const BUCKETS = 10_000;
 
@@ -8,54 +8,78 @@ export function bucketOf(userKey: string): number {
   return createHash('sha1').update(userKey).digest().readUInt32BE(0) % BUCKETS;
 }
 
-/** One servable version; the table hands out the same object for every request it routes there. */
+/** One servable variant; the table hands out the same object for every request it routes there. */
 export interface Target {
   readonly modelId: string;
   readonly version: string;
+  /** The context version the model is given; both null for a route without one. */
+  readonly contextId: string | null;
+  readonly contextVersion: number | null;
 }
 
+/** What a model's routes are set from: per-version weights (no contexts), or variants. */
+export type Routes = Weights | readonly VariantRoute[];
+
 interface Route {
+  variants: readonly VariantRoute[];
   weights: Readonly<Weights>;
   targets: Target[];
   /** Cumulative upper bucket bound per target (percent × 100), so bucket b goes to the first bound above it. */
   bounds: number[];
 }
 
+function toVariants(routes: Routes | undefined): VariantRoute[] {
+  if (!routes) return [];
+  const variants = Array.isArray(routes)
+    ? (routes as readonly VariantRoute[])
+    : Object.entries(routes as Weights).map(([version, percent]) => ({ version, contextId: null, contextVersion: null, percent }));
+  return variants.map((v) => ({ ...v })).sort((a, b) => (variantKey(a) < variantKey(b) ? -1 : variantKey(a) > variantKey(b) ? 1 : 0));
+}
+
 /**
- * In-memory weights: routing never waits on the database. Versions are laid over the buckets in name order, so a
- * user's bucket maps to the same version for as long as the weights are unchanged.
+ * In-memory routes: routing never waits on the database. Variants are laid over the buckets in key order (version,
+ * then context), so a user's bucket maps to the same variant for as long as the routes are unchanged.
  */
 export class RoutingTable {
   private readonly routes = new Map<string, Route>();
   private readonly listeners: ((modelId: string, weights: Readonly<Weights> | undefined) => void)[] = [];
 
-  /** Called after a model's weights changed (undefined: it lost its routes). */
+  /** Called after a model's routes changed, with each version's total weight (undefined: it lost its routes). */
   onChange(listener: (modelId: string, weights: Readonly<Weights> | undefined) => void): void {
     this.listeners.push(listener);
   }
 
-  replaceAll(all: ReadonlyMap<string, Weights>): void {
+  replaceAll(all: ReadonlyMap<string, Routes>): void {
     for (const modelId of [...this.routes.keys()]) if (!all.has(modelId)) this.set(modelId, undefined);
-    for (const [modelId, weights] of all) this.set(modelId, weights);
+    for (const [modelId, routes] of all) this.set(modelId, routes);
   }
 
-  set(modelId: string, weights: Weights | undefined): void {
+  set(modelId: string, routes: Routes | undefined): void {
     const before = this.routes.get(modelId);
-    if (sameWeights(before?.weights, weights)) return;
-    if (!weights || Object.keys(weights).length === 0) {
+    const variants = toVariants(routes);
+    if (sameVariants(before?.variants ?? [], variants)) return;
+    if (variants.length === 0) {
       this.routes.delete(modelId);
     } else {
-      const versions = Object.keys(weights).sort();
       let acc = 0;
       this.routes.set(modelId, {
-        weights: Object.freeze(Object.fromEntries(versions.map((v) => [v, weights[v]!]))),
+        variants: Object.freeze(variants),
+        weights: Object.freeze(weightsOf(variants)),
         // Reuse the previous Target objects so per-target caches (metrics children) stay warm across changes.
-        targets: versions.map((version) => before?.targets.find((t) => t.version === version) ?? { modelId, version }),
-        bounds: versions.map((v) => (acc += weights[v]! * (BUCKETS / 100))),
+        targets: variants.map(
+          ({ version, contextId, contextVersion }) =>
+            before?.targets.find((t) => variantKey(t) === variantKey({ version, contextId, contextVersion })) ?? { modelId, version, contextId, contextVersion },
+        ),
+        bounds: variants.map((v) => (acc += v.percent * (BUCKETS / 100))),
       });
     }
     const now = this.routes.get(modelId)?.weights;
     for (const listener of this.listeners) listener(modelId, now);
+  }
+
+  /** A model's variants with their percent, in bucket order. */
+  variants(modelId: string): readonly VariantRoute[] | undefined {
+    return this.routes.get(modelId)?.variants;
   }
 
   weights(modelId: string): Readonly<Weights> | undefined {
@@ -66,7 +90,7 @@ export class RoutingTable {
     return [...this.routes.keys()];
   }
 
-  /** The serving version: by the user's bucket when a key is given (sticky while the weights hold), else at random by weight. */
+  /** The serving variant: by the user's bucket when a key is given (sticky while the routes hold), else at random by weight. */
   choose(modelId: string, userKey?: string): Target | undefined {
     const route = this.routes.get(modelId);
     if (!route) return undefined;
@@ -77,8 +101,6 @@ export class RoutingTable {
   }
 }
 
-function sameWeights(a: Readonly<Weights> | undefined, b: Weights | undefined): boolean {
-  const ak = a ? Object.keys(a) : [];
-  const bk = b ? Object.keys(b) : [];
-  return ak.length === bk.length && ak.every((k) => a![k] === b![k]);
+function sameVariants(a: readonly VariantRoute[], b: readonly VariantRoute[]): boolean {
+  return a.length === b.length && a.every((r, i) => variantKey(r) === variantKey(b[i]!) && r.percent === b[i]!.percent);
 }

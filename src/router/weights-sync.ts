@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { readWeights } from '../db/routing-weights.js';
+import { readRoutes } from '../db/routing-weights.js';
 import type { Logger } from '../log.js';
 import type { RoutingTable } from './routing-table.js';
 
@@ -16,7 +16,7 @@ export interface WeightsSyncOptions {
 const NOTIFY_CHANNEL = 'routing_weights';
 
 /**
- * Keeps a RoutingTable in step with routing_weights. A dedicated connection LISTENs for the trigger's NOTIFY
+ * Keeps a RoutingTable in step with routing_weights (each row a variant: version and optional context). A dedicated connection LISTENs for the trigger's NOTIFY
  * (payload: the model id) and re-reads the changed models' weights. Every read runs on that same connection,
  * so reads are applied in the order they were issued and a slow older read can never overwrite a newer one;
  * the pool (and its batch writes) are not involved. While the connection is down the table keeps serving the
@@ -48,7 +48,7 @@ export class WeightsSync {
     const client = this.client;
     if (!client) return;
     try {
-      this.opts.table.replaceAll(await readWeights(client));
+      this.opts.table.replaceAll(await readRoutes(client));
     } catch (err) {
       this.opts.logger.warn({ err: (err as Error).message }, 'weights re-read failed');
     }
@@ -77,7 +77,7 @@ export class WeightsSync {
       await client.connect();
       // LISTEN before the full read, so a change committed in between is either in the read or notified after it.
       await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
-      this.opts.table.replaceAll(await readWeights(client));
+      this.opts.table.replaceAll(await readRoutes(client));
     } catch (err) {
       client.removeAllListeners('end').removeAllListeners('error').on('error', () => undefined);
       await client.end().catch(() => undefined);
@@ -94,8 +94,8 @@ export class WeightsSync {
       while (this.dirty.size > 0 && (client = this.client)) {
         const models = [...this.dirty];
         this.dirty.clear();
-        const weights = await readWeights(client, models);
-        for (const modelId of models) this.opts.table.set(modelId, weights.get(modelId));
+        const routes = await readRoutes(client, models);
+        for (const modelId of models) this.opts.table.set(modelId, routes.get(modelId));
       }
     } catch (err) {
       // The connection is failing; reconnecting re-reads every model.

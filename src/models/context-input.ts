@@ -1,0 +1,67 @@
+import type { ContextDocument } from '../experiments/context-document.js';
+
+/**
+ * How a context shapes a model's input before it is embedded. Examples are rewrite pairs: wherever a requirement says
+ * an example's `input` phrase, the model reads its `output` phrase instead — the reference model's encoder only
+ * sees text, so "showing it examples" means saying the input in the words the examples map it to. Phrases may hold
+ * the phrasebook's placeholders: {e} / {es} / {E} match an entity word (singular, plural, capitalised) and {n} a
+ * number, and the output gets what they matched. Then a non-empty template is filled: `{input}` is the rewritten
+ * text, `{constraints}` the constraints' texts joined.
+ */
+export function applyContext(text: string, context: ContextDocument | undefined): string {
+  if (!context) return text;
+  let out = text;
+  for (const rule of compiled(context)) out = out.replace(rule.pattern, (...m) => fill(rule.output, rule.slots, m));
+  if (context.template.includes('{input}')) {
+    out = context.template.replaceAll('{constraints}', context.constraints.map((c) => c.text).join(' ')).replaceAll('{input}', out);
+  }
+  return out;
+}
+
+type Slot = 'e' | 'n';
+interface Rule {
+  pattern: RegExp;
+  output: string;
+  /** Which value each capture group holds, in group order. */
+  slots: Slot[];
+}
+
+const PLACEHOLDER = /\{(es|e|E|n)\}/g;
+const rulesOf = new WeakMap<ContextDocument, Rule[]>();
+
+/** Compiled once per document: the router caches documents, so the same object comes back for every request. */
+function compiled(context: ContextDocument): Rule[] {
+  let rules = rulesOf.get(context);
+  if (!rules) {
+    // Longer phrases first, so a phrase that contains another is rewritten whole.
+    const examples = [...context.examples].sort((a, b) => b.input.length - a.input.length);
+    rules = examples.filter((e) => e.input.trim() !== '').map((e) => {
+      const slots: Slot[] = [];
+      let source = '';
+      let last = 0;
+      for (const m of e.input.matchAll(PLACEHOLDER)) {
+        source += escape(e.input.slice(last, m.index));
+        source += m[1] === 'n' ? '(\\d+)' : m[1] === 'es' ? '([A-Za-z]+?)s' : '([A-Za-z]+)';
+        slots.push(m[1] === 'n' ? 'n' : 'e');
+        last = m.index + m[0].length;
+      }
+      source += escape(e.input.slice(last));
+      return { pattern: new RegExp(`\\b${source}\\b`, 'giu'), output: e.output, slots };
+    });
+    rulesOf.set(context, rules);
+  }
+  return rules;
+}
+
+function fill(output: string, slots: readonly Slot[], match: unknown[]): string {
+  const value: Partial<Record<Slot, string>> = {};
+  slots.forEach((slot, i) => (value[slot] ??= String(match[i + 1]).toLowerCase()));
+  const e = value.e ?? 'item';
+  return output.replace(PLACEHOLDER, (_, p: string) =>
+    p === 'n' ? (value.n ?? 'a few') : p === 'es' ? `${e}s` : p === 'E' ? e[0]!.toUpperCase() + e.slice(1) : e,
+  );
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

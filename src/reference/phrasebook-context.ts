@@ -1,0 +1,17 @@
+import { contextDocumentSchema, type ContextDocument } from '../experiments/context-document.js';
+import { phrasebook, type Phrasing } from './phrasebook.js';
+import type { Feature } from './task.js';
+
+/**
+ * A context that maps how `from` users say each need onto how `to` users say it (each `from` fragment → the first
+ * `to` fragment of the same feature): for a model trained on standard phrasing, the context that lets it read
+ * drifted requirements. Its examples are rewrite pairs in the sense of src/models/context-input.ts.
+ */
+export function phrasebookContext(from: Phrasing = 'drifted', to: Phrasing = 'standard'): ContextDocument {
+  const source = phrasebook[from].fragments;
+  const target = phrasebook[to].fragments;
+  const examples = (Object.keys(source) as Feature[]).flatMap((feature) =>
+    source[feature].map((input, i) => ({ id: `${feature}.${i}`, input, output: target[feature][0]! })),
+  );
+  return contextDocumentSchema.parse({ examples });
+}
