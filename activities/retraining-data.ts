@@ -12,6 +12,7 @@ import { passRateWindows, type PassRateWindows } from '../src/retraining/pass-ra
 import { countQualifyingExamples, selectExamples, type SelectedExample } from '../src/retraining/select-examples.js';
 import { UnknownExamplesError } from '../src/retraining/unknown-examples.js';
 import type { ActivityDeps } from './deps.js';
+import { parseInput } from '../src/temporal/parse-input.js';
 
 const modelId = z.string().min(1);
 const requestIds = z.array(z.uuid()).max(10_000);
@@ -31,15 +32,7 @@ export const passRateWindowsInput = z.strictObject({
   baselineDays: z.number().positive().default(7),
 });
 
-/** Bad input cannot get better by retrying: non-retryable, naming the field. */
-function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw ApplicationFailure.nonRetryable(`${issue.path.join('.') || '(input)'}: ${issue.message}`, 'InvalidRetrainingInput');
-  }
-  return parsed.data;
-}
+const parse = <S extends z.ZodType>(schema: S, input: unknown): z.output<S> => parseInput(schema, input, 'InvalidRetrainingInput', '(input)');
 
 /** Ids that name no usable request stay wrong however often the activity is retried. */
 async function failUnknownExamples<T>(fn: () => Promise<T>): Promise<T> {

@@ -19,6 +19,7 @@ import { tfjsTrainer } from '../src/training/tfjs-trainer.js';
 import { trainerProgressSchema, type Trainer, type TrainerProgress, type TrainerRequest } from '../src/training/trainer.js';
 import { headToJson, readHeadFile, writeJsonAtomically } from '../src/training/weights-file.js';
 import type { ActivityDeps } from './deps.js';
+import { parseInput } from '../src/temporal/parse-input.js';
 
 /** It names the run's folder under `<artifactDir>/training/`, so only characters that are safe in a path. */
 const runId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/, 'use letters, digits, ".", "_" and "-" (it names a folder)');
@@ -99,15 +100,7 @@ export interface ExportAndRegisterOutput {
   artifactUri: string;
 }
 
-/** Bad input cannot get better by retrying: non-retryable, naming the field. */
-function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw ApplicationFailure.nonRetryable(`${issue.path.join('.') || '(input)'}: ${issue.message}`, 'InvalidTrainingInput');
-  }
-  return parsed.data;
-}
+const parse = <S extends z.ZodType>(schema: S, input: unknown): z.output<S> => parseInput(schema, input, 'InvalidTrainingInput', '(input)');
 
 function invalid(message: string): never {
   throw ApplicationFailure.nonRetryable(message, 'InvalidTrainingInput');

@@ -1,7 +1,8 @@
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { createRetrainingDataActivities } from '../activities/retraining-data.js';
 import { judgeDegradation, type DegradationVerdict } from '../src/retraining/degradation.js';
+import { parseInput } from '../src/temporal/parse-input.js';
 import { startRetraining } from './start-retraining.js';
 
 const inputSchema = z.strictObject({
@@ -21,12 +22,7 @@ const { passRateWindows } = proxyActivities<ReturnType<typeof createRetrainingDa
  * more than 5% starts an emergency retrainModel with up to 200 examples.
  */
 export async function checkDegradation(rawInput: unknown): Promise<DegradationVerdict & { retraining: { started: boolean; workflowId: string } | null }> {
-  const parsed = inputSchema.safeParse(rawInput);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw ApplicationFailure.nonRetryable(`${issue.path.join('.') || 'input'}: ${issue.message}`, 'InvalidRetrainingInput');
-  }
-  const { modelId, maxRelativeDrop, minFeedback } = parsed.data;
+  const { modelId, maxRelativeDrop, minFeedback } = parseInput(inputSchema, rawInput, 'InvalidRetrainingInput');
   const verdict = judgeDegradation(await passRateWindows({ modelId, recentHours: 6, baselineDays: 7 }), { maxRelativeDrop, minFeedback });
   if (!verdict.degraded) return { ...verdict, retraining: null };
   const retraining = await startRetraining({ modelId, trigger: 'degradation', emergency: true, maxExamples: 200 });

@@ -1,6 +1,7 @@
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { createRetrainingDataActivities } from '../activities/retraining-data.js';
+import { parseInput } from '../src/temporal/parse-input.js';
 import { startRetraining } from './start-retraining.js';
 
 const inputSchema = z.strictObject({
@@ -16,12 +17,7 @@ const { countQualifyingExamples } = proxyActivities<ReturnType<typeof createRetr
 
 /** checkNewData (daily 03:00 on a Schedule): retrainModel with trigger data_threshold when ≥ 100 new qualifying examples exist. */
 export async function checkNewData(rawInput: unknown): Promise<{ count: number; retraining: { started: boolean; workflowId: string } | null }> {
-  const parsed = inputSchema.safeParse(rawInput);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw ApplicationFailure.nonRetryable(`${issue.path.join('.') || 'input'}: ${issue.message}`, 'InvalidRetrainingInput');
-  }
-  const { modelId, minNewExamples } = parsed.data;
+  const { modelId, minNewExamples } = parseInput(inputSchema, rawInput, 'InvalidRetrainingInput');
   const { count } = await countQualifyingExamples({ modelId });
   if (count < minNewExamples) return { count, retraining: null };
   return { count, retraining: await startRetraining({ modelId, trigger: 'data_threshold', minExamples: minNewExamples }) };
