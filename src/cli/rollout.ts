@@ -3,6 +3,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import prettyMilliseconds from 'pretty-ms';
 import { wholeNumber } from './arguments.js';
+import { parseRolloutInput } from '../rollout/input.js';
 import { LearnloopCandidate, LearnloopModel, LearnloopStage, LearnloopState } from '../temporal/search-attributes.js';
 import { TASK_QUEUE } from '../temporal/task-queues.js';
 import {
@@ -80,7 +81,6 @@ async function startedWith(client: Client, id: string): Promise<{ input: unknown
 /** The dwell of the stage a rollout is in, from its input, for the progress bar. */
 async function currentDwell(client: Client, id: string, stage: number): Promise<number | 'manual' | null> {
   const { input } = await startedWith(client, id);
-  const { parseRolloutInput } = await import('../rollout/input.js');
   const parsed = parseRolloutInput(input);
   if (!parsed.ok || stage < 1) return null;
   return parsed.value.stages[stage - 1]?.dwellMs ?? null;
