@@ -1,20 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createExperimentActivities } from '../../activities/experiments.js';
-import { loadConfig } from '../../src/config.js';
 import { readRoutes } from '../../src/db/routing-weights.js';
 import { createContext } from '../../src/experiments/context-store.js';
-import { createLogger } from '../../src/log.js';
 import { referenceSplits } from '../../src/reference/build.js';
 import { phrasebookContext } from '../../src/reference/phrasebook-context.js';
 import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
 import { checkOutput } from '../../src/reference/task.js';
 import { abTest } from '../../workflows/ab-test.js';
 import { startReferenceStack, type ReferenceStack } from '../support/reference-model.js';
+import { startAbTestWorker } from '../support/ab-test-worker.js';
 import { createTimeSkippingEnv } from '../support/temporal.js';
 
 // The time-skipping Temporal server, a real worker with the real activities, the real reference model behind the real
@@ -23,9 +19,7 @@ import { createTimeSkippingEnv } from '../support/temporal.js';
 // own checks and posts that as feedback; the snapshot activity then measures what the router stored.
 let stack: ReferenceStack;
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-const taskQueue = `ab-contexts-test-${randomUUID()}`;
+let worker: Awaited<ReturnType<typeof startAbTestWorker>>;
 const drifted = referenceSplits().drifted;
 const REQUESTS_PER_HOUR = 30;
 const served = { none: { n: 0, pass: 0 }, phrasebook: { n: 0, pass: 0 } };
@@ -52,28 +46,13 @@ async function serveHour(snapshotNo: number): Promise<void> {
 before(async () => {
   stack = await startReferenceStack();
   env = await createTimeSkippingEnv();
-  const real = createExperimentActivities({ pool: stack.db.pool, logger: createLogger({ level: 'silent' }), config: loadConfig({ DATABASE_URL: stack.db.url }) });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowsPath: fileURLToPath(new URL('../support/experiments-workflows.ts', import.meta.url)),
-    activities: {
-      ...real,
-      async snapshotVariants(input: { abTestId: string; snapshotNo: number }) {
-        // The hour's traffic goes through the router before it is measured; a retried snapshot sends none.
-        const { rowCount } = await stack.db.pool.query('SELECT 1 FROM ab_test_snapshots WHERE ab_test_id = $1 AND snapshot_no = $2', [input.abTestId, input.snapshotNo]);
-        if (rowCount === 0) await serveHour(input.snapshotNo);
-        return real.snapshotVariants(input);
-      },
-    },
-  });
-  running = worker.run();
+  // The hour's traffic goes through the router before it is measured.
+  worker = await startAbTestWorker(env, stack.db, ({ snapshotNo }) => serveHour(snapshotNo));
   await createContext(stack.db.pool, 'no-context', {}, 'test');
   await createContext(stack.db.pool, 'drifted-phrasebook', phrasebookContext(), 'test');
 });
 after(async () => {
-  worker?.shutdown();
-  await running;
+  await worker?.stop();
   await env?.teardown();
   await stack?.close();
 });
@@ -81,7 +60,7 @@ after(async () => {
 test('an abTest of v1 without and with the drifted-phrasebook context, on real drifted traffic through the router, declares the context the winner and routes to it', async () => {
   const workflowId = `ab-contexts-${randomUUID()}`;
   const result = await env.client.workflow.execute(abTest, {
-    taskQueue, workflowId,
+    taskQueue: worker.taskQueue, workflowId,
     args: [{
       modelId: REFERENCE_MODEL_ID,
       variantA: { version: 'v1', contextId: 'no-context', contextVersion: 1 },

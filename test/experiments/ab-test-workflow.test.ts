@@ -1,21 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createExperimentActivities } from '../../activities/experiments.js';
-import { loadConfig } from '../../src/config.js';
 import { readWeights } from '../../src/db/routing-weights.js';
 import { startCiFeedback } from '../../src/experiments/ci-dispatch.js';
 import { storeCiEvent } from '../../src/experiments/ci-event-store.js';
 import { createContext, readContext } from '../../src/experiments/context-store.js';
-import { createLogger } from '../../src/log.js';
 import { seededRandom } from '../../src/reference/random.js';
 import { abortSignal, abTest, progressQuery, stopSignal } from '../../workflows/ab-test.js';
 import { ciFeedback } from '../../workflows/ci-feedback.js';
+import { startAbTestWorker } from '../support/ab-test-worker.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { catalogueVersions } from '../support/router.js';
 import { createTimeSkippingEnv } from '../support/temporal.js';
@@ -25,9 +21,8 @@ import { createTimeSkippingEnv } from '../support/temporal.js';
 // inference_requests/feedback (seeded), standing in for router traffic; the snapshot activity then measures them.
 let db: TestDatabase;
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-const taskQueue = `experiments-test-${randomUUID()}`;
+let worker: Awaited<ReturnType<typeof startAbTestWorker>>;
+let taskQueue: string;
 
 interface Truth { errorRate: number; passRate: number; latencyMs: number; cpuMs: number }
 const control: Truth = { errorRate: 0.1, passRate: 0.6, latencyMs: 60, cpuMs: 8 };
@@ -70,28 +65,14 @@ async function serveHour(abTestId: string): Promise<void> {
 before(async () => {
   db = await createTestDatabase();
   env = await createTimeSkippingEnv();
-  const real = createExperimentActivities({ pool: db.pool, logger: createLogger({ level: 'silent' }), config: loadConfig({ DATABASE_URL: db.url }) });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowsPath: fileURLToPath(new URL('../support/experiments-workflows.ts', import.meta.url)),
-    activities: {
-      ...real,
-      async snapshotVariants(input: { abTestId: string; snapshotNo: number }) {
-        // The hour's traffic lands before it is measured; a retried snapshot adds none (its reading is kept).
-        const { rowCount } = await db.pool.query('SELECT 1 FROM ab_test_snapshots WHERE ab_test_id = $1 AND snapshot_no = $2', [input.abTestId, input.snapshotNo]);
-        if (rowCount === 0) await serveHour(input.abTestId);
-        return real.snapshotVariants(input);
-      },
-    },
-  });
-  running = worker.run();
+  // The hour's traffic lands before it is measured.
+  worker = await startAbTestWorker(env, db, ({ abTestId }) => serveHour(abTestId));
+  taskQueue = worker.taskQueue;
   await createContext(db.pool, 'plain', { template: 'Answer.' }, 'test');
   await createContext(db.pool, 'with-examples', { template: 'Answer.', examples: [{ id: 'ex-1', input: 'refund?', output: 'refund' }] }, 'test');
 });
 after(async () => {
-  worker.shutdown();
-  await running;
+  await worker.stop();
   await env.teardown();
   await db.drop();
 });

@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createExperimentActivities } from '../../activities/experiments.js';
+import { loadConfig } from '../../src/config.js';
+import type { Pool } from '../../src/db/pool.js';
+import { createLogger } from '../../src/log.js';
+
+export interface SnapshotRequest {
+  abTestId: string;
+  snapshotNo: number;
+}
+
+/**
+ * A worker for abTest and ciFeedback over the real experiment activities, except that each hour's traffic is made
+ * (by `serveHour`) just before the hour's snapshot measures it; a retried snapshot makes none, so its reading stays.
+ */
+export async function startAbTestWorker(
+  env: TestWorkflowEnvironment,
+  db: { pool: Pool; url: string },
+  serveHour: (snapshot: SnapshotRequest) => Promise<void>,
+): Promise<{ taskQueue: string; stop(): Promise<void> }> {
+  const taskQueue = `ab-test-${randomUUID()}`;
+  const real = createExperimentActivities({ pool: db.pool, logger: createLogger({ level: 'silent' }), config: loadConfig({ DATABASE_URL: db.url }) });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath: fileURLToPath(new URL('./experiments-workflows.ts', import.meta.url)),
+    activities: {
+      ...real,
+      async snapshotVariants(input: SnapshotRequest) {
+        const { rowCount } = await db.pool.query('SELECT 1 FROM ab_test_snapshots WHERE ab_test_id = $1 AND snapshot_no = $2', [input.abTestId, input.snapshotNo]);
+        if (rowCount === 0) await serveHour(input);
+        return real.snapshotVariants(input);
+      },
+    },
+  });
+  const running = worker.run();
+  return {
+    taskQueue,
+    async stop() {
+      worker.shutdown();
+      await running;
+    },
+  };
+}
