@@ -19,7 +19,7 @@ import type { Deficiency } from '../src/learning/incident-analyzer.js';
 import type { IncidentType } from '../src/learning/monitor.js';
 import { detectPatterns, type SystematicIssue } from '../src/learning/patterns.js';
 import { reliabilityScore } from '../src/learning/performance.js';
-import { buildReport, type CycleReport, type RefinementSummary } from '../src/learning/report.js';
+import { buildReport, summarizeRefinement, type CycleReport, type RefinementSummary } from '../src/learning/report.js';
 import type { ActivityDeps } from './index.js';
 
 export interface CycleDeployment {
@@ -147,6 +147,7 @@ export function createLearningActivities({ pool, logger }: ActivityDeps) {
         result.requests += outcomes.length;
         result.open[app.application] = evaluated.open;
         result.opened.push(...evaluated.opened.map((i) => ({ application: i.application, variant: i.variant, type: i.type })));
+        Context.current().heartbeat({ application: app.application });
       }
       if (result.opened.length > 0) log().info({ checkNo: input.checkNo, opened: result.opened }, 'incidents opened');
       return result;
@@ -186,18 +187,7 @@ export function createLearningActivities({ pool, logger }: ActivityDeps) {
       }
       log().info({ refinements: refinements.map((r) => `${r.application} v${r.toVersion}`), samples: samples.length }, 'requirements refined');
       return {
-        refinements: refinements.map((r) => ({
-          application: r.application,
-          fromVersion: r.fromVersion,
-          toVersion: r.toVersion,
-          applied: r.applied.map((a) => a.description),
-          compatible: r.compatibility.compatible,
-          breaking: r.compatibility.breaking,
-          completenessBefore: r.completenessBefore,
-          completenessAfter: r.completenessAfter,
-          clarityBefore: r.clarityBefore,
-          clarityAfter: r.clarityAfter,
-        })),
+        refinements: refinements.map(summarizeRefinement),
         samples,
       };
     },

@@ -70,10 +70,10 @@ export interface CycleState {
 export const HISTORY_EVENTS_CAP = 1_000;
 const DAY_MS = 86_400_000;
 
-const { beginCycle, deployApplication, runCheck, finishCycle } = proxyActivities<LearningActivities>({
-  startToCloseTimeout: '2m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes: ['UnknownApplication'] },
-});
+const shortRetry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes: ['UnknownApplication'] };
+const { beginCycle, deployApplication, finishCycle } = proxyActivities<LearningActivities>({ startToCloseTimeout: '2m', retry: shortRetry });
+// A check heartbeats after each application, so a worker that dies mid-check is noticed in 20 s, not at the timeout.
+const { runCheck } = proxyActivities<LearningActivities>({ startToCloseTimeout: '10m', heartbeatTimeout: '20s', retry: shortRetry });
 const { analyzeIncidents, detectPatterns, refineRequirements } = proxyActivities<LearningActivities>({
   startToCloseTimeout: '10m',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 5 },
