@@ -1,6 +1,7 @@
 import { parse as parseVega, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { CycleReport } from './report.js';
+import { PROBLEMATIC_RELIABILITY } from './performance.js';
 
 /** A vega-lite chart rendered to SVG on the server: the page needs no script and no network to show it. */
 async function svg(spec: TopLevelSpec): Promise<string> {
@@ -52,13 +53,14 @@ export async function renderReportHtml(report: CycleReport): Promise<string> {
   });
   const reliability = await svg({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: 'Reliability score per requirements version (problematic under 0.6)',
+    title: `Reliability score per requirements version (problematic under ${PROBLEMATIC_RELIABILITY})`,
     width: 560,
     height: 180,
     data: { values: report.reliability.map((r) => ({ requirement: `${r.application} v${r.version}`, score: r.score })) },
     layer: [
       { mark: 'bar', encoding: { x: { field: 'requirement', type: 'nominal', title: null }, y: { field: 'score', type: 'quantitative', scale: { domain: [0, 1] } } } },
-      { mark: { type: 'rule', color: 'firebrick' }, encoding: { y: { datum: 0.6 } } },
+      // Its own one-row data: on the bars' data, vega-lite would draw the same line once per requirement.
+      { data: { values: [{}] }, mark: { type: 'rule', color: 'firebrick' }, encoding: { y: { datum: PROBLEMATIC_RELIABILITY } } },
     ],
   });
   const s = report.summary;

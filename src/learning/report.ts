@@ -2,6 +2,7 @@ import type { TrainingDecision } from './feedback-trainer.js';
 import type { IncidentType } from './monitor.js';
 import type { SystematicIssue } from './patterns.js';
 import type { Reliability } from './performance.js';
+import type { Refinement } from './refinement.js';
 
 /** A refinement as the report and the workflow carry it: scores and what changed, not the whole document. */
 export interface RefinementSummary {
@@ -15,6 +16,22 @@ export interface RefinementSummary {
   completenessAfter: number;
   clarityBefore: number;
   clarityAfter: number;
+}
+
+/** What the report keeps of a refinement: the versions, what was applied and the scores, not the documents. */
+export function summarizeRefinement(r: Refinement): RefinementSummary {
+  return {
+    application: r.application,
+    fromVersion: r.fromVersion,
+    toVersion: r.toVersion,
+    applied: r.applied.map((a) => a.description),
+    compatible: r.compatibility.compatible,
+    breaking: r.compatibility.breaking,
+    completenessBefore: r.completenessBefore,
+    completenessAfter: r.completenessAfter,
+    clarityBefore: r.clarityBefore,
+    clarityAfter: r.clarityAfter,
+  };
 }
 
 /** A requirement counts as significantly improved when completeness or clarity rose by more than this. */
