@@ -11,6 +11,7 @@ import {
   requirementsAuthor,
 } from '../src/db/learning.js';
 import { withTransaction } from '../src/db/pool.js';
+import { insertTrainingSamples } from '../src/db/training-samples.js';
 import { findSimulatedApplication, simulatedApplications } from '../src/learning/applications/catalog.js';
 import { simulateWindow } from '../src/learning/applications/traffic.js';
 import { analyzeIncidents, checkWindow, planRefinements, type CycleApplication, type IncidentAnalysis } from '../src/learning/cycle-analysis.js';
@@ -177,14 +178,18 @@ export function createLearningActivities({ pool, logger }: ActivityDeps) {
      */
     async refineRequirements(input: { cycleId: string; deployments: CycleDeployment[]; deficiencies: Deficiency[] }): Promise<{ refinements: RefinementSummary[]; samples: TrainingSample[] }> {
       const { refinements, samples } = planRefinements(await applicationsOf(input.deployments), input.deficiencies);
-      for (const r of refinements) {
-        if (!(await insertRequirements(pool, r.document, input.cycleId))) {
-          const author = await requirementsAuthor(pool, r.application, r.toVersion);
-          if (author !== input.cycleId) {
-            throw ApplicationFailure.nonRetryable(`${r.application} requirements v${r.toVersion} were written meanwhile by ${author ?? 'a person'}`, 'RequirementsConflict');
+      // One transaction: the new versions and the samples they teach land together or not at all.
+      await withTransaction(pool, async (c) => {
+        for (const r of refinements) {
+          if (!(await insertRequirements(c, r.document, input.cycleId))) {
+            const author = await requirementsAuthor(c, r.application, r.toVersion);
+            if (author !== input.cycleId) {
+              throw ApplicationFailure.nonRetryable(`${r.application} requirements v${r.toVersion} were written meanwhile by ${author ?? 'a person'}`, 'RequirementsConflict');
+            }
           }
         }
-      }
+        await insertTrainingSamples(c, input.cycleId, samples);
+      });
       log().info({ refinements: refinements.map((r) => `${r.application} v${r.toVersion}`), samples: samples.length }, 'requirements refined');
       return {
         refinements: refinements.map(summarizeRefinement),

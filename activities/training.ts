@@ -8,6 +8,7 @@ import { embeddingModelDir } from '../src/models/fetch-model.js';
 import { embedWithCache, type TextEmbedder } from '../src/reference/embedding-cache.js';
 import type { HeldOutMetrics } from '../src/reference/evaluate.js';
 import { generateRequirements } from '../src/reference/generator.js';
+import { readTrainingSamples } from '../src/db/training-samples.js';
 import { embedExamples } from '../src/retraining/embed-examples.js';
 import { UnknownExamplesError } from '../src/retraining/unknown-examples.js';
 import { evaluateAgainstProduction } from '../src/training/candidate-evaluation.js';
@@ -39,6 +40,8 @@ export const fineTuneInput = z.strictObject({
   emergency: z.boolean().default(false),
   /** Overrides of the specs' configuration (fine-tune.ts), e.g. `{ learningRate: 3e-3 }` for the reference head. */
   hyperparameters: z.record(z.string(), z.number()).optional(),
+  /** The learning cycle whose stored samples go to the trainer as the request's `feedback`. */
+  learningCycleId: z.string().min(1).optional(),
 });
 
 const canarySet = z.strictObject({ phrasing: z.enum(['standard', 'drifted']), seed: z.number().int(), count: z.number().int().min(1).max(5_000) });
@@ -76,6 +79,8 @@ export interface FineTuneOutput {
   epochsRun: number;
   steps: number;
   examples: number;
+  /** Learning-cycle samples handed to the trainer in the request's `feedback`. */
+  feedbackSamples: number;
   hyperparameters: FineTuneSettings;
   attempt: number;
   /** Epochs this attempt took over from an earlier attempt's checkpoint. */
@@ -202,12 +207,18 @@ export function createTrainingActivities(
           throw err;
         },
       );
+      const feedback = input.learningCycleId ? await readTrainingSamples(pool, input.learningCycleId) : [];
+      if (input.learningCycleId && feedback.length === 0) invalid(`learningCycleId: ${input.learningCycleId} stored no training samples`);
+      if (feedback.length > 0 && trainer.kind === 'tfjs') {
+        l.warn({ learningCycleId: input.learningCycleId, samples: feedback.length }, 'the tfjs trainer fits template labels; the learning cycle\'s text samples need a command trainer (LEARNLOOP_TRAINER_COMMAND)');
+      }
       const request: TrainerRequest = {
         contract: 'learnloop.trainer/v1',
         runId: input.runId,
         modelId: input.modelId,
         base: { version: input.baseVersion, onnxPath, weightsPath },
         examples: input.examples.map((e, i) => ({ text: e.text, label: e.label, weight: e.weight, embedding: Array.from(embeddings[i]!) })),
+        ...(feedback.length > 0 ? { feedback: feedback.map(({ application, input, output, weight }) => ({ application, input, output, weight })) } : {}),
         hyperparameters,
         checkpointDir: path.join(dir, 'checkpoints'),
         outputDir: path.join(dir, 'output'),
@@ -229,6 +240,7 @@ export function createTrainingActivities(
         epochsRun: result.epochsRun,
         steps: result.steps,
         examples: request.examples.length,
+        feedbackSamples: feedback.length,
         hyperparameters,
         attempt: info.attempt,
         resumedFromEpoch: result.resumedFromEpoch ?? 0,

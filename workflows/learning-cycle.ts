@@ -223,7 +223,7 @@ export async function learningCycle(rawInput: unknown, carried?: CycleState): Pr
   if (decision.start) {
     const child = await startChild('retrainModel', {
       workflowId: `${state.cycleId}/retrain`,
-      args: [{ modelId: input.modelId, trigger: 'manual' }],
+      args: [{ modelId: input.modelId, trigger: 'learning_cycle', learningCycleId: state.cycleId }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
     });
     training = { ...decision, retrainWorkflowId: child.workflowId };

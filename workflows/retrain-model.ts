@@ -33,7 +33,7 @@ export interface RetrainProgress {
   examplesSelected: number | null;
   examplesAfterDedup: number | null;
   /** Filled when fine-tuning ends (its per-batch progress is in the activity's heartbeat details in the Web UI). */
-  training: { epochsRun: number; steps: number; losses: number[]; backend: string } | null;
+  training: { epochsRun: number; steps: number; losses: number[]; backend: string; feedbackSamples: number } | null;
   evaluation: { candidatePassRate: number; productionPassRate: number; improvement: number } | null;
   candidateVersion: string | null;
   rolloutWorkflowId: string | null;
@@ -67,6 +67,7 @@ const training = proxyActivities<Training>({
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 5, nonRetryableErrorTypes },
 });
 
+const versionPrefix = { weekly: 'weekly', degradation: 'degradation', data_threshold: 'data', manual: 'manual', learning_cycle: 'cycle' } as const;
 /** "2026-11-25T07:40:12.345Z" → "20261125-074012". */
 const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 const failureMessage = (err: unknown) => (err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message);
@@ -109,7 +110,7 @@ export async function retrainModel(rawInput: unknown): Promise<RetrainResult> {
     work.cancel();
   });
 
-  const run = await data.startTrainingRun({ workflowId, modelId: input.modelId, trigger: input.trigger }).catch((err: unknown) => {
+  const run = await data.startTrainingRun({ workflowId, modelId: input.modelId, trigger: input.trigger, learningCycleId: input.learningCycleId }).catch((err: unknown) => {
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) {
       throw ApplicationFailure.nonRetryable(err.cause.message, err.cause.type);
     }
@@ -135,7 +136,7 @@ export async function retrainModel(rawInput: unknown): Promise<RetrainResult> {
         backend: fineTuned?.backend,
         metrics: {
           reason,
-          ...(fineTuned ? { steps: fineTuned.steps, validationLosses: fineTuned.validationLosses, trainer: fineTuned.trainer, trainingMs: fineTuned.durationMs, hyperparameters: fineTuned.hyperparameters } : {}),
+          ...(fineTuned ? { feedbackSamples: fineTuned.feedbackSamples, steps: fineTuned.steps, validationLosses: fineTuned.validationLosses, trainer: fineTuned.trainer, trainingMs: fineTuned.durationMs, hyperparameters: fineTuned.hyperparameters } : {}),
           ...(evaluation ? { candidate: evaluation.candidate, production: evaluation.production, improvement: evaluation.improvement, gate: evaluation.gate } : {}),
         },
       }),
@@ -169,8 +170,9 @@ export async function retrainModel(rawInput: unknown): Promise<RetrainResult> {
         baseVersion: run.baseVersion,
         examples: trainingSet,
         emergency: input.emergency,
+        learningCycleId: input.learningCycleId,
       });
-      progress.training = { epochsRun: fineTuned.epochsRun, steps: fineTuned.steps, losses: fineTuned.losses, backend: fineTuned.backend };
+      progress.training = { epochsRun: fineTuned.epochsRun, steps: fineTuned.steps, losses: fineTuned.losses, backend: fineTuned.backend, feedbackSamples: fineTuned.feedbackSamples };
 
       progress.step = 'evaluate';
       evaluation = await training.evaluateCandidate({
@@ -189,7 +191,7 @@ export async function retrainModel(rawInput: unknown): Promise<RetrainResult> {
       if (input.dryRun) return finish('rejected', `dry run: the gate passed (${evaluation.gate.reason}); nothing registered`);
 
       progress.step = 'register';
-      const version = `${input.trigger === 'data_threshold' ? 'data' : input.trigger}-${stamp(Date.now())}`;
+      const version = `${versionPrefix[input.trigger]}-${stamp(Date.now())}`;
       await training.exportAndRegister({
         runId,
         modelId: input.modelId,

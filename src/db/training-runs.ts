@@ -5,17 +5,18 @@ export type TrainingRunStatus = 'running' | 'skipped' | 'rejected' | 'deployed' 
 export interface TrainingRunStart {
   workflowId: string;
   modelId: string;
-  trigger: 'weekly' | 'degradation' | 'data_threshold' | 'manual';
+  trigger: 'weekly' | 'degradation' | 'data_threshold' | 'manual' | 'learning_cycle';
   baseVersion: string;
+  learningCycleId?: string;
 }
 
 /** The run's row, created once per retraining workflow however often the activity is retried. */
 export async function startTrainingRun(pool: Pool, run: TrainingRunStart): Promise<{ id: string }> {
   const { rows } = await pool.query<{ id: string }>(
-    `INSERT INTO training_runs (model_id, workflow_id, trigger, base_version) VALUES ($1, $2, $3, $4)
+    `INSERT INTO training_runs (model_id, workflow_id, trigger, base_version, learning_cycle_id) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (workflow_id) DO UPDATE SET workflow_id = EXCLUDED.workflow_id
      RETURNING id`,
-    [run.modelId, run.workflowId, run.trigger, run.baseVersion],
+    [run.modelId, run.workflowId, run.trigger, run.baseVersion, run.learningCycleId ?? null],
   );
   return rows[0]!;
 }

@@ -19,7 +19,9 @@ export const DEFAULT_CANARY_SET = [
 export const retrainInputSchema = z
   .strictObject({
     modelId: z.string().trim().min(1),
-    trigger: z.enum(['weekly', 'degradation', 'data_threshold', 'manual']),
+    trigger: z.enum(['weekly', 'degradation', 'data_threshold', 'manual', 'learning_cycle']),
+    /** The learning cycle that started this run: its weighted samples (learning_training_samples) go to the trainer. */
+    learningCycleId: z.string().min(1).optional(),
     /** Degradation retrains: 200 examples, 3 epochs, and a gate that accepts up to 2 points below production. */
     emergency: z.boolean().optional(),
     maxExamples: z.number().int().min(2).max(10_000).optional(),
@@ -30,6 +32,10 @@ export const retrainInputSchema = z
     canary: z.array(canarySet).min(1).default(() => DEFAULT_CANARY_SET.map((c) => ({ ...c }))),
     /** Stages of the canary rollout the new version gets (canaryRollout's input); its defaults when absent. */
     rollout: z.record(z.string(), z.unknown()).optional(),
+  })
+  .refine((input) => (input.trigger === 'learning_cycle') === (input.learningCycleId !== undefined), {
+    path: ['learningCycleId'],
+    message: 'is given exactly when trigger is "learning_cycle"',
   })
   .transform((input) => ({ ...input, emergency: input.emergency ?? input.trigger === 'degradation' }));
 

@@ -78,7 +78,15 @@ describe('learningCycle on the time-skipping server', () => {
     assert.ok(report.modelImprovements.samples >= 10);
 
     const retrain = env.client.workflow.getHandle(`${handle.workflowId}/retrain`);
-    assert.deepEqual(await retrain.result(), { input: { modelId: 'reference', trigger: 'manual' } });
+    assert.deepEqual(await retrain.result(), { input: { modelId: 'reference', trigger: 'learning_cycle', learningCycleId: handle.workflowId } });
+    // The samples that retraining's trainer reads, stored with the refinements: as many as the report counts, same weights.
+    const { rows: samples } = await db.pool.query<{ n: number; total: number; min: number; max: number }>(
+      `SELECT count(*)::int AS n, sum(weight) AS total, min(weight) AS min, max(weight) AS max FROM learning_training_samples WHERE cycle_id = $1`,
+      [handle.workflowId],
+    );
+    assert.equal(samples[0]!.n, report.modelImprovements.samples);
+    assert.ok(report.modelImprovements.start && Math.abs(samples[0]!.total - report.modelImprovements.totalWeight) < 1e-9);
+    assert.ok(samples[0]!.min >= 1 && samples[0]!.max <= 5, `weights ${samples[0]!.min}..${samples[0]!.max}`);
 
     const { rows: versions } = await db.pool.query(`SELECT application, version FROM requirements WHERE cycle_id = $1 ORDER BY application`, [handle.workflowId]);
     assert.deepEqual(versions, ALL.map((application) => ({ application, version: 2 })).sort((a, b) => a.application.localeCompare(b.application)));

@@ -10,6 +10,10 @@ import { createLogger } from '../../src/log.js';
 import { generateRequirements } from '../../src/reference/generator.js';
 import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
 import { TRAINING_TASK_QUEUE } from '../../src/temporal/task-queues.js';
+import { tfjsTrainer } from '../../src/training/tfjs-trainer.js';
+import type { Trainer, TrainerRequest } from '../../src/training/trainer.js';
+import { insertTrainingSamples } from '../../src/db/training-samples.js';
+import { sampleWeight, type TrainingSample } from '../../src/learning/feedback-trainer.js';
 import { abortSignal } from '../../workflows/canary-rollout.js';
 import { progressQuery, retrainModel } from '../../workflows/retrain-model.js';
 import { startReferenceStack, type ReferenceStack } from '../support/reference-model.js';
@@ -25,6 +29,7 @@ describe('retrainModel on the time-skipping server', () => {
   let stack: ReferenceStack;
   const workers: { worker: Worker; running: Promise<void> }[] = [];
   let taskQueue: string;
+  const trainerRequests: TrainerRequest[] = [];
 
   before(async () => {
     env = await createTimeSkippingEnv();
@@ -33,7 +38,9 @@ describe('retrainModel on the time-skipping server', () => {
     const deps = { pool: stack.db.pool, logger: createLogger({ level: 'silent' }), config };
     taskQueue = `retrain-${randomUUID()}`;
     const w1 = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(deps) });
-    const w2 = await Worker.create({ connection: env.nativeConnection, taskQueue: TRAINING_TASK_QUEUE, activities: createTrainingActivities(deps, { embedder: stack.embedder }) });
+    // The real tfjs trainer, watched: a test reads what requests it was given.
+    const trainer: Trainer = { kind: 'tfjs', train: (request, context) => (trainerRequests.push(request), tfjsTrainer.train(request, context)) };
+    const w2 = await Worker.create({ connection: env.nativeConnection, taskQueue: TRAINING_TASK_QUEUE, activities: createTrainingActivities(deps, { embedder: stack.embedder, trainer }) });
     for (const worker of [w1, w2]) workers.push({ worker, running: worker.run() });
   });
   after(async () => {
@@ -66,6 +73,11 @@ describe('retrainModel on the time-skipping server', () => {
     const handle = await run({ modelId: REFERENCE_MODEL_ID, trigger: 'hourly' });
     await assert.rejects(handle.result(), (err: Error & { cause?: Error }) => {
       assert.match(String(err.cause?.message), /^trigger: Invalid option/);
+      return true;
+    });
+    const cycleless = await run({ modelId: REFERENCE_MODEL_ID, trigger: 'learning_cycle' });
+    await assert.rejects(cycleless.result(), (err: Error & { cause?: Error }) => {
+      assert.match(String(err.cause?.message), /^learningCycleId: is given exactly when trigger is "learning_cycle"/);
       return true;
     });
   });
@@ -127,5 +139,40 @@ describe('retrainModel on the time-skipping server', () => {
     assert.equal((await stack.registry.list(REFERENCE_MODEL_ID)).length, before, 'nothing registered');
     const { rows } = await stack.db.pool.query('SELECT status FROM training_runs WHERE workflow_id = $1', [handle.workflowId]);
     assert.deepEqual(rows, [{ status: 'rejected' }]);
+  });
+
+  test("a retrain a learning cycle started gives the trainer the cycle's weighted samples and records the cycle", async () => {
+    // What the refine phase stores: one sample per applied improvement (the cycle itself has its own tests).
+    const cycleId = `cycle-${randomUUID()}`;
+    await stack.db.pool.query(`INSERT INTO learning_cycles (id, input) VALUES ($1, '{}')`, [cycleId]);
+    const samples: TrainingSample[] = Array.from({ length: 12 }, (_, i) => ({
+      application: i % 2 ? 'ticket-triage' : 'invoice-extractor',
+      fromVersion: 1,
+      toVersion: 2,
+      improvementKey: `improvement-${i}`,
+      input: JSON.stringify({ kind: 'edge_case', field: `f${i}` }),
+      output: `say what happens when f${i} is empty`,
+      completenessGain: 0.3,
+      clarityGain: 0.4,
+      incidentsAddressed: i,
+      weight: sampleWeight(0.3, 0.4, i),
+    }));
+    await insertTrainingSamples(stack.db.pool, cycleId, samples);
+    await insertTrainingSamples(stack.db.pool, cycleId, samples); // a retried refine phase stores nothing twice
+    for (const r of generateRequirements({ seed: 500, count: 30, phrasing: 'drifted' })) {
+      await seedExample(stack.db.pool, { modelId: REFERENCE_MODEL_ID, version: 'v1', text: r.text, output: { label: r.template }, passRate: 1, variance: 0 });
+    }
+    const handle = await run({ modelId: REFERENCE_MODEL_ID, trigger: 'learning_cycle', learningCycleId: cycleId, minExamples: 20, dryRun: true });
+    const result = await handle.result();
+    assert.equal(result.training?.feedbackSamples, 12, result.reason);
+
+    const request = trainerRequests.at(-1)!;
+    const byKey = new Map(samples.map((s) => [`${s.application}/${s.output}`, s.weight]));
+    assert.equal(request.feedback?.length, 12);
+    for (const f of request.feedback!) assert.equal(f.weight, byKey.get(`${f.application}/${f.output}`), `the weight of "${f.output}"`);
+    assert.deepEqual([...new Set(request.feedback!.map((f) => f.weight))].length, 12, 'weights differ with the incidents each improvement addresses');
+
+    const { rows } = await stack.db.pool.query(`SELECT trigger, learning_cycle_id, metrics->'feedbackSamples' AS feedback FROM training_runs WHERE workflow_id = $1`, [handle.workflowId]);
+    assert.deepEqual(rows, [{ trigger: 'learning_cycle', learning_cycle_id: cycleId, feedback: 12 }]);
   });
 });
