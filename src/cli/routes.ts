@@ -1,34 +1,40 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { readWeights, writeWeights, type Weights } from '../db/routing-weights.js';
+import { parseVariantKey, readRoutes, variantKey, writeVariantRoutes, type VariantRoute } from '../db/routing-weights.js';
 import { withContext } from './context.js';
 
-function parseAssignment(value: string, previous: Weights = {}): Weights {
+function parseAssignment(value: string, previous: VariantRoute[] = []): VariantRoute[] {
   const m = /^([^=]+)=(\d+)$/.exec(value);
-  if (!m) throw new InvalidArgumentError(`"${value}" is not VERSION=PERCENT`);
-  return { ...previous, [m[1]!]: Number(m[2]) };
+  const variant = m ? parseVariantKey(m[1]!) : undefined;
+  if (!m || !variant) throw new InvalidArgumentError(`"${value}" is not VERSION=PERCENT or VERSION+CONTEXT@N=PERCENT`);
+  return [...previous, { ...variant, percent: Number(m[2]) }];
 }
 
+const describe = (routes: readonly VariantRoute[]) => routes.map((r) => `${variantKey(r)}=${r.percent}`).join(' ');
+
 export function registerRouteCommands(program: Command): void {
-  const routes = program.command('routes').description('traffic weights per model version (sum to 100)');
+  const routes = program.command('routes').description('traffic weights per model version or variant (sum to 100)');
 
   routes
     .command('set <modelId> <assignments...>')
-    .description('replace a model\'s weights, e.g. `routes set reference v1=90 v2=10`; every router sees it within a second')
+    .description(
+      "replace a model's routes, e.g. `routes set reference v1=90 v2=10`, or variants with a context, " +
+        '`routes set reference v1=50 v1+drifted-phrasebook@2=50`; every router sees it within a second',
+    )
     .action((modelId: string, assignments: string[]) =>
       withContext(async ({ pool }) => {
-        const weights = assignments.reduce<Weights>((acc, a) => parseAssignment(a, acc), {});
-        await writeWeights(pool, modelId, weights, 'cli');
-        console.log(`${modelId}: ${Object.entries(weights).map(([v, p]) => `${v}=${p}`).join(' ')}`);
+        const variants = assignments.reduce<VariantRoute[]>((acc, a) => parseAssignment(a, acc), []);
+        await writeVariantRoutes(pool, modelId, variants, 'cli');
+        console.log(`${modelId}: ${describe(variants)}`);
       }),
     );
 
   routes
     .command('show <modelId>')
-    .description('the model\'s current weights')
+    .description("the model's current routes (VERSION+CONTEXT@N for a variant served with a context)")
     .action((modelId: string) =>
       withContext(async ({ pool }) => {
-        const weights = (await readWeights(pool, modelId)).get(modelId);
-        console.log(weights ? Object.entries(weights).map(([v, p]) => `${v}=${p}`).join(' ') : `no routes for ${modelId}`);
+        const current = (await readRoutes(pool, modelId)).get(modelId);
+        console.log(current ? describe(current) : `no routes for ${modelId}`);
       }),
     );
 }

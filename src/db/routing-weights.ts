@@ -41,6 +41,13 @@ export function variantKey(r: Pick<VariantRoute, 'version' | 'contextId' | 'cont
   return r.contextId === null ? r.version : `${r.version}+${r.contextId}@${r.contextVersion}`;
 }
 
+/** "v1+drifted-phrasebook@2" → that variant; "v1" → v1 without a context; undefined when it is neither. */
+export function parseVariantKey(key: string): Omit<VariantRoute, 'percent'> | undefined {
+  const m = /^([^+@=\s]+)(?:\+([^+@=\s]+)@([1-9]\d*))?$/.exec(key);
+  if (!m) return undefined;
+  return { version: m[1]!, contextId: m[2] ?? null, contextVersion: m[3] === undefined ? null : Number(m[3]) };
+}
+
 /** Each version's total share, whatever contexts it is served with. */
 export function weightsOf(routes: readonly VariantRoute[]): Weights {
   const w: Weights = {};
@@ -75,9 +82,18 @@ export async function readWeights(db: Pool | pg.ClientBase, modelIds?: string | 
  * Replaces a model's weights in one transaction (the database refuses a sum other than 100 at commit,
  * and a version that is not registered); the NOTIFY trigger tells every router.
  */
-export async function writeWeights(pool: Pool, modelId: string, weights: Weights, changedBy: string): Promise<void> {
+export function writeWeights(pool: Pool, modelId: string, weights: Weights, changedBy: string): Promise<void> {
+  return commitRoutes(pool, (c) => replaceWeights(c, modelId, weights, changedBy));
+}
+
+/** writeWeights for variants: versions with the context each is served with. */
+export function writeVariantRoutes(pool: Pool, modelId: string, routes: readonly VariantRoute[], changedBy: string): Promise<void> {
+  return commitRoutes(pool, (c) => replaceRoutes(c, modelId, routes, changedBy));
+}
+
+async function commitRoutes(pool: Pool, write: (c: pg.PoolClient) => Promise<void>): Promise<void> {
   try {
-    await withTransaction(pool, (c) => replaceWeights(c, modelId, weights, changedBy));
+    await withTransaction(pool, write);
   } catch (err) {
     // The deferred sum trigger refused the commit (a writer outside this function changed the same model).
     if ((err as { code?: string }).code === '23514') throw new WeightsError((err as Error).message);
@@ -98,7 +114,10 @@ export async function replaceWeights(c: pg.ClientBase, modelId: string, weights:
 /** Replaces a model's routes with variants (version and context), inside the caller's transaction. */
 export async function replaceRoutes(c: pg.ClientBase, modelId: string, routes: readonly VariantRoute[], changedBy: string): Promise<void> {
   const parsed = variantRoutesSchema.safeParse(routes);
-  if (!parsed.success) throw new WeightsError(`routes for ${modelId} ${parsed.error.issues[0]!.message}`);
+  if (!parsed.success) {
+    const asked = routes.map((r) => `${variantKey(r)}=${r.percent}`).join(' ');
+    throw new WeightsError(`routes for ${modelId} ${parsed.error.issues[0]!.message}: ${asked}`);
+  }
   await writeRoutes(c, modelId, parsed.data, changedBy);
 }
 

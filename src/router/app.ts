@@ -2,7 +2,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import type { Pool } from '../db/pool.js';
-import { writeWeights, WeightsError } from '../db/routing-weights.js';
+import { writeVariantRoutes, writeWeights, WeightsError } from '../db/routing-weights.js';
 import { ciEventsRoutes } from './ci-events.js';
 import type { Logger } from '../log.js';
 import type { Prediction, Predictor } from '../models/predictor.js';
@@ -182,7 +182,7 @@ export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
   app.get<{ Params: { modelId: string } }>('/v1/models/:modelId/routes', async (req, reply) => {
     const weights = table.weights(req.params.modelId);
     if (!weights) return reply.code(404).send({ error: `modelId: no routes for model ${req.params.modelId}` });
-    return { modelId: req.params.modelId, weights };
+    return { modelId: req.params.modelId, weights, routes: table.variants(req.params.modelId) };
   });
 
   app.put<{ Params: { modelId: string } }>('/v1/models/:modelId/routes', async (req, reply) => {
@@ -191,15 +191,16 @@ export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
     if (!body) return reply;
     const { modelId } = req.params;
     try {
-      await writeWeights(pool, modelId, body.weights, 'router-http');
+      if (body.routes) await writeVariantRoutes(pool, modelId, body.routes, 'router-http');
+      else await writeWeights(pool, modelId, body.weights!, 'router-http');
     } catch (err) {
-      if (err instanceof WeightsError) return reply.code(400).send({ error: `weights: ${err.message}` });
+      if (err instanceof WeightsError) return reply.code(400).send({ error: `${body.routes ? 'routes' : 'weights'}: ${err.message}` });
       throw err;
     }
     // Every router (this one included) learns it by NOTIFY; applying it here too makes a read right after see it.
-    table.set(modelId, body.weights);
-    log.info({ requestId: req.id, modelId, weights: body.weights }, 'routes changed');
-    return { modelId, weights: table.weights(modelId) };
+    table.set(modelId, body.routes ?? body.weights);
+    log.info({ requestId: req.id, modelId, weights: body.weights, routes: body.routes }, 'routes changed');
+    return { modelId, weights: table.weights(modelId), routes: table.variants(modelId) };
   });
 
   if (deps.dispatchCiEvent) app.register(ciEventsRoutes, { pool, logger: deps.logger, dispatch: deps.dispatchCiEvent });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { weightsSchema } from '../db/routing-weights.js';
+import { variantRoutesSchema, weightsSchema } from '../db/routing-weights.js';
 
 // PostgreSQL text and jsonb cannot hold U+0000; refusing it here keeps such a row from ever being accepted.
 const text = (max: number) =>
@@ -23,7 +23,13 @@ export const feedbackBodySchema = z.strictObject({
   error: text(10_000).optional(),
 });
 
-export const routesBodySchema = z.strictObject({ weights: weightsSchema });
+/** Per-version weights, or variants: versions each with the context it is served with (an A/B test of contexts). */
+export const routesBodySchema = z
+  .strictObject({ weights: weightsSchema.optional(), routes: variantRoutesSchema.optional() })
+  .refine((b) => (b.weights === undefined) !== (b.routes === undefined), {
+    path: ['weights'],
+    message: 'give either weights ({"v1": 90, "v2": 10}) or routes ([{"version", "contextId", "contextVersion", "percent"}])',
+  });
 
 /** "input.text: Too small: expected string to have >=1 characters": the first problem, naming the field. */
 export function describeZodError(error: z.ZodError): string {

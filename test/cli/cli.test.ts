@@ -4,6 +4,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config.js';
+import { createContext } from '../../src/experiments/context-store.js';
+import { phrasebookContext } from '../../src/reference/phrasebook-context.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -45,7 +47,11 @@ test('a bad command line is one readable line and a non-zero exit', async () => 
   const bad = await learnloop('routes', 'set', 'reference', 'v1=90', 'v2=20');
   assert.notEqual(bad.code, 0);
   assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
-  assert.match(bad.stderr, /^learnloop: weights for reference must sum to 100 \(got 110\)/);
+  assert.match(bad.stderr, /^learnloop: routes for reference must sum to 100: v1=90 v2=20/);
+
+  const notAVariant = await learnloop('routes', 'set', 'reference', 'v1+phrasebook=100');
+  assert.notEqual(notAVariant.code, 0);
+  assert.match(notAVariant.stderr, /"v1\+phrasebook=100" is not VERSION=PERCENT or VERSION\+CONTEXT@N=PERCENT/);
 
   const unregistered = await learnloop('routes', 'set', 'reference', 'v1=100');
   assert.notEqual(unregistered.code, 0);
@@ -79,4 +85,23 @@ test('npm run demo trains and registers the reference model, sends traffic throu
   const history = await learnloop('models', 'history', 'reference');
   assert.equal(history.code, 0);
   assert.match(history.stdout, /^production\tv1\t/m);
+});
+
+test('routes set serves a version with a context beside it; routes show lists the variants', async () => {
+  // The demo above registered the reference model; a context is what an A/B test of contexts would have created.
+  await createContext(db.pool, 'drifted-phrasebook', phrasebookContext(), 'test');
+  const set = await learnloop('routes', 'set', 'reference', 'v1=50', 'v1+drifted-phrasebook@1=50');
+  assert.equal(set.code, 0, set.stderr);
+  assert.equal(set.stdout.trim(), 'reference: v1=50 v1+drifted-phrasebook@1=50');
+  assert.equal((await learnloop('routes', 'show', 'reference')).stdout.trim(), 'v1=50 v1+drifted-phrasebook@1=50');
+  const { rows } = await db.pool.query(`SELECT version, context_id, context_version, percent FROM routing_weights WHERE model_id = 'reference' ORDER BY context_id NULLS FIRST`);
+  assert.deepEqual(rows, [
+    { version: 'v1', context_id: null, context_version: null, percent: 50 },
+    { version: 'v1', context_id: 'drifted-phrasebook', context_version: 1, percent: 50 },
+  ]);
+
+  const unknown = await learnloop('routes', 'set', 'reference', 'v1=50', 'v1+drifted-phrasebook@9=50');
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.stderr, /not registered: v1, v1\+drifted-phrasebook@9/);
+  assert.equal((await learnloop('routes', 'show', 'reference')).stdout.trim(), 'v1=50 v1+drifted-phrasebook@1=50', 'a refused change changes nothing');
 });

@@ -14,9 +14,10 @@ import { startReferenceStack, type ReferenceStack } from '../support/reference-m
 // Nothing is mocked. Two variants share v1 and differ in context: none, or the drifted→standard phrasebook context.
 let stack: ReferenceStack;
 const CONTEXT = 'drifted-phrasebook';
+const auth = { authorization: 'Bearer variant-test-token' };
 
 before(async () => {
-  stack = await startReferenceStack();
+  stack = await startReferenceStack({ apiToken: 'variant-test-token' });
   await createContext(stack.db.pool, CONTEXT, phrasebookContext(), 'test');
 });
 after(async () => stack?.close());
@@ -25,7 +26,7 @@ interface Served { requestId: string; version: string; contextId: string | null;
 
 async function infer(text: string, userKey: string): Promise<Served> {
   const res = await fetch(`${stack.router.url}/v1/infer`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST', headers: { 'content-type': 'application/json', ...auth },
     body: JSON.stringify({ modelId: REFERENCE_MODEL_ID, userKey, input: { text } }),
   });
   assert.equal(res.status, 200, await res.clone().text());
@@ -98,4 +99,34 @@ test('variant routes are validated: an unknown context or a repeated variant is 
   // Plain per-version weights (what `routes set` and the rollout write) replace the variants with context-free routes.
   await withTransaction(pool, (c) => replaceWeights(c, REFERENCE_MODEL_ID, { v1: 100 }, 'test'));
   assert.deepEqual((await readRoutes(pool, REFERENCE_MODEL_ID)).get(REFERENCE_MODEL_ID), [{ version: 'v1', contextId: null, contextVersion: null, percent: 100 }]);
+});
+
+test('an operator sets variants with a context over HTTP: stored, applied at once, listed, and bad ones refused with the reason', async () => {
+  const put = (body: unknown) =>
+    fetch(`${stack.router.url}/v1/models/${REFERENCE_MODEL_ID}/routes`, { method: 'PUT', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(body) });
+  const routes = [
+    { version: 'v1', contextId: null, contextVersion: null, percent: 30 },
+    { version: 'v1', contextId: CONTEXT, contextVersion: 1, percent: 70 },
+  ];
+  const ok = await put({ routes });
+  assert.equal(ok.status, 200, await ok.clone().text());
+  assert.deepEqual(await ok.json(), { modelId: REFERENCE_MODEL_ID, weights: { v1: 100 }, routes });
+  // Applied on this router before the NOTIFY round trip: a user in the top 70% of buckets gets the context now.
+  assert.equal((await infer(referenceSplits().drifted[0]!.text, userIn(3_000, 10_000, 0))).contextId, CONTEXT);
+  const listed = await fetch(`${stack.router.url}/v1/models/${REFERENCE_MODEL_ID}/routes`, { headers: auth });
+  assert.deepEqual(((await listed.json()) as { routes: unknown }).routes, routes);
+  assert.deepEqual((await readRoutes(stack.db.pool, REFERENCE_MODEL_ID)).get(REFERENCE_MODEL_ID), routes);
+
+  const refused: [unknown, RegExp][] = [
+    [{ routes: [{ version: 'v1', contextId: CONTEXT, contextVersion: 9, percent: 100 }] }, /^routes: .*not registered: v1\+drifted-phrasebook@9/],
+    [{ routes: [{ version: 'v1', contextId: CONTEXT, percent: 100 }] }, /^routes\.0: contextId and contextVersion go together/],
+    [{ routes: [{ version: 'v1', percent: 60 }] }, /^routes: must sum to 100/],
+    [{ weights: { v1: 100 }, routes }, /^weights: give either weights/],
+  ];
+  for (const [body, message] of refused) {
+    const res = await put(body);
+    assert.equal(res.status, 400, JSON.stringify(body));
+    assert.match(((await res.json()) as { error: string }).error, message, JSON.stringify(body));
+  }
+  assert.deepEqual((await readRoutes(stack.db.pool, REFERENCE_MODEL_ID)).get(REFERENCE_MODEL_ID), routes, 'a refused change changes nothing');
 });
