@@ -19,8 +19,9 @@ import type { TrainingDecision, TrainingSample } from '../src/learning/feedback-
 import type { Deficiency } from '../src/learning/incident-analyzer.js';
 import type { IncidentType } from '../src/learning/monitor.js';
 import { detectPatterns, type SystematicIssue } from '../src/learning/patterns.js';
-import { reliabilityScore } from '../src/learning/performance.js';
+import { reliabilityByRequirement } from '../src/learning/performance.js';
 import { buildReport, summarizeRefinement, type CycleReport, type RefinementSummary } from '../src/learning/report.js';
+import { activityLogger } from './activity-logger.js';
 import type { ActivityDeps } from './index.js';
 
 export interface CycleDeployment {
@@ -64,10 +65,7 @@ const VARIANCE_CHECKS = 3;
 
 /** Activities of learningCycle: thin over src/learning, each safe to run twice. */
 export function createLearningActivities({ pool, logger }: ActivityDeps) {
-  const log = () => {
-    const info = Context.current().info;
-    return logger.child({ workflowId: info.workflowExecution?.workflowId, activity: info.activityType });
-  };
+  const log = activityLogger(logger);
 
   const applicationsOf = async (deployments: readonly CycleDeployment[]): Promise<CycleApplication[]> =>
     Promise.all(
@@ -200,17 +198,7 @@ export function createLearningActivities({ pool, logger }: ActivityDeps) {
     /** Writes the report and ends the cycle's deployments: completed, or aborted (back to how they were, with why). */
     async finishCycle(input: FinishInput): Promise<CycleReport> {
       const incidents = await readIncidents(pool, input.cycleId);
-      const history = await readCheckHistory(pool, input.deployments.map((d) => d.application));
-      const byRequirement = new Map<string, typeof history>();
-      for (const h of history) {
-        const key = `${h.application}@${h.version}`;
-        byRequirement.set(key, [...(byRequirement.get(key) ?? []), h]);
-      }
-      const reliability = [...byRequirement.values()].map((rows) => ({
-        application: rows[0]!.application,
-        version: rows[0]!.version,
-        ...reliabilityScore(rows.map((r) => ({ incidents: r.incidents, ...r.metrics }))),
-      }));
+      const reliability = reliabilityByRequirement(await readCheckHistory(pool, input.deployments.map((d) => d.application)));
       const report = buildReport({
         ...input,
         deployments: input.deployments.flatMap((d) => d.variants.map((variant) => ({ application: d.application, variant, requirementsVersion: d.requirementsVersion }))),

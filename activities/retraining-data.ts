@@ -1,7 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
-import { SentenceEmbedder } from '../src/models/embedder.js';
-import { embeddingModelDir } from '../src/models/fetch-model.js';
+import { lazyEmbedder } from '../src/models/lazy-embedder.js';
 import type { TextEmbedder } from '../src/reference/embedding-cache.js';
 import { selectionLimit } from '../src/retraining/criteria.js';
 import { deduplicate, type DeduplicationResult } from '../src/retraining/deduplicate.js';
@@ -11,6 +10,7 @@ import { markExamplesUsed } from '../src/retraining/mark-used.js';
 import { passRateWindows, type PassRateWindows } from '../src/retraining/pass-rate-windows.js';
 import { countQualifyingExamples, selectExamples, type SelectedExample } from '../src/retraining/select-examples.js';
 import { UnknownExamplesError } from '../src/retraining/unknown-examples.js';
+import { activityLogger } from './activity-logger.js';
 import type { ActivityDeps } from './deps.js';
 import { parseInput } from '../src/temporal/parse-input.js';
 
@@ -50,19 +50,9 @@ async function failUnknownExamples<T>(fn: () => Promise<T>): Promise<T> {
  * The sentence encoder is loaded on first use; tests may pass their own.
  */
 export function createRetrainingDataActivities({ pool, logger, config }: ActivityDeps, options: { embedder?: TextEmbedder } = {}) {
-  let embedder: Promise<TextEmbedder> | undefined = options.embedder ? Promise.resolve(options.embedder) : undefined;
-  const getEmbedder = () => {
-    embedder ??= SentenceEmbedder.load(embeddingModelDir(config.home), { logger }).catch((err: unknown) => {
-      embedder = undefined; // a later attempt may find the model files fetched
-      throw err;
-    });
-    return embedder;
-  };
+  const getEmbedder = lazyEmbedder(config.home, logger, options.embedder);
   const heartbeat = (done: number, total: number) => Context.current().heartbeat({ done, total });
-  const log = () => {
-    const info = Context.current().info;
-    return logger.child({ workflowId: info.workflowExecution?.workflowId, activityId: info.activityId, activity: info.activityType });
-  };
+  const log = activityLogger(logger);
 
   return {
     /** The specs' selection, best first: 100 examples (200 for an emergency) unless maxExamples says otherwise. */

@@ -14,6 +14,7 @@ import {
 import { readVersionMetrics } from '../src/db/version-metrics.js';
 import { ModelRegistry } from '../src/models/registry.js';
 import type { VersionMetrics } from '../src/rollout/metrics.js';
+import { activityLogger } from './activity-logger.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface RolloutRef {
@@ -48,10 +49,7 @@ const WEBHOOK_TIMEOUT_MS = 10_000;
 /** Activities of canaryRollout: every read and write of the rollout, each safe to run twice. */
 export function createRolloutActivities({ pool, logger, config }: ActivityDeps) {
   const registry = new ModelRegistry(pool, config.artifactDir);
-  const log = () => {
-    const info = Context.current().info;
-    return logger.child({ workflowId: info.workflowExecution?.workflowId, activityId: info.activityId, activity: info.activityType });
-  };
+  const log = activityLogger(logger);
 
   const post = async (url: string, payload: unknown): Promise<Response> =>
     fetch(url, {

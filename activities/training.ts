@@ -3,8 +3,7 @@ import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
 import { ModelRegistry, RegistryError } from '../src/models/registry.js';
-import { SentenceEmbedder } from '../src/models/embedder.js';
-import { embeddingModelDir } from '../src/models/fetch-model.js';
+import { lazyEmbedder } from '../src/models/lazy-embedder.js';
 import { embedWithCache, type TextEmbedder } from '../src/reference/embedding-cache.js';
 import type { HeldOutMetrics } from '../src/reference/evaluate.js';
 import { generateRequirements } from '../src/reference/generator.js';
@@ -19,6 +18,7 @@ import { qualityGate, type GateDecision } from '../src/training/quality-gate.js'
 import { tfjsTrainer } from '../src/training/tfjs-trainer.js';
 import { trainerProgressSchema, type Trainer, type TrainerProgress, type TrainerRequest } from '../src/training/trainer.js';
 import { headToJson, readHeadFile, writeJsonAtomically } from '../src/training/weights-file.js';
+import { activityLogger } from './activity-logger.js';
 import type { ActivityDeps } from './deps.js';
 import { parseInput } from '../src/temporal/parse-input.js';
 
@@ -132,18 +132,8 @@ export function createTrainingActivities(
   const trainingRoot = path.join(config.artifactDir, 'training');
   const runDir = (id: string) => path.join(trainingRoot, id);
   const embeddingCache = path.join(config.home, 'cache', 'embeddings');
-  let embedder: Promise<TextEmbedder> | undefined = options.embedder ? Promise.resolve(options.embedder) : undefined;
-  const getEmbedder = () => {
-    embedder ??= SentenceEmbedder.load(embeddingModelDir(config.home), { logger }).catch((err: unknown) => {
-      embedder = undefined; // a later attempt may find the model files fetched
-      throw err;
-    });
-    return embedder;
-  };
-  const log = () => {
-    const info = Context.current().info;
-    return logger.child({ workflowId: info.workflowExecution?.workflowId, activityId: info.activityId, activity: info.activityType, attempt: info.attempt });
-  };
+  const getEmbedder = lazyEmbedder(config.home, logger, options.embedder);
+  const log = activityLogger(logger);
   /** Candidates are read only from this worker's training folder, never from an arbitrary path in an input. */
   const candidateFile = (p: string) => {
     const resolved = path.resolve(p);

@@ -37,3 +37,26 @@ export function reliabilityScore(history: readonly DeploymentOutcome[]): Reliabi
   const score = 0.3 * incidentScore + 0.25 * errorScore + 0.25 * apiCompliance + 0.2 * behavioralAccuracy;
   return { score, incidentScore, errorScore, apiCompliance, behavioralAccuracy, outcomes: recent.length, problematic: score < PROBLEMATIC_RELIABILITY };
 }
+
+/** One monitoring check of one deployment, as `learning_checks` holds it. */
+export interface CheckRecord {
+  application: string;
+  /** The requirements version deployed. */
+  version: number;
+  incidents: number;
+  metrics: Pick<WindowMetrics, 'errorRate' | 'apiCompliance' | 'behavioralAccuracy'>;
+}
+
+/** The tracker's score per requirements version (application@version), over that version's checks in order. */
+export function reliabilityByRequirement(checks: readonly CheckRecord[]): ({ application: string; version: number } & Reliability)[] {
+  const byRequirement = new Map<string, CheckRecord[]>();
+  for (const c of checks) {
+    const key = `${c.application}@${c.version}`;
+    byRequirement.set(key, [...(byRequirement.get(key) ?? []), c]);
+  }
+  return [...byRequirement.values()].map((rows) => ({
+    application: rows[0]!.application,
+    version: rows[0]!.version,
+    ...reliabilityScore(rows.map((r) => ({ incidents: r.incidents, ...r.metrics }))),
+  }));
+}

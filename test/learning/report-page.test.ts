@@ -11,9 +11,9 @@ import { simulatedApplications } from '../../src/learning/applications/catalog.j
 import { simulateWindow } from '../../src/learning/applications/traffic.js';
 import { analyzeCycle, checkWindow } from '../../src/learning/cycle-analysis.js';
 import { trainingDecision } from '../../src/learning/feedback-trainer.js';
-import type { Incident, WindowMetrics } from '../../src/learning/monitor.js';
+import type { Incident } from '../../src/learning/monitor.js';
 import type { RequestOutcome } from '../../src/learning/outcomes.js';
-import { reliabilityScore } from '../../src/learning/performance.js';
+import { reliabilityByRequirement, type CheckRecord } from '../../src/learning/performance.js';
 import { renderReportHtml } from '../../src/learning/report-html.js';
 import { buildReport, summarizeRefinement, type CycleReport } from '../../src/learning/report.js';
 
@@ -33,7 +33,7 @@ function simulatedCycleReport(): CycleReport {
   const cycleId = 'cycle-report-page';
   const incidents: { incident: Incident; checkNo: number }[] = [];
   const outcomes: RequestOutcome[] = [];
-  const checks: { application: string; version: number; incidents: number; metrics: WindowMetrics }[] = [];
+  const checks: CheckRecord[] = [];
   const open = new Map<string, string[]>();
   const checksTotal = days * checksPerDay;
   for (let checkNo = 0; checkNo < checksTotal; checkNo++) {
@@ -56,8 +56,6 @@ function simulatedCycleReport(): CycleReport {
     incidents: incidents.map((i) => i.incident),
     outcomes,
   });
-  const byRequirement = new Map<string, typeof checks>();
-  for (const c of checks) byRequirement.set(`${c.application}@${c.version}`, [...(byRequirement.get(`${c.application}@${c.version}`) ?? []), c]);
   return buildReport({
     cycleId,
     status: 'completed',
@@ -67,11 +65,7 @@ function simulatedCycleReport(): CycleReport {
     incidents: incidents.map(({ incident, checkNo }) => ({ type: incident.type, application: incident.application, day: Math.floor(checkNo / checksPerDay) + 1 })),
     systematicIssues: analysis.systematicIssues,
     refinements: analysis.refinements.map(summarizeRefinement),
-    reliability: [...byRequirement.values()].map((rows) => ({
-      application: rows[0]!.application,
-      version: rows[0]!.version,
-      ...reliabilityScore(rows.map((r) => ({ incidents: r.incidents, ...r.metrics }))),
-    })),
+    reliability: reliabilityByRequirement(checks),
     training: trainingDecision(analysis.samples, true),
   });
 }
