@@ -1,8 +1,10 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { evenShares, readApplicationRoutes, replaceApplicationRoutes, type ApplicationRoute } from '../src/db/application-routes.js';
 import {
+  checkOutcomes,
+  checkStored,
   insertCheck,
   insertIncidents,
-  insertOutcomes,
   insertRequirements,
   readCheckHistory,
   readIncidents,
@@ -10,16 +12,17 @@ import {
   readRequirements,
   requirementsAuthor,
 } from '../src/db/learning.js';
-import { withTransaction } from '../src/db/pool.js';
+import { withTransaction, type PoolClient } from '../src/db/pool.js';
 import { insertTrainingSamples } from '../src/db/training-samples.js';
 import { findSimulatedApplication, simulatedApplications } from '../src/learning/applications/catalog.js';
-import { simulateWindow } from '../src/learning/applications/traffic.js';
+import { windowRequests } from '../src/learning/applications/traffic.js';
 import { analyzeIncidents, checkWindow, planRefinements, type CycleApplication, type IncidentAnalysis } from '../src/learning/cycle-analysis.js';
 import type { TrainingDecision, TrainingSample } from '../src/learning/feedback-trainer.js';
 import type { Deficiency } from '../src/learning/incident-analyzer.js';
 import type { IncidentType } from '../src/learning/monitor.js';
 import { detectPatterns, type SystematicIssue } from '../src/learning/patterns.js';
 import { reliabilityByRequirement } from '../src/learning/performance.js';
+import { sendApplicationRequests } from '../src/learning/router-client.js';
 import { buildReport, summarizeRefinement, type CycleReport, type RefinementSummary } from '../src/learning/report.js';
 import { activityLogger } from './activity-logger.js';
 import type { ActivityDeps } from './index.js';
@@ -58,14 +61,15 @@ export interface FinishInput {
   training: TrainingDecision & { retrainWorkflowId?: string };
 }
 
-/** Requests each simulated application serves per check, per variant. */
+/** Requests the simulated users send each application per check (every variant answers each). */
 const REQUESTS_PER_CHECK = 100;
 /** The analysis compares variants over the requests of the last few checks. */
 const VARIANCE_CHECKS = 3;
 
 /** Activities of learningCycle: thin over src/learning, each safe to run twice. */
-export function createLearningActivities({ pool, logger }: ActivityDeps) {
+export function createLearningActivities({ pool, logger, config }: ActivityDeps) {
   const log = activityLogger(logger);
+  const router = { routerUrl: config.learning.routerUrl, apiToken: config.apiToken };
 
   const applicationsOf = async (deployments: readonly CycleDeployment[]): Promise<CycleApplication[]> =>
     Promise.all(
@@ -82,8 +86,10 @@ export function createLearningActivities({ pool, logger }: ActivityDeps) {
     },
 
     /**
-     * Deploys an application's variants against its latest requirements (writing the simulator's first document
-     * when it has none yet). A retry returns what the first attempt deployed.
+     * Deploys an application's variants behind the router against its latest requirements (writing the simulator's
+     * first document when it has none yet): live traffic split evenly, every variant answering every request, the
+     * first one the baseline. The routes it replaces are kept for an abort to put back. A retry returns what the
+     * first attempt deployed and changes nothing.
      */
     async deployApplication(input: { cycleId: string; application: string }): Promise<CycleDeployment> {
       const app = findSimulatedApplication(input.application);
@@ -104,32 +110,45 @@ export function createLearningActivities({ pool, logger }: ActivityDeps) {
             document = app.initialRequirements;
           }
           version = document.version;
+          const previous = (await readApplicationRoutes(c, [app.id])).get(app.id) ?? null;
           for (const [i, variant] of app.variants.entries()) {
             await c.query(
-              `INSERT INTO learning_deployments (cycle_id, application, variant, requirements_version, baseline) VALUES ($1, $2, $3, $4, $5)
+              `INSERT INTO learning_deployments (cycle_id, application, variant, requirements_version, baseline, previous_routes) VALUES ($1, $2, $3, $4, $5, $6)
                ON CONFLICT (cycle_id, application, variant) DO NOTHING`,
-              [input.cycleId, app.id, variant, version, i === 0],
+              [input.cycleId, app.id, variant, version, i === 0, JSON.stringify(previous)],
             );
           }
+          const shares = evenShares(app.variants.length);
+          await replaceApplicationRoutes(
+            c,
+            app.id,
+            app.variants.map((variant, i) => ({ variant, percent: shares[i]!, baseline: i === 0, requirementsVersion: version!, cycleId: input.cycleId })),
+          );
         }
-        log().info({ application: app.id, requirementsVersion: version }, 'deployed for the learning cycle');
+        log().info({ application: app.id, requirementsVersion: version }, 'deployed behind the router for the learning cycle');
         return { application: app.id, variants: [...app.variants], requirementsVersion: version };
       });
     },
 
     /**
-     * One monitoring check: the window's traffic served and stored, the monitors evaluated per deployment, incidents
-     * opened for monitors that newly tripped. Request ids and incident keys derive from the cycle and check number,
-     * so a retry stores nothing twice and answers the same.
+     * One monitoring check per application: the simulated users' window of requests sent through the router (unless
+     * traffic is real), then every answer the router stored since the previous check claimed for this check, the
+     * monitors evaluated per deployment, incidents opened for monitors that newly tripped. Request ids and incident
+     * keys derive from the cycle and check number, and a check already stored only re-reads its own window, so a
+     * retry stores nothing twice and answers the same.
      */
     async runCheck(input: CheckInput): Promise<CheckResult> {
       const result: CheckResult = { opened: [], open: {}, requests: 0 };
+      const window = `${input.cycleId}/check-${input.checkNo}`;
       for (const app of await applicationsOf(input.deployments)) {
-        const sim = findSimulatedApplication(app.application)!;
-        const outcomes = simulateWindow(sim, app.document, { window: `${input.cycleId}/check-${input.checkNo}`, requests: REQUESTS_PER_CHECK, seed: 1 });
-        const evaluated = checkWindow({ ...app, outcomes }, input.open[app.application] ?? [], `${input.cycleId}/check-${input.checkNo}`);
-        await withTransaction(pool, async (c) => {
-          await insertOutcomes(c, input.cycleId, input.checkNo, outcomes);
+        const stored = await checkStored(pool, input.cycleId, input.checkNo, app.application);
+        if (!stored && config.learning.traffic === 'simulated') {
+          const users = windowRequests(findSimulatedApplication(app.application)!, { window, requests: REQUESTS_PER_CHECK, seed: 1 });
+          await sendApplicationRequests(router, app.application, users);
+        }
+        const { evaluated, requests } = await withTransaction(pool, async (c) => {
+          const outcomes = await checkOutcomes(c, input.cycleId, app.application, input.checkNo, !stored);
+          const evaluated = checkWindow({ ...app, outcomes }, input.open[app.application] ?? [], window);
           await insertIncidents(c, input.cycleId, input.checkNo, evaluated.opened);
           for (const e of evaluated.evaluations) {
             await insertCheck(c, {
@@ -142,8 +161,9 @@ export function createLearningActivities({ pool, logger }: ActivityDeps) {
               incidentsOpened: evaluated.opened.filter((i) => i.variant === e.variant).length,
             });
           }
+          return { evaluated, requests: outcomes.length };
         });
-        result.requests += outcomes.length;
+        result.requests += requests;
         result.open[app.application] = evaluated.open;
         result.opened.push(...evaluated.opened.map((i) => ({ application: i.application, variant: i.variant, type: i.type })));
         Context.current().heartbeat({ application: app.application });
@@ -195,7 +215,11 @@ export function createLearningActivities({ pool, logger }: ActivityDeps) {
       };
     },
 
-    /** Writes the report and ends the cycle's deployments: completed, or aborted (back to how they were, with why). */
+    /**
+     * Writes the report and ends the cycle's deployments. Completed: the variants stay behind the router (the next
+     * cycle redeploys them against the refined requirements). Aborted: each application's routes go back to what
+     * they were before the cycle, unless someone has deployed it since; the reason is recorded.
+     */
     async finishCycle(input: FinishInput): Promise<CycleReport> {
       const incidents = await readIncidents(pool, input.cycleId);
       const reliability = reliabilityByRequirement(await readCheckHistory(pool, input.deployments.map((d) => d.application)));
@@ -213,11 +237,25 @@ export function createLearningActivities({ pool, logger }: ActivityDeps) {
           JSON.stringify(report),
         ]);
         await c.query(`UPDATE learning_deployments SET status = $2, ended_at = coalesce(ended_at, now()) WHERE cycle_id = $1`, [input.cycleId, input.status]);
+        if (input.status === 'aborted') await restoreRoutes(c, input.cycleId);
       });
       log().info({ status: input.status, incidents: incidents.length }, 'learning cycle finished');
       return report;
     },
   };
+}
+
+/** Puts back the routes an aborted cycle replaced, for each application whose routes are still the cycle's. */
+async function restoreRoutes(c: PoolClient, cycleId: string): Promise<void> {
+  const { rows } = await c.query<{ application: string; previous_routes: ApplicationRoute[] | null }>(
+    `SELECT DISTINCT ON (application) application, previous_routes FROM learning_deployments WHERE cycle_id = $1 ORDER BY application`,
+    [cycleId],
+  );
+  const current = await readApplicationRoutes(c, rows.map((r) => r.application));
+  for (const r of rows) {
+    const routes = current.get(r.application) ?? [];
+    if (routes.length > 0 && routes.every((route) => route.cycleId === cycleId)) await replaceApplicationRoutes(c, r.application, r.previous_routes ?? []);
+  }
 }
 
 export type LearningActivities = ReturnType<typeof createLearningActivities>;

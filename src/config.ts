@@ -49,6 +49,8 @@ export const configSchema = z.object({
     }),
   LEARNLOOP_TRAINING_LR: z.coerce.number().gt(0).max(1).default(3e-3),
   LEARNLOOP_SCHEDULE_TIMEZONE: z.string().min(1).default('UTC'),
+  LEARNLOOP_ROUTER_URL: z.url().optional(),
+  LEARNLOOP_CYCLE_TRAFFIC: z.enum(['simulated', 'none']).default('simulated'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -88,6 +90,15 @@ export interface Config {
      * second of feedback may not be in PostgreSQL yet, and a row must not miss both its windows.
      */
     metricsLagMs: number;
+  };
+  learning: {
+    /** The router the learning cycle deploys applications behind (default: this configuration's router). */
+    routerUrl: string;
+    /**
+     * `simulated`: each monitoring check first sends its window of simulated users' requests through the router;
+     * `none`: checks only read what real clients sent since the previous check.
+     */
+    traffic: 'simulated' | 'none';
   };
   logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
   /** PATH, for finding the pip-installed Temporal binaries. */
@@ -133,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rollout: { metricsLagMs: e.ROLLOUT_METRICS_LAG_MS },
     training: { command: e.LEARNLOOP_TRAINER_COMMAND, learningRate: e.LEARNLOOP_TRAINING_LR },
     scheduleTimeZone: e.LEARNLOOP_SCHEDULE_TIMEZONE,
+    learning: { routerUrl: e.LEARNLOOP_ROUTER_URL ?? `http://${e.ROUTER_HOST}:${e.ROUTER_PORT}`, traffic: e.LEARNLOOP_CYCLE_TRAFFIC },
     logLevel: e.LOG_LEVEL,
     searchPath: env.PATH ?? '',
   };

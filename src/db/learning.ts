@@ -28,18 +28,30 @@ export async function requirementsAuthor(db: Db, application: string, version: n
   return rows[0]?.cycle_id;
 }
 
-export async function insertOutcomes(db: Db, cycleId: string, checkNo: number, outcomes: readonly RequestOutcome[]): Promise<void> {
+/** One variant's answer to one client request as the router stores it. */
+export interface ServedOutcome extends RequestOutcome {
+  cycleId: string;
+  clientRequestId: string;
+  /** Answered beside the live variant for comparison; the client never saw it. */
+  shadow: boolean;
+}
+
+/** Stores answers unclaimed by any check; a resent request (same ids) is stored once. */
+export async function insertOutcomes(db: Db, outcomes: readonly ServedOutcome[]): Promise<void> {
   if (outcomes.length === 0) return;
   await db.query(
-    `INSERT INTO application_requests (request_id, cycle_id, check_no, application, variant, endpoint, input, status, output, error, latency_ms)
-     SELECT x.request_id, $2, $3, x.application, x.variant, x.endpoint, x.input, x.status, x.output, x.error, x.latency_ms
-       FROM jsonb_to_recordset($1::jsonb) AS x(request_id uuid, application text, variant text, endpoint text, input jsonb,
-                                               status text, output jsonb, error text, latency_ms real)
+    `INSERT INTO application_requests (request_id, cycle_id, client_request_id, shadow, application, variant, endpoint, input, status, output, error, latency_ms)
+     SELECT x.request_id, x.cycle_id, x.client_request_id, x.shadow, x.application, x.variant, x.endpoint, x.input, x.status, x.output, x.error, x.latency_ms
+       FROM jsonb_to_recordset($1::jsonb) AS x(request_id uuid, cycle_id text, client_request_id uuid, shadow boolean, application text, variant text,
+                                               endpoint text, input jsonb, status text, output jsonb, error text, latency_ms real)
      ON CONFLICT (request_id) DO NOTHING`,
     [
       JSON.stringify(
         outcomes.map((o) => ({
           request_id: o.requestId,
+          cycle_id: o.cycleId,
+          client_request_id: o.clientRequestId,
+          shadow: o.shadow,
           application: o.application,
           variant: o.variant,
           endpoint: o.endpoint,
@@ -50,40 +62,61 @@ export async function insertOutcomes(db: Db, cycleId: string, checkNo: number, o
           latency_ms: o.latencyMs,
         })),
       ),
-      cycleId,
-      checkNo,
     ],
   );
 }
 
+const outcomeColumns = 'request_id, application, variant, endpoint, input, status, output, error, latency_ms';
+
+interface OutcomeRow {
+  request_id: string;
+  application: string;
+  variant: string;
+  endpoint: string;
+  input: unknown;
+  status: RequestOutcome['status'];
+  output: unknown;
+  error: string | null;
+  latency_ms: number;
+}
+
+const toOutcome = (r: OutcomeRow): RequestOutcome => ({
+  requestId: r.request_id,
+  application: r.application,
+  variant: r.variant,
+  endpoint: r.endpoint,
+  input: r.input,
+  status: r.status,
+  ...(r.output === null ? {} : { output: r.output }),
+  ...(r.error === null ? {} : { error: r.error }),
+  latencyMs: r.latency_ms,
+});
+
+/**
+ * A check's window of an application's requests, in id order. `claim`: the requests that arrived since the previous
+ * check become this check's first (with any it claimed before); otherwise only those it claimed are read.
+ */
+export async function checkOutcomes(db: Db, cycleId: string, application: string, checkNo: number, claim: boolean): Promise<RequestOutcome[]> {
+  const { rows } = await db.query<OutcomeRow>(
+    claim
+      ? `WITH claimed AS (
+           UPDATE application_requests SET check_no = $3 WHERE cycle_id = $1 AND application = $2 AND check_no IS NULL RETURNING ${outcomeColumns})
+         SELECT * FROM claimed
+         UNION ALL SELECT ${outcomeColumns} FROM application_requests WHERE cycle_id = $1 AND application = $2 AND check_no = $3
+         ORDER BY request_id`
+      : `SELECT ${outcomeColumns} FROM application_requests WHERE cycle_id = $1 AND application = $2 AND check_no = $3 ORDER BY request_id`,
+    [cycleId, application, checkNo],
+  );
+  return rows.map(toOutcome);
+}
+
 /** Outcomes of a cycle: the given requests, and every request of checks from `fromCheck` on. */
 export async function readOutcomes(db: Db, cycleId: string, requestIds: readonly string[], fromCheck: number): Promise<RequestOutcome[]> {
-  const { rows } = await db.query<{
-    request_id: string;
-    application: string;
-    variant: string;
-    endpoint: string;
-    input: unknown;
-    status: RequestOutcome['status'];
-    output: unknown;
-    error: string | null;
-    latency_ms: number;
-  }>(
-    `SELECT request_id, application, variant, endpoint, input, status, output, error, latency_ms
-       FROM application_requests WHERE cycle_id = $1 AND (request_id = ANY($2::uuid[]) OR check_no >= $3)`,
+  const { rows } = await db.query<OutcomeRow>(
+    `SELECT ${outcomeColumns} FROM application_requests WHERE cycle_id = $1 AND (request_id = ANY($2::uuid[]) OR check_no >= $3)`,
     [cycleId, requestIds, fromCheck],
   );
-  return rows.map((r) => ({
-    requestId: r.request_id,
-    application: r.application,
-    variant: r.variant,
-    endpoint: r.endpoint,
-    input: r.input,
-    status: r.status,
-    ...(r.output === null ? {} : { output: r.output }),
-    ...(r.error === null ? {} : { error: r.error }),
-    latencyMs: r.latency_ms,
-  }));
+  return rows.map(toOutcome);
 }
 
 export async function insertIncidents(db: Db, cycleId: string, checkNo: number, incidents: readonly Incident[]): Promise<number> {
@@ -152,4 +185,10 @@ export async function readCheckHistory(
     [applications],
   );
   return rows.map((r) => ({ application: r.application, version: r.requirements_version, incidents: r.incidents_opened, metrics: r.metrics }));
+}
+
+/** Whether a check of an application has been stored already (its window claimed and evaluated). */
+export async function checkStored(db: Db, cycleId: string, checkNo: number, application: string): Promise<boolean> {
+  const { rowCount } = await db.query(`SELECT 1 FROM learning_checks WHERE cycle_id = $1 AND check_no = $2 AND application = $3 LIMIT 1`, [cycleId, checkNo, application]);
+  return (rowCount ?? 0) > 0;
 }

@@ -3,20 +3,26 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { z } from 'zod';
 import type { Pool } from '../db/pool.js';
 import { writeVariantRoutes, writeWeights, WeightsError } from '../db/routing-weights.js';
+import type { ContextDocument } from '../experiments/context-document.js';
+import { readContext } from '../experiments/context-store.js';
+import { applicationRequestsRoutes } from './application-requests.js';
+import type { ApplicationTable } from './application-table.js';
 import { ciEventsRoutes } from './ci-events.js';
 import type { Logger } from '../log.js';
 import type { Prediction, Predictor } from '../models/predictor.js';
 import type { BatchWriter } from './batch-writer.js';
-import { ContextCache } from './context-cache.js';
 import type { RouterMetrics } from './metrics.js';
 import type { RecentRequests } from './recent-requests.js';
 import type { RoutingTable } from './routing-table.js';
 import { describeZodError, feedbackBodySchema, inferBodySchema, routesBodySchema } from './schemas.js';
+import { VersionedCache } from './versioned-cache.js';
 
 export interface RouterAppDeps {
   pool: Pool;
   predictor: Predictor;
   table: RoutingTable;
+  /** The learning cycle's applications deployed behind this router. */
+  applications: ApplicationTable;
   writer: BatchWriter;
   recent: RecentRequests;
   metrics: RouterMetrics;
@@ -57,7 +63,7 @@ function unavailable(reply: FastifyReply, error: string): FastifyReply {
 export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
   const { pool, predictor, table, writer, recent, metrics, apiToken } = deps;
   const log = deps.logger.child({ component: 'router' });
-  const contexts = new ContextCache(pool);
+  const contexts = new VersionedCache<ContextDocument>(async (id, version) => Object.freeze((await readContext(pool, id, version)).document));
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     // The request id doubles as the inference's requestId, so log lines and stored rows share it.
@@ -203,6 +209,7 @@ export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
     return { modelId, weights: table.weights(modelId), routes: table.variants(modelId) };
   });
 
+  app.register(applicationRequestsRoutes, { pool, applications: deps.applications, metrics, logger: deps.logger });
   if (deps.dispatchCiEvent) app.register(ciEventsRoutes, { pool, logger: deps.logger, dispatch: deps.dispatchCiEvent });
   return app;
 }

@@ -15,6 +15,8 @@ export interface RouterMetrics {
   series(target: Target): TargetSeries;
   /** Requests answered 503 because the row buffer was full. */
   refused: Counter;
+  /** The learning cycle's applications: each variant's answers, live or in shadow, by status. */
+  applicationAnswers: Counter<'application' | 'variant' | 'status' | 'served'>;
   writer: WriterObserver;
 }
 
@@ -44,6 +46,12 @@ export function createRouterMetrics(buffer: () => { readonly buffered: number; r
   const refused = new Counter({
     name: 'learnloop_router_refused_total',
     help: 'Requests and feedback answered 503 because the row buffer was full (the database is down or slow).',
+    registers: [registry],
+  });
+  const applicationAnswers = new Counter({
+    name: 'learnloop_application_answers_total',
+    help: 'Answers of the applications deployed by learning cycles, by variant, status (ok|handled_error|error) and served (live|shadow).',
+    labelNames: ['application', 'variant', 'status', 'served'] as const,
     registers: [registry],
   });
   const writeFailures = new Counter({
@@ -92,6 +100,7 @@ export function createRouterMetrics(buffer: () => { readonly buffered: number; r
       return s;
     },
     refused,
+    applicationAnswers,
     writer: {
       writeFailed: () => writeFailures.inc(),
       rowsRejected: (table: RowTable, count: number) => rejected.inc({ table }, count),

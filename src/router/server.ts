@@ -3,6 +3,7 @@ import type { Pool } from '../db/pool.js';
 import type { Logger } from '../log.js';
 import type { Predictor } from '../models/predictor.js';
 import { buildRouterApp } from './app.js';
+import { ApplicationTable } from './application-table.js';
 import { BatchWriter } from './batch-writer.js';
 import { createRouterMetrics } from './metrics.js';
 import { RecentRequests } from './recent-requests.js';
@@ -23,6 +24,7 @@ export interface RunningRouter {
   /** http://host:port */
   url: string;
   table: RoutingTable;
+  applications: ApplicationTable;
   writer: BatchWriter;
   /** Stops taking requests, lets in-flight ones finish, stops listening for weights and writes what is buffered. */
   close(): Promise<void>;
@@ -37,6 +39,7 @@ export async function startRouter(opts: StartRouterOptions): Promise<RunningRout
   const onPoolError = (err: Error) => logger.warn({ err: err.message }, 'database connection lost');
   pool.on('error', onPoolError);
   const table = new RoutingTable();
+  const applications = new ApplicationTable();
   const metrics = createRouterMetrics(() => writer);
   const writer = new BatchWriter({
     pool,
@@ -47,9 +50,9 @@ export async function startRouter(opts: StartRouterOptions): Promise<RunningRout
     flushIntervalMs: settings.flushIntervalMs,
     observer: metrics.writer,
   });
-  const sync = new WeightsSync({ databaseUrl: config.databaseUrl, table, logger, resyncMs: settings.weightsResyncMs });
+  const sync = new WeightsSync({ databaseUrl: config.databaseUrl, table, applications, logger, resyncMs: settings.weightsResyncMs });
   const app = buildRouterApp({
-    pool, predictor, table, writer, metrics, logger, apiToken: config.apiToken, dispatchCiEvent: opts.dispatchCiEvent,
+    pool, predictor, table, applications, writer, metrics, logger, apiToken: config.apiToken, dispatchCiEvent: opts.dispatchCiEvent,
     // Every buffered request must stay findable for its feedback.
     recent: new RecentRequests(pool, Math.max(settings.maxBufferedRows, 100_000)),
   });
@@ -72,7 +75,7 @@ export async function startRouter(opts: StartRouterOptions): Promise<RunningRout
     });
     const url = await app.listen({ host: settings.host, port: opts.port ?? settings.port });
     logger.info({ url, maxBufferedRows: settings.maxBufferedRows, maxBufferedBytes: settings.maxBufferedBytes }, 'router listening');
-    return { url, table, writer, close };
+    return { url, table, applications, writer, close };
   } catch (err) {
     await close();
     throw err;

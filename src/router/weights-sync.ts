@@ -1,11 +1,15 @@
 import pg from 'pg';
+import { readApplicationRoutes } from '../db/application-routes.js';
 import { readRoutes } from '../db/routing-weights.js';
 import type { Logger } from '../log.js';
+import type { ApplicationTable } from './application-table.js';
 import type { RoutingTable } from './routing-table.js';
 
 export interface WeightsSyncOptions {
   databaseUrl: string;
   table: RoutingTable;
+  /** The learning cycle's applications, kept in step with application_routes the same way. */
+  applications?: ApplicationTable;
   logger: Logger;
   /** Full re-read interval: the safety net for a notification lost while the listener was reconnecting. */
   resyncMs: number;
@@ -13,11 +17,17 @@ export interface WeightsSyncOptions {
   reconnectMs?: number;
 }
 
-const NOTIFY_CHANNEL = 'routing_weights';
+/** A table the sync keeps in step: the NOTIFY channel its trigger uses (payload: the key that changed) and its reads. */
+interface Feed {
+  channel: string;
+  readAll(client: pg.Client): Promise<void>;
+  readSome(client: pg.Client, keys: string[]): Promise<void>;
+}
 
 /**
- * Keeps a RoutingTable in step with routing_weights (each row a variant: version and optional context). A dedicated connection LISTENs for the trigger's NOTIFY
- * (payload: the model id) and re-reads the changed models' weights. Every read runs on that same connection,
+ * Keeps a RoutingTable in step with routing_weights (each row a variant: version and optional context), and the
+ * ApplicationTable with application_routes. A dedicated connection LISTENs for the triggers' NOTIFY (payload: the
+ * model id or application) and re-reads what changed. Every read runs on that same connection,
  * so reads are applied in the order they were issued and a slow older read can never overwrite a newer one;
  * the pool (and its batch writes) are not involved. While the connection is down the table keeps serving the
  * last weights it knew; the listener reconnects with backoff and re-reads everything.
@@ -28,12 +38,35 @@ export class WeightsSync {
   private reconnectTimer?: NodeJS.Timeout;
   private reconnectDelay: number;
   private closed = false;
-  /** Models named by notifications and not yet re-read. */
-  private readonly dirty = new Set<string>();
+  private readonly feeds: Feed[];
+  /** Per channel, the keys named by notifications and not yet re-read. */
+  private readonly dirty = new Map<string, Set<string>>();
   private reading = false;
 
   constructor(private readonly opts: WeightsSyncOptions) {
     this.reconnectDelay = opts.reconnectMs ?? 500;
+    const { table, applications } = opts;
+    this.feeds = [
+      {
+        channel: 'routing_weights',
+        readAll: async (c) => table.replaceAll(await readRoutes(c)),
+        readSome: async (c, models) => {
+          const routes = await readRoutes(c, models);
+          for (const modelId of models) table.set(modelId, routes.get(modelId));
+        },
+      },
+    ];
+    if (applications) {
+      this.feeds.push({
+        channel: 'application_routes',
+        readAll: async (c) => applications.replaceAll(await readApplicationRoutes(c)),
+        readSome: async (c, names) => {
+          const routes = await readApplicationRoutes(c, names);
+          for (const name of names) applications.set(name, routes.get(name));
+        },
+      });
+    }
+    for (const f of this.feeds) this.dirty.set(f.channel, new Set());
   }
 
   /** Connects, LISTENs and loads every model's weights; rejects when the database cannot be reached. */
@@ -48,7 +81,7 @@ export class WeightsSync {
     const client = this.client;
     if (!client) return;
     try {
-      this.opts.table.replaceAll(await readRoutes(client));
+      for (const feed of this.feeds) await feed.readAll(client);
     } catch (err) {
       this.opts.logger.warn({ err: (err as Error).message }, 'weights re-read failed');
     }
@@ -66,8 +99,9 @@ export class WeightsSync {
   private async connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.opts.databaseUrl, application_name: 'learnloop-router-listen' });
     client.on('notification', (msg) => {
-      if (msg.channel !== NOTIFY_CHANNEL || !msg.payload) return;
-      this.dirty.add(msg.payload);
+      const keys = this.dirty.get(msg.channel);
+      if (!keys || !msg.payload) return;
+      keys.add(msg.payload);
       void this.readDirty();
     });
     const lost = (err?: Error) => this.lost(client, err);
@@ -76,8 +110,8 @@ export class WeightsSync {
     try {
       await client.connect();
       // LISTEN before the full read, so a change committed in between is either in the read or notified after it.
-      await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
-      this.opts.table.replaceAll(await readRoutes(client));
+      for (const feed of this.feeds) await client.query(`LISTEN ${feed.channel}`);
+      for (const feed of this.feeds) await feed.readAll(client);
     } catch (err) {
       client.removeAllListeners('end').removeAllListeners('error').on('error', () => undefined);
       await client.end().catch(() => undefined);
@@ -91,11 +125,12 @@ export class WeightsSync {
     this.reading = true;
     try {
       let client: pg.Client | undefined;
-      while (this.dirty.size > 0 && (client = this.client)) {
-        const models = [...this.dirty];
-        this.dirty.clear();
-        const routes = await readRoutes(client, models);
-        for (const modelId of models) this.opts.table.set(modelId, routes.get(modelId));
+      let feed: Feed | undefined;
+      while ((feed = this.feeds.find((f) => this.dirty.get(f.channel)!.size > 0)) && (client = this.client)) {
+        const keys = this.dirty.get(feed.channel)!;
+        const named = [...keys];
+        keys.clear();
+        await feed.readSome(client, named);
       }
     } catch (err) {
       // The connection is failing; reconnecting re-reads every model.

@@ -11,6 +11,7 @@ import { BatchWriter } from '../../src/router/batch-writer.js';
 import { ciEventsRoutes } from '../../src/router/ci-events.js';
 import { createRouterMetrics } from '../../src/router/metrics.js';
 import { RecentRequests } from '../../src/router/recent-requests.js';
+import { ApplicationTable } from '../../src/router/application-table.js';
 import { RoutingTable } from '../../src/router/routing-table.js';
 import { versionEchoPredictor } from '../support/router.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -31,7 +32,7 @@ before(async () => {
   const logger = createLogger({ level: 'silent' });
   writer = new BatchWriter({ pool: db.pool, logger, maxBufferedRows: 1000, maxBufferedBytes: 1 << 20, batchRows: 100, flushIntervalMs: 100 });
   app = buildRouterApp({
-    pool: db.pool, predictor: versionEchoPredictor, table: new RoutingTable(), writer, logger, apiToken: token,
+    pool: db.pool, predictor: versionEchoPredictor, table: new RoutingTable(), applications: new ApplicationTable(), writer, logger, apiToken: token,
     metrics: createRouterMetrics(() => writer), recent: new RecentRequests(db.pool, 1000),
   });
   await app.register(ciEventsRoutes, {

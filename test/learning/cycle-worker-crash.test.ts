@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { learningCycle, progressQuery } from '../../workflows/learning-cycle.js';
 import { createTestDatabase } from '../support/db.js';
+import { startRouterOn } from '../support/router.js';
 import { createTimeSkippingEnv } from '../support/temporal.js';
 
 const workerScript = fileURLToPath(new URL('./fixtures/cycle-worker.ts', import.meta.url));
@@ -30,8 +31,9 @@ function startWorker(env: Record<string, string>): { child: ChildProcess; messag
 test('a worker killed mid-cycle, after a check committed and before Temporal heard of it, loses no incident and counts none twice', { timeout: 300_000 }, async () => {
   const env = await createTimeSkippingEnv();
   const db = await createTestDatabase();
+  const router = await startRouterOn(db);
   const taskQueue = `learning-crash-${randomUUID()}`;
-  const common = { TEMPORAL_ADDRESS: env.address, TASK_QUEUE: taskQueue, DATABASE_URL: db.url };
+  const common = { TEMPORAL_ADDRESS: env.address, TASK_QUEUE: taskQueue, DATABASE_URL: db.url, LEARNLOOP_ROUTER_URL: router.url };
   const crashAt = 0;
   let first = startWorker({ ...common, CRASH_AFTER_CHECK: String(crashAt) });
   let second: ReturnType<typeof startWorker> | undefined;
@@ -70,6 +72,14 @@ test('a worker killed mid-cycle, after a check committed and before Temporal hea
       [handle.workflowId],
     );
     assert.deepEqual(checks[0], { n: 12 * 6, checks: 12 }, 'one monitor row per check and variant, none twice');
+    // The retried check resent its window through the router: each request stored once, in its own check's window.
+    const { rows: windows } = await db.pool.query<{ requests: number; answers: number }>(
+      `SELECT count(DISTINCT client_request_id)::int AS requests, count(*)::int AS answers FROM application_requests
+        WHERE cycle_id = $1 GROUP BY check_no, application`,
+      [handle.workflowId],
+    );
+    assert.equal(windows.length, 12 * 3);
+    assert.ok(windows.every((w) => w.requests === 100 && w.answers === 200), JSON.stringify(windows.find((w) => w.requests !== 100 || w.answers !== 200)));
 
     // The check the dead worker ran was run again: its completed attempt is not the first.
     const history = await handle.fetchHistory();
@@ -78,6 +88,7 @@ test('a worker killed mid-cycle, after a check committed and before Temporal hea
   } finally {
     first.child.kill('SIGKILL');
     second?.child.kill('SIGKILL');
+    await router.close();
     await db.drop();
     await env.teardown();
   }

@@ -10,12 +10,15 @@ import { Worker } from '@temporalio/worker';
 import { createLearningActivities } from '../../activities/learning.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
+import type { RunningRouter } from '../../src/router/server.js';
 import { abortSignal, addApplicationUpdate, extendSignal, learningCycle, pauseSignal, progressQuery, resumeSignal } from '../../workflows/learning-cycle.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { startRouterOn } from '../support/router.js';
 import { createTimeSkippingEnv } from '../support/temporal.js';
 
-// Days of hourly checks run in seconds on the time-skipping server; traffic comes from the simulated applications
-// (src/learning/applications), rows and incidents land in a real throwaway PostgreSQL database. The tests share that
+// Days of hourly checks run in seconds on the time-skipping server; the simulated users' traffic goes over HTTP through
+// a real router to the applications deployed behind it (src/learning/applications), and the router's rows and the
+// incidents land in a real throwaway PostgreSQL database. The tests share that
 // database, so cycles after the first deploy the requirements it refined (v2), as production would.
 const workflowsPath = fileURLToPath(new URL('./fixtures/cycle-workflows.ts', import.meta.url));
 const ALL = ['ticket-triage', 'invoice-extractor', 'address-normalizer'];
@@ -23,6 +26,7 @@ const ALL = ['ticket-triage', 'invoice-extractor', 'address-normalizer'];
 describe('learningCycle on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
   let db: TestDatabase;
+  let router: RunningRouter;
   let worker: Worker;
   let running: Promise<void>;
   const taskQueue = `learning-test-${randomUUID()}`;
@@ -30,17 +34,19 @@ describe('learningCycle on the time-skipping server', () => {
   before(async () => {
     env = await createTimeSkippingEnv();
     db = await createTestDatabase();
+    router = await startRouterOn(db);
     worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,
       workflowsPath,
-      activities: createLearningActivities({ pool: db.pool, logger: createLogger({ level: 'silent' }), config: loadConfig({ DATABASE_URL: db.url }) }),
+      activities: createLearningActivities({ pool: db.pool, logger: createLogger({ level: 'silent' }), config: loadConfig({ DATABASE_URL: db.url, LEARNLOOP_ROUTER_URL: router.url }) }),
     });
     running = worker.run();
   });
   after(async () => {
     worker?.shutdown();
     await running;
+    await router?.close();
     await db?.drop();
     await env?.teardown();
   });
@@ -88,6 +94,36 @@ describe('learningCycle on the time-skipping server', () => {
     assert.ok(report.modelImprovements.start && Math.abs(samples[0]!.total - report.modelImprovements.totalWeight) < 1e-9);
     assert.ok(samples[0]!.min >= 1 && samples[0]!.max <= 5, `weights ${samples[0]!.min}..${samples[0]!.max}`);
 
+    // The variants were behind the router: the cycle's routes, live traffic split evenly, every variant answering
+    // every request (the others in shadow), and every answer claimed by one check.
+    const { rows: routes } = await db.pool.query<{ application: string; variant: string; percent: number; baseline: boolean; cycle_id: string }>(
+      `SELECT application, variant, percent, baseline, cycle_id FROM application_routes WHERE application = ANY($1) ORDER BY application, variant`,
+      [ALL],
+    );
+    for (const application of ALL) {
+      const own = routes.filter((r) => r.application === application);
+      assert.ok(own.length >= 2 && own.every((r) => r.cycle_id === handle.workflowId), `${application} routes ${JSON.stringify(own)}`);
+      assert.equal(own.reduce((a, r) => a + r.percent, 0), 100);
+      assert.equal(own.filter((r) => r.baseline).length, 1);
+    }
+    const { rows: served } = await db.pool.query<{ application: string; variant: string; live: number; answers: number; requests: number; unclaimed: number }>(
+      `SELECT application, variant, count(*) FILTER (WHERE NOT shadow)::int AS live, count(*)::int AS answers,
+              count(DISTINCT client_request_id)::int AS requests, count(*) FILTER (WHERE check_no IS NULL)::int AS unclaimed
+         FROM application_requests WHERE cycle_id = $1 GROUP BY application, variant`,
+      [handle.workflowId],
+    );
+    assert.equal(served.length, routes.length);
+    for (const v of served) {
+      const route = routes.find((r) => r.application === v.application && r.variant === v.variant)!;
+      assert.deepEqual([v.requests, v.answers, v.unclaimed], [7 * 24 * 100, 7 * 24 * 100, 0], `${v.application}/${v.variant}`);
+      const liveShare = (100 * v.live) / v.answers;
+      assert.ok(Math.abs(liveShare - route.percent) < 15, `${v.application}/${v.variant} answered ${liveShare.toFixed(1)}% live for a ${route.percent}% route`);
+    }
+    for (const application of ALL) {
+      const live = served.filter((v) => v.application === application).reduce((a, v) => a + v.live, 0);
+      assert.equal(live, 7 * 24 * 100, `${application}: each request answered live exactly once`);
+    }
+
     const { rows: versions } = await db.pool.query(`SELECT application, version FROM requirements WHERE cycle_id = $1 ORDER BY application`, [handle.workflowId]);
     assert.deepEqual(versions, ALL.map((application) => ({ application, version: 2 })).sort((a, b) => a.application.localeCompare(b.application)));
     const { rows: incidents } = await db.pool.query(`SELECT count(*)::int AS n, count(analysis)::int AS analysed FROM incidents WHERE cycle_id = $1`, [handle.workflowId]);
@@ -133,9 +169,15 @@ describe('learningCycle on the time-skipping server', () => {
     assert.ok(hours >= 24 + 72, `the cycle took ${hours.toFixed(1)} h: a day of checks plus the 3 paused days`);
   });
 
-  test('abort ends the cycle with its reason, ends its deployments and refines nothing', async () => {
+  test('abort ends the cycle with its reason, puts the routes back as they were, and refines nothing', async () => {
+    const routesOf = async () =>
+      (await db.pool.query(`SELECT variant, percent, baseline, requirements_version, cycle_id FROM application_routes WHERE application = 'ticket-triage' ORDER BY variant`)).rows;
+    const before = await routesOf();
+    assert.ok(before.length > 0, 'the 7-day cycle above left ticket-triage deployed');
     const handle = await start({ applications: ['ticket-triage'], durationDays: 2 });
     await env.sleep('3h');
+    const during = await routesOf();
+    assert.ok(during.every((r) => r.cycle_id === handle.workflowId && r.requirements_version === 2), JSON.stringify(during));
     await handle.signal(abortSignal, { reason: 'operator: traffic test misconfigured' });
     const report = await handle.result();
     assert.deepEqual([report.status, report.abortReason], ['aborted', 'operator: traffic test misconfigured']);
@@ -144,6 +186,7 @@ describe('learningCycle on the time-skipping server', () => {
     assert.deepEqual(rows[0], { status: 'aborted', abort_reason: 'operator: traffic test misconfigured' });
     const { rows: deployments } = await db.pool.query(`SELECT DISTINCT status FROM learning_deployments WHERE cycle_id = $1`, [handle.workflowId]);
     assert.deepEqual(deployments, [{ status: 'aborted' }]);
+    assert.deepEqual(await routesOf(), before);
     const { rows: refined } = await db.pool.query(`SELECT count(*)::int AS n FROM requirements WHERE cycle_id = $1`, [handle.workflowId]);
     assert.equal(refined[0].n, 0);
   });

@@ -38,21 +38,32 @@ export interface StubbedRouter {
   close(): Promise<void>;
 }
 
-/** A real router on a fresh database and a free loopback port, model `m` routed by `weights`, answered by versionEchoPredictor unless told otherwise. */
-export async function startStubbedRouter(
-  weights: Weights,
-  options: { env?: Record<string, string>; logger?: Logger; predictor?: Predictor } = {},
-): Promise<StubbedRouter> {
-  const db = await createTestDatabase();
-  await catalogueVersions(db.pool, 'm', Object.keys(weights));
-  await writeWeights(db.pool, 'm', weights, 'test');
-  const router = await startRouter({
+interface RouterOptions {
+  env?: Record<string, string>;
+  logger?: Logger;
+  predictor?: Predictor;
+}
+
+/**
+ * A real router over a test database on a free loopback port. The learning cycle's applications need no predictor
+ * (they are served by their implementations), so versionEchoPredictor stands in unless told otherwise.
+ */
+export function startRouterOn(db: TestDatabase, options: RouterOptions = {}): Promise<RunningRouter> {
+  return startRouter({
     config: loadConfig({ DATABASE_URL: db.url, ...options.env }),
     pool: db.pool,
     predictor: options.predictor ?? versionEchoPredictor,
     logger: options.logger ?? createLogger({ level: 'silent' }),
     port: 0,
   });
+}
+
+/** A real router on a fresh database and a free loopback port, model `m` routed by `weights`, answered by versionEchoPredictor unless told otherwise. */
+export async function startStubbedRouter(weights: Weights, options: RouterOptions = {}): Promise<StubbedRouter> {
+  const db = await createTestDatabase();
+  await catalogueVersions(db.pool, 'm', Object.keys(weights));
+  await writeWeights(db.pool, 'm', weights, 'test');
+  const router = await startRouterOn(db, options);
   return {
     db,
     router,

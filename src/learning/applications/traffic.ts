@@ -1,29 +1,45 @@
 import { seededRandom } from '../../reference/random.js';
 import type { RequestOutcome } from '../outcomes.js';
 import type { RequirementsDocument } from '../requirements.js';
-import { nameUuid, serve, type SimulatedApplication } from './serve.js';
+import { hashUnit, nameUuid, serve, type SimulatedApplication } from './serve.js';
 
 export interface WindowTraffic {
-  /** Names the window; the same name regenerates the same requests (ids, inputs, answers). */
+  /** Names the window; the same name regenerates the same requests (ids, users, inputs). */
   window: string;
   requests: number;
   seed: number;
 }
 
-/**
- * One window of production traffic for an application: each input is served by every variant (the baseline
- * answers in shadow), so the variants can be compared on the same inputs.
- */
-export function simulateWindow(app: SimulatedApplication, doc: RequirementsDocument, traffic: WindowTraffic): RequestOutcome[] {
+/** One request as a client sends it to the router. */
+export interface ClientRequest {
+  requestId: string;
+  userKey: string;
+  input: Record<string, unknown>;
+}
+
+/** Users a simulated window's requests come from; each keeps its variant while the routes hold. */
+const USERS = 500;
+
+/** One window of simulated production traffic: ids derive from the window, so a resent window is the same requests. */
+export function windowRequests(app: SimulatedApplication, traffic: WindowTraffic): ClientRequest[] {
   const rand = seededRandom(traffic.seed ^ hashSeed(`${app.id}/${traffic.window}`));
-  const outcomes: RequestOutcome[] = [];
-  for (let i = 0; i < traffic.requests; i++) {
-    const input = app.input(rand);
-    for (const variant of app.variants) {
-      outcomes.push(serve(app, doc, variant, nameUuid(`${traffic.window}/${app.id}/${i}/${variant}/v${doc.version}`), input));
-    }
-  }
-  return outcomes;
+  return Array.from({ length: traffic.requests }, (_, i) => {
+    const requestId = nameUuid(`${traffic.window}/${app.id}/${i}`);
+    return { requestId, userKey: `user-${Math.floor(hashUnit(`${requestId}/user`) * USERS)}`, input: app.input(rand) };
+  });
+}
+
+/**
+ * One variant's answer to a client request, as the router stores it (live or in shadow): the answer's id derives
+ * from the request's and the variant, so a resent request is stored once.
+ */
+export function serveRequest(app: SimulatedApplication, doc: RequirementsDocument, variant: string, request: Pick<ClientRequest, 'requestId' | 'input'>): RequestOutcome {
+  return serve(app, doc, variant, nameUuid(`${request.requestId}/${variant}`), request.input);
+}
+
+/** A window served in process, every variant answering every input: the router's outcomes without the router (benchmarks, unit tests). */
+export function simulateWindow(app: SimulatedApplication, doc: RequirementsDocument, traffic: WindowTraffic): RequestOutcome[] {
+  return windowRequests(app, traffic).flatMap((r) => app.variants.map((variant) => serveRequest(app, doc, variant, r)));
 }
 
 function hashSeed(text: string): number {

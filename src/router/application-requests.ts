@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { insertOutcomes, readRequirements, type ServedOutcome } from '../db/learning.js';
+import type { Pool } from '../db/pool.js';
+import { findSimulatedApplication } from '../learning/applications/catalog.js';
+import { serveRequest } from '../learning/applications/traffic.js';
+import type { RequirementsDocument } from '../learning/requirements.js';
+import type { Logger } from '../log.js';
+import type { ApplicationTable } from './application-table.js';
+import type { RouterMetrics } from './metrics.js';
+import { describeZodError } from './schemas.js';
+import { VersionedCache } from './versioned-cache.js';
+
+export interface ApplicationRequestsOptions {
+  pool: Pool;
+  applications: ApplicationTable;
+  metrics: RouterMetrics;
+  logger: Logger;
+}
+
+/** Most requests one call may carry (a monitoring window's worth, with room). */
+export const MAX_INSTANCES = 1_000;
+
+const instanceSchema = z.strictObject({
+  // PostgreSQL jsonb cannot hold U+0000: refused here rather than failing the whole batch's insert.
+  input: z.record(z.string(), z.unknown()).refine((v) => !JSON.stringify(v).includes('\\u0000'), 'must not contain NUL (U+0000) characters'),
+  userKey: z.string().min(1).max(256).optional(),
+  /** A client's own id makes a resent request idempotent: stored once, answered alike. */
+  requestId: z.uuid().optional(),
+});
+
+/** KServe-style batch: `{ instances: [...] }` in, `{ predictions: [...] }` out, one per instance in order. */
+export const applicationRequestsBodySchema = z.strictObject({
+  instances: z.array(instanceSchema).min(1, 'must hold at least one request').max(MAX_INSTANCES, `must hold at most ${MAX_INSTANCES} requests`),
+});
+
+/**
+ * `POST /v1/applications/:application/predict`: the learning cycle's applications served behind the router. Each
+ * request is answered by the variant its user is routed to; every other deployed variant answers it in shadow, and
+ * all answers are stored (unclaimed) for the cycle's next monitoring check. An application's implementation is its
+ * simulator (src/learning/applications): it follows the requirements version deployed with the route.
+ */
+export const applicationRequestsRoutes: FastifyPluginAsync<ApplicationRequestsOptions> = async (app, { pool, applications, metrics, logger }) => {
+  const log = logger.child({ component: 'router-applications' });
+  const documents = new VersionedCache<RequirementsDocument>(async (application, version) => {
+    const doc = await readRequirements(pool, application, version);
+    if (!doc) throw new Error(`${application} has no requirements v${version}`);
+    return doc;
+  });
+
+  app.post<{ Params: { application: string } }>('/v1/applications/:application/predict', async (req, reply) => {
+    const parsed = applicationRequestsBodySchema.safeParse(req.body);
+    if (!parsed.success) return reply.code(400).send({ error: describeZodError(parsed.error) });
+    const { application } = req.params;
+    const routes = applications.routes(application);
+    const implementation = findSimulatedApplication(application);
+    if (!routes || !implementation) return reply.code(404).send({ error: `application: ${application} is not deployed behind this router` });
+
+    let docs: Map<number, RequirementsDocument>;
+    try {
+      const versions = [...new Set(routes.map((r) => r.requirementsVersion))];
+      docs = new Map(await Promise.all(versions.map(async (v) => [v, await documents.get(application, v)] as const)));
+    } catch (err) {
+      log.warn({ requestId: req.id, application, err: (err as Error).message }, 'requirements read failed');
+      return reply.code(503).header('retry-after', '1').send({ error: `the requirements of ${application} cannot be read now; retry later` });
+    }
+
+    const stored: ServedOutcome[] = [];
+    const predictions = parsed.data.instances.map((instance) => {
+      const requestId = instance.requestId ?? randomUUID();
+      const live = applications.choose(application, instance.userKey ?? requestId)!;
+      let answer: ServedOutcome | undefined;
+      for (const route of routes) {
+        const outcome = serveRequest(implementation, docs.get(route.requirementsVersion)!, route.variant, { requestId, input: instance.input });
+        const served = { ...outcome, cycleId: route.cycleId, clientRequestId: requestId, shadow: route !== live };
+        if (route === live) answer = served;
+        stored.push(served);
+      }
+      const { status, output, error, latencyMs } = answer!;
+      return { requestId, variant: live.variant, status, ...(output === undefined ? {} : { output }), ...(error === undefined ? {} : { error }), latencyMs };
+    });
+    try {
+      await insertOutcomes(pool, stored);
+    } catch (err) {
+      // Nothing was stored (one statement); the client resends with the same ids.
+      log.warn({ requestId: req.id, application, err: (err as Error).message }, 'application requests not stored');
+      return reply.code(503).header('retry-after', '1').send({ error: 'the requests could not be stored (database unavailable); retry later' });
+    }
+    for (const o of stored) metrics.applicationAnswers.inc({ application, variant: o.variant, status: o.status, served: o.shadow ? 'shadow' : 'live' });
+    log.info({ requestId: req.id, application, requests: predictions.length, answers: stored.length }, 'application requests');
+    return { application, predictions };
+  });
+};
