@@ -49,6 +49,11 @@ export const applicationRequestsRoutes: FastifyPluginAsync<ApplicationRequestsOp
     return doc;
   });
 
+  /** What this router serves: each application's variants, live share, baseline, requirements version and cycle. */
+  app.get('/v1/applications', async () => ({
+    applications: applications.applications().map((application) => ({ application, routes: applications.routes(application) })),
+  }));
+
   app.post<{ Params: { application: string } }>('/v1/applications/:application/predict', async (req, reply) => {
     const parsed = applicationRequestsBodySchema.safeParse(req.body);
     if (!parsed.success) return reply.code(400).send({ error: describeZodError(parsed.error) });

@@ -29,6 +29,10 @@ export class ApplicationTable {
     this.entries.set(application, { routes: Object.freeze(sorted), bounds: sorted.map((r) => (acc += r.percent * (BUCKETS / 100))) });
   }
 
+  applications(): string[] {
+    return [...this.entries.keys()].sort();
+  }
+
   routes(application: string): readonly ApplicationRoute[] | undefined {
     return this.entries.get(application)?.routes;
   }

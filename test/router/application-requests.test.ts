@@ -60,6 +60,16 @@ test('an application not deployed gets 404 naming it; once deployed, its routes 
   assert.deepEqual(refused, { status: 404, json: { error: `application: ${APP} is not deployed behind this router` } });
   await deploy([50, 50]);
   await untilServed(() => true, { input: requests[0]!.input });
+  const listed = await (await fetch(`${router.url}/v1/applications`)).json();
+  assert.deepEqual(listed, {
+    applications: [{
+      application: APP,
+      routes: [
+        { variant: 'v1', percent: 50, baseline: true, requirementsVersion: 1, cycleId: CYCLE },
+        { variant: 'v2', percent: 50, baseline: false, requirementsVersion: 1, cycleId: CYCLE },
+      ],
+    }],
+  });
   assert.equal((await predict({ instances: [{ input: {} }] }, 'no-such-app')).status, 404);
 });
 
