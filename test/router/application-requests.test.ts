@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { replaceApplicationRoutes, type ApplicationRoute } from '../../src/db/application-routes.js';
 import { insertRequirements } from '../../src/db/learning.js';
 import { withTransaction } from '../../src/db/pool.js';
 import { ticketTriage } from '../../src/learning/applications/catalog.js';
 import { windowRequests } from '../../src/learning/applications/traffic.js';
+import { sendApplicationRequests } from '../../src/learning/router-client.js';
 import type { RunningRouter } from '../../src/router/server.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startRouterOn } from '../support/router.js';
@@ -144,4 +146,25 @@ test('bad bodies get 400 with the field and reason, and nothing is stored', asyn
     assert.match(json.error!, reason);
   }
   assert.equal(await count(), before);
+});
+
+test('the learning cycle\'s client resends through a 404 until the routes arrive, and names the router\'s reason when it gives up', async () => {
+  const sent = windowRequests(ticketTriage, { window: 'client-test', requests: 30, seed: 9 });
+  await assert.rejects(
+    sendApplicationRequests({ routerUrl: router.url, patienceMs: 300 }, 'address-normalizer', sent),
+    /answered 404: application: address-normalizer is not deployed behind this router/,
+  );
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const { port } = closed.address() as AddressInfo;
+  await new Promise((r) => closed.close(r));
+  await assert.rejects(sendApplicationRequests({ routerUrl: `http://127.0.0.1:${port}` }, APP, sent), new RegExp(`router http://127.0.0.1:${port}/.* unreachable: .*ECONNREFUSED`));
+  // Routes committed after the first attempt: the client waits them out instead of failing the check.
+  await withTransaction(db.pool, (c) => replaceApplicationRoutes(c, APP, []));
+  while (((await (await fetch(`${router.url}/v1/applications`)).json()) as { applications: unknown[] }).applications.length > 0) await new Promise((r) => setTimeout(r, 20));
+  const redeploy = new Promise((r) => setTimeout(r, 200)).then(() => deploy([50, 50]));
+  await sendApplicationRequests({ routerUrl: router.url }, APP, sent, 10);
+  await redeploy;
+  const { rows } = await db.pool.query(`SELECT count(DISTINCT client_request_id)::int AS n FROM application_requests WHERE client_request_id = ANY($1::uuid[])`, [sent.map((r) => r.requestId)]);
+  assert.equal(rows[0].n, 30);
 });
