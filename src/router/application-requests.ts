@@ -51,20 +51,21 @@ export const applicationRequestsRoutes: FastifyPluginAsync<ApplicationRequestsOp
 
   /** What this router serves: each application's variants, live share, baseline, requirements version and cycle. */
   app.get('/v1/applications', async () => ({
-    applications: applications.applications().map((application) => ({ application, routes: applications.routes(application) })),
+    applications: applications.applications().map((application) => ({ application, routes: applications.get(application)!.routes })),
   }));
 
   app.post<{ Params: { application: string } }>('/v1/applications/:application/predict', async (req, reply) => {
     const parsed = applicationRequestsBodySchema.safeParse(req.body);
     if (!parsed.success) return reply.code(400).send({ error: describeZodError(parsed.error) });
     const { application } = req.params;
-    const routes = applications.routes(application);
+    // One snapshot for the whole call: a route change arriving while the documents are read applies to the next call.
+    const deployed = applications.get(application);
     const implementation = findSimulatedApplication(application);
-    if (!routes || !implementation) return reply.code(404).send({ error: `application: ${application} is not deployed behind this router` });
+    if (!deployed || !implementation) return reply.code(404).send({ error: `application: ${application} is not deployed behind this router` });
 
     let docs: Map<number, RequirementsDocument>;
     try {
-      const versions = [...new Set(routes.map((r) => r.requirementsVersion))];
+      const versions = [...new Set(deployed.routes.map((r) => r.requirementsVersion))];
       docs = new Map(await Promise.all(versions.map(async (v) => [v, await documents.get(application, v)] as const)));
     } catch (err) {
       log.warn({ requestId: req.id, application, err: (err as Error).message }, 'requirements read failed');
@@ -74,15 +75,15 @@ export const applicationRequestsRoutes: FastifyPluginAsync<ApplicationRequestsOp
     const stored: ServedOutcome[] = [];
     const predictions = parsed.data.instances.map((instance) => {
       const requestId = instance.requestId ?? randomUUID();
-      const live = applications.choose(application, instance.userKey ?? requestId)!;
-      let answer: ServedOutcome | undefined;
-      for (const route of routes) {
-        const outcome = serveRequest(implementation, docs.get(route.requirementsVersion)!, route.variant, { requestId, input: instance.input });
-        const served = { ...outcome, cycleId: route.cycleId, clientRequestId: requestId, shadow: route !== live };
-        if (route === live) answer = served;
-        stored.push(served);
-      }
-      const { status, output, error, latencyMs } = answer!;
+      const live = deployed.live(instance.userKey ?? requestId);
+      const answers = deployed.routes.map((route): ServedOutcome => ({
+        ...serveRequest(implementation, docs.get(route.requirementsVersion)!, route.variant, { requestId, input: instance.input }),
+        cycleId: route.cycleId,
+        clientRequestId: requestId,
+        shadow: route !== live,
+      }));
+      stored.push(...answers);
+      const { status, output, error, latencyMs } = answers.find((a) => !a.shadow)!;
       return { requestId, variant: live.variant, status, ...(output === undefined ? {} : { output }), ...(error === undefined ? {} : { error }), latencyMs };
     });
     try {

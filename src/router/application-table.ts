@@ -1,10 +1,12 @@
 import type { ApplicationRoute } from '../db/application-routes.js';
-import { BUCKETS, bucketOf } from './routing-table.js';
+import { bucketBounds, bucketOf, shareOf } from './routing-table.js';
 
-interface Entry {
-  routes: readonly ApplicationRoute[];
-  /** Cumulative upper bucket bound per route, as in the model routing table. */
-  bounds: number[];
+/** One application's routes as the router holds them: a snapshot that a later change never alters. */
+export interface DeployedApplication {
+  /** In variant order, which is also bucket order. */
+  readonly routes: readonly ApplicationRoute[];
+  /** The variant that answers a user live (sticky while the routes hold); one of `routes`. */
+  live(userKey: string): ApplicationRoute;
 }
 
 /**
@@ -12,7 +14,7 @@ interface Entry {
  * A user's bucket picks the live variant; every other variant answers the same request in shadow.
  */
 export class ApplicationTable {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, DeployedApplication>();
 
   replaceAll(all: ReadonlyMap<string, readonly ApplicationRoute[]>): void {
     for (const application of [...this.entries.keys()]) if (!all.has(application)) this.entries.delete(application);
@@ -24,24 +26,17 @@ export class ApplicationTable {
       this.entries.delete(application);
       return;
     }
-    const sorted = [...routes].sort((a, b) => (a.variant < b.variant ? -1 : a.variant > b.variant ? 1 : 0));
-    let acc = 0;
-    this.entries.set(application, { routes: Object.freeze(sorted), bounds: sorted.map((r) => (acc += r.percent * (BUCKETS / 100))) });
+    const sorted = Object.freeze([...routes].sort((a, b) => (a.variant < b.variant ? -1 : a.variant > b.variant ? 1 : 0)));
+    // The database checks at commit that the shares sum to 100, so every bucket falls in one of them.
+    const bounds = bucketBounds(sorted.map((r) => r.percent));
+    this.entries.set(application, { routes: sorted, live: (userKey) => sorted[shareOf(bounds, bucketOf(userKey))!]! });
   }
 
   applications(): string[] {
     return [...this.entries.keys()].sort();
   }
 
-  routes(application: string): readonly ApplicationRoute[] | undefined {
-    return this.entries.get(application)?.routes;
-  }
-
-  /** The live variant for a user (sticky while the routes hold). */
-  choose(application: string, userKey: string): ApplicationRoute | undefined {
-    const entry = this.entries.get(application);
-    if (!entry) return undefined;
-    const bucket = bucketOf(userKey);
-    return entry.routes.find((_, i) => bucket < entry.bounds[i]!);
+  get(application: string): DeployedApplication | undefined {
+    return this.entries.get(application);
   }
 }

@@ -8,6 +8,18 @@ export function bucketOf(userKey: string): number {
   return createHash('sha1').update(userKey).digest().readUInt32BE(0) % BUCKETS;
 }
 
+/** Cumulative upper bucket bounds for shares in percent, in order: bucket b goes to the first share whose bound is above it. */
+export function bucketBounds(percents: readonly number[]): number[] {
+  let acc = 0;
+  return percents.map((p) => (acc += p * (BUCKETS / 100)));
+}
+
+/** Which share a bucket falls in (undefined when the shares do not cover it). */
+export function shareOf(bounds: readonly number[], bucket: number): number | undefined {
+  for (let i = 0; i < bounds.length; i++) if (bucket < bounds[i]!) return i;
+  return undefined;
+}
+
 /** One servable variant; the table hands out the same object for every request it routes there. */
 export interface Target {
   readonly modelId: string;
@@ -61,7 +73,6 @@ export class RoutingTable {
     if (variants.length === 0) {
       this.routes.delete(modelId);
     } else {
-      let acc = 0;
       this.routes.set(modelId, {
         variants: Object.freeze(variants),
         weights: Object.freeze(weightsOf(variants)),
@@ -70,7 +81,7 @@ export class RoutingTable {
           ({ version, contextId, contextVersion }) =>
             before?.targets.find((t) => variantKey(t) === variantKey({ version, contextId, contextVersion })) ?? { modelId, version, contextId, contextVersion },
         ),
-        bounds: variants.map((v) => (acc += v.percent * (BUCKETS / 100))),
+        bounds: bucketBounds(variants.map((v) => v.percent)),
       });
     }
     const now = this.routes.get(modelId)?.weights;
@@ -95,9 +106,8 @@ export class RoutingTable {
     const route = this.routes.get(modelId);
     if (!route) return undefined;
     const bucket = userKey === undefined ? Math.floor(Math.random() * BUCKETS) : bucketOf(userKey);
-    const { bounds, targets } = route;
-    for (let i = 0; i < bounds.length; i++) if (bucket < bounds[i]!) return targets[i];
-    return undefined;
+    const i = shareOf(route.bounds, bucket);
+    return i === undefined ? undefined : route.targets[i];
   }
 }
 
