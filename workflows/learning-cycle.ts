@@ -103,6 +103,12 @@ export async function learningCycle(rawInput: unknown, carried?: CycleState): Pr
   let refinements: RefinementSummary[] = [];
   let nextCheckAt: string | null = null;
 
+  /** Remembers a deployment once: addApplication for an application the deploy phase has yet to reach deploys it first. */
+  const track = (deployment: CycleDeployment): CycleDeployment => {
+    if (!state.deployments.some((d) => d.application === deployment.application)) state.deployments.push(deployment);
+    return deployment;
+  };
+
   setHandler(progressQuery, () => ({
     cycleId: state.cycleId,
     phase: state.phase,
@@ -133,8 +139,7 @@ export async function learningCycle(rawInput: unknown, carried?: CycleState): Pr
         if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) throw ApplicationFailure.nonRetryable(err.cause.message, err.cause.type);
         throw err;
       });
-      if (!state.deployments.some((d) => d.application === deployment.application)) state.deployments.push(deployment);
-      return deployment;
+      return track(deployment);
     },
     {
       validator: ({ application }) => {
@@ -176,8 +181,7 @@ export async function learningCycle(rawInput: unknown, carried?: CycleState): Pr
     await beginCycle({ cycleId: state.cycleId, input: rawInput });
     for (const application of input.applications) {
       if (aborted()) break;
-      const deployment = await deployApplication({ cycleId: state.cycleId, application });
-      if (!state.deployments.some((d) => d.application === deployment.application)) state.deployments.push(deployment);
+      track(await deployApplication({ cycleId: state.cycleId, application }));
     }
     if (aborted()) return finish({});
     enter('monitor');

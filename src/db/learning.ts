@@ -97,14 +97,11 @@ const toOutcome = (r: OutcomeRow): RequestOutcome => ({
  * check become this check's first (with any it claimed before); otherwise only those it claimed are read.
  */
 export async function checkOutcomes(db: Db, cycleId: string, application: string, checkNo: number, claim: boolean): Promise<RequestOutcome[]> {
+  if (claim) {
+    await db.query(`UPDATE application_requests SET check_no = $3 WHERE cycle_id = $1 AND application = $2 AND check_no IS NULL`, [cycleId, application, checkNo]);
+  }
   const { rows } = await db.query<OutcomeRow>(
-    claim
-      ? `WITH claimed AS (
-           UPDATE application_requests SET check_no = $3 WHERE cycle_id = $1 AND application = $2 AND check_no IS NULL RETURNING ${outcomeColumns})
-         SELECT * FROM claimed
-         UNION ALL SELECT ${outcomeColumns} FROM application_requests WHERE cycle_id = $1 AND application = $2 AND check_no = $3
-         ORDER BY request_id`
-      : `SELECT ${outcomeColumns} FROM application_requests WHERE cycle_id = $1 AND application = $2 AND check_no = $3 ORDER BY request_id`,
+    `SELECT ${outcomeColumns} FROM application_requests WHERE cycle_id = $1 AND application = $2 AND check_no = $3 ORDER BY request_id`,
     [cycleId, application, checkNo],
   );
   return rows.map(toOutcome);
