@@ -6,7 +6,8 @@ import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
 import { startReferenceStack, type ReferenceStack } from '../support/reference-model.js';
-import { registerCopyOfV1, startRolloutWorker, waitFor } from '../support/rollout.js';
+import { registerCopyOfV1, startRolloutWorker } from '../support/rollout.js';
+import { waitFor } from '../support/wait-for.js';
 import { createDevServerEnv } from '../support/temporal.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

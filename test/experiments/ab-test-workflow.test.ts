@@ -14,7 +14,7 @@ import { ciFeedback } from '../../workflows/ci-feedback.js';
 import { startAbTestWorker } from '../support/ab-test-worker.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { catalogueVersions } from '../support/router.js';
-import { createTimeSkippingEnv } from '../support/temporal.js';
+import { createTimeSkippingEnv, signalSettled } from '../support/temporal.js';
 
 // The time-skipping Temporal server, a real worker and the real activities on a fresh PostgreSQL database. No router
 // runs: before each snapshot the test writes the hour's requests and feedback for both variants straight into
@@ -116,7 +116,7 @@ test('stop analyses with the snapshots so far; progress shows estimates with int
   const latency = progress.estimates.comparisons.find((c) => c.metric === 'latencyP99Ms')!;
   assert.ok(latency.confidenceInterval[0] <= latency.difference && latency.difference <= latency.confidenceInterval[1]);
   assert.deepEqual((await readWeights(db.pool, 'stopped')).get('stopped'), { v1: 80, v2: 20 });
-  await handle.signal(stopSignal, { reason: 'enough data' });
+  await signalSettled(handle, stopSignal, { reason: 'enough data' });
   const result = await handle.result();
   assert.equal(result.snapshotsTaken, 3);
   assert.equal(result.outcome, 'inconclusive');
@@ -128,7 +128,7 @@ test('abort ends the test without a decision and routes everything back to varia
   const { workflowId, input } = await newTest('aborted', { A: control, B: better }, 3);
   const handle = await env.client.workflow.start(abTest, { taskQueue, workflowId, args: [input] });
   await env.sleep('150m');
-  await handle.signal(abortSignal, { reason: 'customer complaints' });
+  await signalSettled(handle, abortSignal, { reason: 'customer complaints' });
   const result = await handle.result();
   assert.deepEqual({ ...result, snapshotsTaken: undefined }, { outcome: 'aborted', winner: null, reason: 'customer complaints', snapshotsTaken: undefined, analysis: null });
   assert.deepEqual((await readWeights(db.pool, 'aborted')).get('aborted'), { v1: 100 });

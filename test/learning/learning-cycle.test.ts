@@ -14,7 +14,7 @@ import type { RunningRouter } from '../../src/router/server.js';
 import { abortSignal, addApplicationUpdate, extendSignal, learningCycle, pauseSignal, progressQuery, resumeSignal } from '../../workflows/learning-cycle.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startRouterOn } from '../support/router.js';
-import { createTimeSkippingEnv } from '../support/temporal.js';
+import { createTimeSkippingEnv, signalSettled } from '../support/temporal.js';
 
 // Days of hourly checks run in seconds on the time-skipping server; the simulated users' traffic goes over HTTP through
 // a real router to the applications deployed behind it (src/learning/applications), and the router's rows and the
@@ -157,7 +157,7 @@ describe('learningCycle on the time-skipping server', () => {
     await env.sleep('5h');
     const before = await handle.query(progressQuery);
     assert.ok(before.checksDone >= 3 && before.checksDone <= 5, `${before.checksDone} checks after 5h`);
-    await handle.signal(pauseSignal);
+    await signalSettled(handle, pauseSignal);
     await env.sleep('3d');
     const paused = await handle.query(progressQuery);
     assert.deepEqual([paused.paused, paused.checksDone, paused.nextCheckAt], [true, before.checksDone, null]);
@@ -178,7 +178,7 @@ describe('learningCycle on the time-skipping server', () => {
     await env.sleep('3h');
     const during = await routesOf();
     assert.ok(during.every((r) => r.cycle_id === handle.workflowId && r.requirements_version === 2), JSON.stringify(during));
-    await handle.signal(abortSignal, { reason: 'operator: traffic test misconfigured' });
+    await signalSettled(handle, abortSignal, { reason: 'operator: traffic test misconfigured' });
     const report = await handle.result();
     assert.deepEqual([report.status, report.abortReason], ['aborted', 'operator: traffic test misconfigured']);
     assert.equal(report.summary.refinements, 0);
@@ -205,7 +205,7 @@ describe('learningCycle on the time-skipping server', () => {
     await assert.rejects(handle.executeUpdate(addApplicationUpdate, { args: [{ application: 'Not An Id' }] }), refused(/application: must be an application id/));
     await assert.rejects(handle.executeUpdate(addApplicationUpdate, { args: [{ application: 'no-such-app' }] }), refused(/no application "no-such-app"/));
     assert.deepEqual((await handle.query(progressQuery)).applications, ['invoice-extractor', 'address-normalizer']);
-    await handle.signal(abortSignal, { reason: 'done testing' });
+    await signalSettled(handle, abortSignal, { reason: 'done testing' });
     await handle.result();
   });
 

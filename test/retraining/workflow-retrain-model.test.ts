@@ -19,7 +19,7 @@ import { progressQuery, retrainModel } from '../../workflows/retrain-model.js';
 import { startReferenceStack, type ReferenceStack } from '../support/reference-model.js';
 import { seedExample } from '../support/retraining-seed.js';
 import { workflowBundle } from '../support/rollout.js';
-import { createTimeSkippingEnv } from '../support/temporal.js';
+import { createTimeSkippingEnv, signalSettled } from '../support/temporal.js';
 
 // The real thing end to end: production feedback rows in PostgreSQL, the real encoder for dedup, real tfjs training
 // from v1's registered weights, evaluation of both versions on held-out canary requirements, ONNX export and
@@ -114,7 +114,7 @@ describe('retrainModel on the time-skipping server', () => {
     // The rollout outlives the retraining (parent close policy ABANDON) and is running now.
     const rollout = env.client.workflow.getHandle(result.rolloutWorkflowId!);
     assert.equal((await rollout.describe()).status.name, 'RUNNING');
-    await rollout.signal(abortSignal, { reason: 'test over' });
+    await signalSettled(rollout, abortSignal, { reason: 'test over' });
     assert.equal(((await rollout.result()) as { outcome: string }).outcome, 'aborted');
 
     // The examples are used now: the next run finds only the near-duplicates dedup dropped, too few to train on.

@@ -16,8 +16,9 @@ import {
   setThresholdsUpdate,
 } from '../../workflows/canary-rollout.js';
 import { startReferenceStack, type ReferenceStack } from '../support/reference-model.js';
-import { assertOneEventPerStep, drive, isRunning, registerCopyOfV1, sendTraffic, startRolloutWorker, waitFor, workflowBundle } from '../support/rollout.js';
-import { createTimeSkippingEnv } from '../support/temporal.js';
+import { assertOneEventPerStep, drive, isRunning, registerCopyOfV1, sendTraffic, startRolloutWorker, workflowBundle } from '../support/rollout.js';
+import { waitFor } from '../support/wait-for.js';
+import { createTimeSkippingEnv, signalSettled } from '../support/temporal.js';
 
 // Hours of dwell pass in seconds on the time-skipping server; traffic is real: requests through the real router,
 // the reference model's real outputs, feedback from really checking them, rows in the real PostgreSQL.
@@ -125,7 +126,7 @@ describe('canaryRollout on the time-skipping server', () => {
     const candidate = await freshCandidate();
     const handle = await start({ modelId: REFERENCE_MODEL_ID, candidateVersion: candidate, ...FAST });
     await drive(env, stack, handle, { interval: '5m', requests: PER_INTERVAL, maxTicks: 2 });
-    await handle.signal(pauseSignal);
+    await signalSettled(handle, pauseSignal);
     // Twice the stage's dwell at 10%.
     await drive(env, stack, handle, { interval: '5m', requests: PER_INTERVAL, maxTicks: 8 });
     const paused = await handle.query(progressQuery);
@@ -135,7 +136,7 @@ describe('canaryRollout on the time-skipping server', () => {
     assert.ok(paused.dwellRemainingMs! > 0, 'the dwell did not count down while paused');
     assert.deepEqual(await routedWeights(), { [candidate]: 10, v1: 90 });
 
-    await handle.signal(resumeSignal);
+    await signalSettled(handle, resumeSignal);
     await drive(env, stack, handle, { interval: '5m', requests: PER_INTERVAL });
     const result = await handle.result();
     assert.equal(result.outcome, 'promoted', result.reason);
@@ -147,7 +148,7 @@ describe('canaryRollout on the time-skipping server', () => {
     const handle = await start({ modelId: REFERENCE_MODEL_ID, candidateVersion: candidate, ...FAST });
     await drive(env, stack, handle, { interval: '5m', requests: PER_INTERVAL, maxTicks: 2 });
     assert.deepEqual(await routedWeights(), { [candidate]: 10, v1: 90 });
-    await handle.signal(abortSignal, { reason: 'customer escalation INC-42' });
+    await signalSettled(handle, abortSignal, { reason: 'customer escalation INC-42' });
     const result = await handle.result();
     assert.equal(result.outcome, 'aborted');
     assert.equal(result.reason, 'customer escalation INC-42');
@@ -172,13 +173,13 @@ describe('canaryRollout on the time-skipping server', () => {
     assert.equal(progress.percent, 10, 'a manual stage does not advance by itself');
     assert.equal(progress.waitingFor, 'promote');
 
-    await handle.signal(promoteSignal);
+    await signalSettled(handle, promoteSignal);
     await drive(env, stack, handle, { interval: '5m', requests: PER_INTERVAL, until: async () => (await handle.query(progressQuery)).percent === 50 });
     progress = await handle.query(progressQuery);
     assert.equal(progress.percent, 50);
     assert.ok(progress.dwellRemainingMs! > 11 * 3_600_000, '12h dwell ahead');
     // promote again skips the 12-hour dwell: promoted after the next passing checks, well inside the dwell.
-    await handle.signal(promoteSignal);
+    await signalSettled(handle, promoteSignal);
     const ticks = await drive(env, stack, handle, { interval: '5m', requests: PER_INTERVAL });
     assert.ok(ticks < 20, `promoted after ${ticks} intervals instead of 144`);
     assert.equal((await handle.result()).outcome, 'promoted');
@@ -230,7 +231,7 @@ describe('canaryRollout on the time-skipping server', () => {
     assert.ok(failed.length >= 2, `failed checks: ${failed.length}`);
     assert.match(progress.reason ?? '', /^failed check: /);
     assert.deepEqual(await routedWeights(), { v2: 10, v1: 90 }, 'paused: the weights stay as they are');
-    await handle.signal(abortSignal, { reason: 'operator saw the pause' });
+    await signalSettled(handle, abortSignal, { reason: 'operator saw the pause' });
     assert.equal((await handle.result()).outcome, 'aborted');
   });
 
@@ -297,7 +298,7 @@ describe('canaryRollout on the time-skipping server', () => {
     assert.equal(updated.minPassRate, 0.8);
     assert.equal((await handle.query(progressQuery)).thresholds.minPassRate, 0.8);
 
-    await handle.signal(abortSignal, { reason: 'test over' });
+    await signalSettled(handle, abortSignal, { reason: 'test over' });
     assert.equal((await handle.result()).outcome, 'aborted');
     assert.equal(await isRunning(handle), false);
   });

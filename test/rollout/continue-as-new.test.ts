@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
 import { abortSignal, canaryRollout, progressQuery } from '../../workflows/canary-rollout.js';
 import { startReferenceStack } from '../support/reference-model.js';
-import { registerCopyOfV1, startRolloutWorker, waitFor } from '../support/rollout.js';
+import { registerCopyOfV1, startRolloutWorker } from '../support/rollout.js';
+import { waitFor } from '../support/wait-for.js';
 import { createDevServerEnv } from '../support/temporal.js';
 
 // A real dev server told to suggest continue-as-new after 40 history events (production's default is thousands), so

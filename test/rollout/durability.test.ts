@@ -7,7 +7,8 @@ import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
 import { simulateTraffic } from '../../src/simulate/traffic.js';
 import { canaryRollout, progressQuery } from '../../workflows/canary-rollout.js';
 import { startReferenceStack } from '../support/reference-model.js';
-import { assertOneEventPerStep, registerCopyOfV1, waitFor } from '../support/rollout.js';
+import { assertOneEventPerStep, registerCopyOfV1 } from '../support/rollout.js';
+import { waitFor } from '../support/wait-for.js';
 import { createDevServerEnv } from '../support/temporal.js';
 
 const cli = fileURLToPath(new URL('../../bin/learnloop.js', import.meta.url));

@@ -85,15 +85,6 @@ export async function drive(
   return tick;
 }
 
-/** Polls until `ready` holds (real time: the workflow's activities run at their own pace). */
-export async function waitFor(what: string, ready: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ready())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Holds that a promoted three-stage rollout wrote exactly one deployment event per step. */
 export async function assertOneEventPerStep(pool: ReferenceStack['db']['pool'], workflowId: string): Promise<void> {
   const { rows } = await pool.query<{ step: string; n: number }>(

