@@ -39,15 +39,15 @@ const { EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: SIGNALED, EVENT_TYPE_WORKFLOW_TA
  * time-skipping server a signal that cancels a timer must settle before time is unlocked again (`result()`,
  * `env.sleep`): if the timer fires while the signal's task is with the worker, the server refuses the task's
  * CancelTimer ("invalid history builder state for action", temporalio/sdk-java#3088) and the run is stranded.
- * A run that continued as new since the signal has settled it: its last task carried the signal over.
+ * A run that continued as new since the signal has settled it: its last task carried the signal over. The handle
+ * must not be bound to a run, so that its history is the latest run's.
  */
 export async function signalSettled<Args extends unknown[]>(handle: WorkflowHandle, signal: SignalDefinition<Args>, ...args: Args): Promise<void> {
-  const signaledRun = (await handle.describe()).runId;
   await handle.signal(signal, ...args);
   await waitFor(`signal ${signal.name} to settle in ${handle.workflowId}`, async () => {
-    const { runId } = await handle.describe();
+    // The latest run's history: one without the signal started after the run that took it.
     const types = ((await handle.fetchHistory()).events ?? []).map((e) => e.eventType);
     const signaled = types.lastIndexOf(SIGNALED);
-    return signaled >= 0 ? types.lastIndexOf(TASK_COMPLETED) > signaled : runId !== signaledRun;
+    return signaled < 0 || types.lastIndexOf(TASK_COMPLETED) > signaled;
   });
 }
