@@ -91,7 +91,7 @@ const withRollout = (id: string, fn: (client: Client) => Promise<void>) =>
     try {
       await fn(client);
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new Error(`no rollout ${id} (see \`learnloop rollout list\`)`);
+      if (err instanceof WorkflowNotFoundError) throw new Error(`no rollout ${id} (see \`learnloop rollout list\`)`, { cause: err });
       throw err;
     }
   });

@@ -88,7 +88,7 @@ function parseJava(trace: string): ParsedTrace {
 
 export function detectLanguage(trace: string): TraceLanguage {
   if (/^Traceback \(most recent call last\):$/m.test(trace)) return 'python';
-  if (/^\s+at [\w$.\/@-]+\([^)]*(\.java:\d+|Native Method|Unknown Source)\)$/m.test(trace)) return 'java';
+  if (/^\s+at [\w$./@-]+\([^)]*(\.java:\d+|Native Method|Unknown Source)\)$/m.test(trace)) return 'java';
   return 'javascript';
 }
 

@@ -35,7 +35,7 @@ test('a worker killed mid-cycle, after a check committed and before Temporal hea
   const taskQueue = `learning-crash-${randomUUID()}`;
   const common = { TEMPORAL_ADDRESS: env.address, TASK_QUEUE: taskQueue, DATABASE_URL: db.url, LEARNLOOP_ROUTER_URL: router.url };
   const crashAt = 0;
-  let first = startWorker({ ...common, CRASH_AFTER_CHECK: String(crashAt) });
+  const first = startWorker({ ...common, CRASH_AFTER_CHECK: String(crashAt) });
   let second: ReturnType<typeof startWorker> | undefined;
   try {
     await first.next((m) => 'ready' in m);
