@@ -31,8 +31,9 @@ export function createLogger(options: { level?: string; name?: string; destinati
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
-    if (u.password) u.password = '[redacted]';
-    return u.toString();
+    if (!u.password) return u.toString();
+    u.password = 'REDACTED';
+    return u.toString().replace(':REDACTED@', ':[redacted]@');
   } catch {
     return '[unparseable url]';
   }

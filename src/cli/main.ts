@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerCycleCommands } from './cycle.js';
+import { registerDoctorCommand } from './doctor.js';
 import { registerExperimentCommands } from './experiments.js';
 import { registerModelCommands } from './models.js';
 import { registerPlatformCommands } from './platform.js';
@@ -14,6 +15,7 @@ const program = new Command('learnloop')
   .showHelpAfterError('(add --help for usage)');
 
 registerPlatformCommands(program);
+registerDoctorCommand(program);
 registerReferenceCommands(program);
 registerModelCommands(program);
 registerRouteCommands(program);
@@ -25,7 +27,7 @@ registerCycleCommands(program);
 
 program.parseAsync(process.argv).then(
   // Pools, listeners and servers are closed by the commands; exit so a lingering handle cannot keep a CLI alive.
-  () => process.exit(0),
+  () => process.exit(), // with the exitCode a command set (doctor's findings)
   (err: Error) => {
     console.error(`learnloop: ${err.message.split('\n')[0]}`);
     process.exit(1);

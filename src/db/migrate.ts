@@ -2,9 +2,32 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
-import type { Logger } from '../log.js';
+import { redactUrl, type Logger } from '../log.js';
 
 export const migrationsDir = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+/** The server DATABASE_URL names cannot be reached: what a user must fix before anything else can run. */
+export class DatabaseUnreachableError extends Error {
+  override name = 'DatabaseUnreachableError';
+  constructor(databaseUrl: string, cause: Error) {
+    super(`PostgreSQL unreachable at ${redactUrl(databaseUrl)} (DATABASE_URL): ${cause.message || cause.name}`, { cause });
+  }
+}
+
+/**
+ * Connects, naming the (redacted) URL when the server does not answer rather than pg's bare socket error;
+ * `configuredUrl` is the one the user set, when this connection goes to another database on its server.
+ */
+export async function connectClient(databaseUrl: string, configuredUrl = databaseUrl): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw new DatabaseUnreachableError(configuredUrl, err as Error);
+  }
+  return client;
+}
 
 /** Creates the database named in the URL when it does not exist yet (connecting to `postgres` to do so). */
 export async function ensureDatabase(databaseUrl: string): Promise<void> {
@@ -13,8 +36,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   if (!name) throw new Error('DATABASE_URL names no database');
   const admin = new URL(databaseUrl);
   admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
+  const client = await connectClient(admin.toString(), databaseUrl);
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (found.rowCount === 0) {

@@ -9,6 +9,7 @@ import { createRouterMetrics } from './metrics.js';
 import { RecentRequests } from './recent-requests.js';
 import { RoutingTable } from './routing-table.js';
 import { WeightsSync } from './weights-sync.js';
+import { PortInUseError } from '../net/port-in-use.js';
 
 export interface StartRouterOptions {
   config: Pick<Config, 'databaseUrl' | 'apiToken' | 'router'>;
@@ -73,7 +74,10 @@ export async function startRouter(opts: StartRouterOptions): Promise<RunningRout
     table.onChange((modelId, weights) => {
       for (const [version, percent] of Object.entries(weights ?? {})) if (percent > 0) void warm(modelId, version);
     });
-    const url = await app.listen({ host: settings.host, port: opts.port ?? settings.port });
+    const port = opts.port ?? settings.port;
+    const url = await app.listen({ host: settings.host, port }).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EADDRINUSE' ? new PortInUseError('Router', settings.host, port, 'ROUTER_PORT') : err;
+    });
     logger.info({ url, maxBufferedRows: settings.maxBufferedRows, maxBufferedBytes: settings.maxBufferedBytes }, 'router listening');
     return { url, table, applications, writer, close };
   } catch (err) {

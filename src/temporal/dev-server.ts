@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { Logger } from '../log.js';
+import { assertPortFree } from '../net/port-in-use.js';
 import { ensureTemporalBinary } from './binaries.js';
 import { searchAttributeCliArgs } from './search-attributes.js';
 
@@ -29,6 +30,9 @@ export interface DevServerOptions {
  */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   mkdirSync(opts.home, { recursive: true });
+  // The dev server would exit with a bind error buried in its own log; say which setting moves it instead.
+  await assertPortFree('Temporal', '127.0.0.1', opts.port, 'TEMPORAL_PORT', `, or TEMPORAL_ADDRESS=127.0.0.1:${opts.port} to use the server already there`);
+  await assertPortFree('Temporal Web UI', '127.0.0.1', opts.uiPort, 'TEMPORAL_UI_PORT');
   const binary = ensureTemporalBinary('temporal', opts.searchPath);
   const args = [
     'server', 'start-dev',

@@ -11,6 +11,9 @@ const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
   ERROR: 'error',
 };
 
+/** The training worker serves activities only, by design: the SDK's warning about it is no news to an operator. */
+const expected = (message: string) => message.startsWith('No workflows registered');
+
 /**
  * Routes the Temporal runtime's logs (worker, workflow `log`, activity `log`) into pino, so every line is
  * structured JSON carrying the SDK's workflowId / runId / activityId metadata. Once per process.
@@ -22,7 +25,7 @@ export function installTemporalRuntimeLogger(logger: Logger): void {
   const minimum: LogLevel = logger.isLevelEnabled('debug') ? 'DEBUG' : 'INFO';
   Runtime.install({
     logger: new DefaultLogger(minimum, ({ level, message, meta }) => {
-      temporalLogger[levels[level]](meta ?? {}, message);
+      temporalLogger[expected(message) ? 'info' : levels[level]](meta ?? {}, message);
     }),
   });
 }

@@ -1,0 +1,131 @@
+import { execFile } from 'node:child_process';
+import { access } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import type { Command } from 'commander';
+import { loadConfig, type Config } from '../config.js';
+import { connectClient } from '../db/migrate.js';
+import { embeddingModelDir, verifyEmbeddingModel } from '../models/fetch-model.js';
+import { redactUrl } from '../log.js';
+
+const execFileAsync = promisify(execFile);
+
+/** `required` failing stops learnloop; `optional` only costs a feature or a speed-up, and its line says which. */
+export interface Finding {
+  name: string;
+  status: 'ok' | 'missing' | 'failed';
+  required: boolean;
+  detail: string;
+}
+
+type Check = (config: Config) => Promise<Finding | Finding[]>;
+
+const CHROMIUM = '/usr/bin/chromium';
+
+async function run(file: string, args: string[]): Promise<string> {
+  const { stdout, stderr } = await execFileAsync(file, args, { timeout: 15_000 });
+  return (stdout || stderr).trim().split('\n')[0]!;
+}
+
+const node: Check = async () => {
+  const major = Number(process.versions.node.split('.')[0]);
+  return { name: 'node', required: true, status: major >= 20 ? 'ok' : 'failed', detail: `${process.version}${major >= 20 ? '' : ': learnloop needs Node 20 or newer'}` };
+};
+
+const python: Check = async () => {
+  try {
+    const version = await run('python3', ['--version']);
+    const pip = await run('python3', ['-m', 'pip', '--version']).catch(() => undefined);
+    return pip
+      ? { name: 'python3 + pip', required: true, status: 'ok', detail: `${version}, ${pip.split(' from ')[0]} (installs the Temporal CLI and the encoder from PyPI)` }
+      : { name: 'python3 + pip', required: true, status: 'missing', detail: `${version} has no pip: install pip (Debian: apt-get install python3-pip)` };
+  } catch {
+    return { name: 'python3 + pip', required: true, status: 'missing', detail: 'python3 not found: install Python 3 with pip (Debian: apt-get install python3 python3-pip)' };
+  }
+};
+
+const database: Check = async (config) => {
+  const where = redactUrl(config.databaseUrl);
+  const admin = new URL(config.databaseUrl);
+  admin.pathname = '/postgres';
+  let client;
+  try {
+    client = await connectClient(admin.toString(), config.databaseUrl);
+  } catch (err) {
+    return { name: 'postgresql', required: true, status: 'failed', detail: (err as Error).message };
+  }
+  try {
+    const { rows: [server] } = await client.query<{ version: string }>('SHOW server_version');
+    const { rows: [vector] } = await client.query<{ default_version: string }>(
+      "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'",
+    );
+    return [
+      { name: 'postgresql', required: true, status: 'ok', detail: `${server!.version} at ${where}` },
+      {
+        name: 'pgvector',
+        required: false,
+        status: vector ? 'ok' : 'missing',
+        detail: vector
+          ? `${vector.default_version} available: deduplication searches an HNSW index`
+          : 'not installed on this server: deduplication compares embeddings exactly (the optional accelerator: README, "pgvector")',
+      },
+    ];
+  } finally {
+    await client.end();
+  }
+};
+
+const embeddingModel: Check = async (config) => {
+  const dir = embeddingModelDir(config.home);
+  const problems = await verifyEmbeddingModel(dir);
+  return problems.length === 0
+    ? { name: 'encoder', required: false, status: 'ok', detail: `${dir} (sha256 verified)` }
+    : { name: 'encoder', required: false, status: 'missing', detail: `${problems.map((p) => `${p.file} ${p.problem}`).join(', ')}: installed on first use (\`learnloop fetch-model\`)` };
+};
+
+const chromium: Check = async () => {
+  try {
+    await access(CHROMIUM);
+    return { name: 'chromium', required: false, status: 'ok', detail: `${await run(CHROMIUM, ['--version'])} (page tests)` };
+  } catch {
+    return { name: 'chromium', required: false, status: 'missing', detail: `${CHROMIUM} not found: the page tests skip (apt-get install chromium)` };
+  }
+};
+
+const gpu: Check = async () => {
+  try {
+    const names = await run('nvidia-smi', ['--query-gpu=name,memory.total', '--format=csv,noheader']);
+    return { name: 'gpu', required: false, status: 'ok', detail: `${names} (the training worker uses it when @tensorflow/tfjs-node-gpu loads)` };
+  } catch {
+    return { name: 'gpu', required: false, status: 'missing', detail: 'no NVIDIA GPU visible (nvidia-smi): training runs on the CPU (TensorFlow.js wasm)' };
+  }
+};
+
+export const checks: readonly Check[] = [node, python, database, embeddingModel, chromium, gpu];
+
+/** Every finding, in the order of `checks`; a check that throws is reported as failed, never as a crash. */
+export async function diagnose(config: Config): Promise<Finding[]> {
+  const found = await Promise.all(
+    checks.map((check) =>
+      check(config).catch((err: Error): Finding => ({ name: check.name, required: true, status: 'failed', detail: err.message.split('\n')[0]! })),
+    ),
+  );
+  return found.flat();
+}
+
+export function formatFindings(findings: readonly Finding[]): string {
+  const width = Math.max(...findings.map((f) => f.name.length));
+  return findings
+    .map((f) => `${(f.status === 'ok' ? 'ok' : f.required ? 'FAIL' : 'warn').padEnd(5)} ${f.name.padEnd(width)}  ${f.detail}`)
+    .join('\n');
+}
+
+export function registerDoctorCommand(program: Command): void {
+  program
+    .command('doctor')
+    .description('report what this machine has for learnloop: Node, Python + pip, the Temporal binaries, PostgreSQL and pgvector, the encoder, Chromium, a GPU; exits 1 when something required is missing')
+    .action(async () => {
+      const findings = await diagnose(loadConfig());
+      console.log(formatFindings(findings));
+      if (findings.some((f) => f.required && f.status !== 'ok')) process.exitCode = 1;
+    });
+}
