@@ -5,6 +5,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+# npm 10 (this image's) runs dependency install scripts that package.json's allowScripts denies to npm 11; the
+# variable keeps onnxruntime-node's from downloading CUDA parts learnloop does not use.
+ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci --omit=dev
 COPY . .
 ENV LEARNLOOP_HOME=/var/lib/learnloop
