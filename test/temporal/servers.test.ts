@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 
-test('the pip-installed time-skipping server starts and answers', async () => {
+test('the time-skipping server learnloop installs from PyPI starts and answers', async () => {
   const env = await createTimeSkippingEnv();
   try {
     assert.equal(env.supportsTimeSkipping, true);
@@ -26,6 +26,7 @@ test('the dev server learnloop starts persists to its home and registers the sea
     uiPort: 18233,
     namespace: 'default',
     searchPath: loadConfig().searchPath,
+    toolsHome: loadConfig().home,
     logger: createLogger({ level: 'silent' }),
   });
   try {
@@ -54,10 +55,10 @@ test('the in-memory dev server for tests has the search attributes too', async (
 
 test('search attributes are added to a server learnloop did not start, once', async () => {
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
-  const { findTemporalBinary } = await import('../../src/temporal/binaries.js');
+  const { ensureTemporalBinary } = await import('../../src/temporal/binaries.js');
   const { ensureSearchAttributes } = await import('../../src/temporal/ensure-search-attributes.js');
   const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: findTemporalBinary('temporal', loadConfig().searchPath) } },
+    server: { executable: { type: 'existing-path', path: await ensureTemporalBinary('temporal', loadConfig()) } },
   });
   try {
     const added = await ensureSearchAttributes(env.connection, 'default');
