@@ -1,10 +1,12 @@
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
+import { ensurePythonTool } from '../../src/platform/python-tools.js';
 import { seededRandom } from '../../src/reference/random.js';
 import { createCommandTrainer, TRAINER_INPUT_FILE } from '../../src/training/command-trainer.js';
 import { specFineTuneSettings } from '../../src/training/fine-tune.js';
@@ -15,8 +17,15 @@ import { headToJson, readHeadFile } from '../../src/training/weights-file.js';
 import { clusters } from './clusters.js';
 import { logLines } from './log-lines.js';
 
-// A real user program: numpy fine-tuning under the contract (test/fixtures/training/numpy_trainer.py).
+// A real user program: numpy fine-tuning under the contract (test/fixtures/training/numpy_trainer.py). Its numpy is
+// installed by learnloop's Python-tool installer under LEARNLOOP_HOME (2.2.6 has wheels for CPython 3.10 to 3.13) and
+// reaches the program through PYTHONPATH in the trainer's environment, as a user's own dependencies would.
 const numpyTrainer = fileURLToPath(new URL('../fixtures/training/numpy_trainer.py', import.meta.url));
+const numpy = { name: 'numpy', requirements: ['numpy==2.2.6'] };
+let numpyPath: string;
+before(async () => {
+  numpyPath = (await ensurePythonTool(numpy, { home: loadConfig().home })).dir;
+});
 const labels = ['alpha', 'beta', 'gamma'];
 const data = clusters({ classes: 3, perClass: 20, dim: 48, spread: 0.3, seed: 31 });
 
@@ -45,7 +54,7 @@ test("a user's numpy program trains under the JSON contract; its stderr progress
     const request = makeRequest(dir);
     const { stream, lines } = logLines();
     const progress: TrainerProgress[] = [];
-    const trainer = createCommandTrainer({ command: ['python3', numpyTrainer] });
+    const trainer = createCommandTrainer({ command: ['python3', numpyTrainer], env: { PYTHONPATH: numpyPath } });
     const result = await trainer.train(request, { onProgress: (p) => void progress.push(p), logger: createLogger({ destination: stream }) });
 
     assert.equal(trainer.kind, 'command');
