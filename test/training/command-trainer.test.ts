@@ -1,5 +1,6 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,6 +26,8 @@ const numpy = { name: 'numpy', requirements: ['numpy==2.2.6'] };
 let numpyPath: string;
 before(async () => {
   numpyPath = (await ensurePythonTool(numpy, { home: loadConfig().home })).dir;
+  const imported = execFileSync('python3', ['-c', 'import numpy; print(numpy.__file__)'], { env: { ...process.env, PYTHONPATH: numpyPath }, encoding: 'utf8' });
+  assert.ok(imported.startsWith(numpyPath), `numpy comes from the installed tool, not whatever python3 has: ${imported}`);
 });
 const labels = ['alpha', 'beta', 'gamma'];
 const data = clusters({ classes: 3, perClass: 20, dim: 48, spread: 0.3, seed: 31 });
