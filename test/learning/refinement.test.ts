@@ -2,47 +2,98 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checkCompatibility, refineRequirements } from '../../src/learning/refinement.js';
 import { parseRequirements } from '../../src/learning/requirements.js';
-import { clarityScore, completenessScore } from '../../src/learning/scores.js';
+import { CLARITY_WEIGHTS, COMPLETENESS_WEIGHTS, clarityScore, completenessScore } from '../../src/learning/scores.js';
 import { document } from './fixtures.js';
 
 const endpoint = (id: string) => ({ id, method: 'POST' as const, path: `/${id}`, response_schema: { type: 'object' } });
 const scenario = (id: string) => ({ id, description: id, then: 'ok' });
 const edge = (id: string) => ({ id, area: 'input.text', condition: `text:${id}`, expected_behavior: 'x' });
 
-describe('completeness score', () => {
-  test('empty document scores 0; each term at its cap', () => {
-    assert.equal(completenessScore(parseRequirements({ schema_version: 1, application: 'x', version: 1 })), 0);
-    const full = parseRequirements({
-      schema_version: 1,
-      application: 'x',
-      version: 1,
-      api_specification: { endpoints: ['a', 'b', 'c', 'd', 'e'].map(endpoint) },
-      behavioral_specifications: { scenarios: ['1', '2', '3', '4', '5', '6'].map(scenario) },
-      edge_case_specifications: [edge('empty')],
+describe('completeness score (spec 000 measure_completeness)', () => {
+  test('the weights are the spec\'s', () => {
+    assert.deepEqual(COMPLETENESS_WEIGHTS, {
+      apiSpecification: 0.3,
+      perEndpoint: 0.02,
+      endpointsCap: 0.2,
+      behavioralSpecifications: 0.2,
+      perScenario: 0.01,
+      scenariosCap: 0.1,
+      edgeCaseSpecifications: 0.2,
     });
-    assert.equal(completenessScore(full), 1);
   });
 
-  test('one endpoint and one scenario: 0.3 + 0.05 + 0.2 + 0.02', () => {
+  test('empty document scores 0; each term at its cap: 10 endpoints, 10 scenarios', () => {
+    assert.equal(completenessScore(parseRequirements({ schema_version: 1, application: 'x', version: 1 })), 0);
+    const doc = (endpoints: number, scenarios: number) =>
+      parseRequirements({
+        schema_version: 1,
+        application: 'x',
+        version: 1,
+        api_specification: { endpoints: Array.from({ length: endpoints }, (_, i) => endpoint(`e${i}`)) },
+        behavioral_specifications: { scenarios: Array.from({ length: scenarios }, (_, i) => scenario(`s${i}`)) },
+        edge_case_specifications: [edge('empty')],
+      });
+    assert.equal(completenessScore(doc(10, 10)), 1);
+    assert.equal(completenessScore(doc(20, 30)), 1);
+    assert.equal(completenessScore(doc(9, 10)), 0.98);
+    assert.equal(completenessScore(doc(10, 9)), 0.99);
+  });
+
+  test('one endpoint and one scenario: 0.3 + 0.02 + 0.2 + 0.01', () => {
     const doc = parseRequirements({ schema_version: 1, application: 'x', version: 1, api_specification: { endpoints: [endpoint('a')] }, behavioral_specifications: { scenarios: [scenario('s')] } });
-    assert.equal(completenessScore(doc), 0.57);
+    assert.equal(completenessScore(doc), 0.53);
+  });
+
+  test('every endpoint counts, whatever its response schema says', () => {
+    const bare = { ...endpoint('b'), response_schema: {} };
+    const doc = parseRequirements({ schema_version: 1, application: 'x', version: 1, api_specification: { endpoints: [endpoint('a'), bare] } });
+    assert.equal(completenessScore(doc), 0.34);
+  });
+
+  test('edge cases named on a scenario count as edge case specifications', () => {
+    const doc = parseRequirements({ schema_version: 1, application: 'x', version: 1, behavioral_specifications: { scenarios: [{ ...scenario('s'), edge_cases: ['empty'] }] } });
+    assert.equal(completenessScore(doc), 0.41); // 0.2 + 0.01 + 0.2
   });
 });
 
-describe('clarity score', () => {
-  test('examples 0.1 each up to 0.3, precise fields 0.1 up to 0.3, constraints 0.1 up to 0.2, edge cases 0.05 up to 0.2', () => {
-    const props = Object.fromEntries(['a', 'b', 'c', 'd'].map((f) => [f, { type: 'string', format: 'date' }]));
-    const doc = parseRequirements({
-      schema_version: 1,
-      application: 'x',
-      version: 1,
-      api_specification: { endpoints: [{ ...endpoint('e'), response_schema: { type: 'object', properties: { ...props, loose: { type: 'string' } } } }] },
-      examples: Array.from({ length: 4 }, () => ({ endpoint: 'e', input: {}, output: {} })),
-      constraints: Array.from({ length: 3 }, (_, i) => ({ field: `f${i}`, kind: 'max_length' as const, value: 10 })),
-      edge_case_specifications: ['a', 'b', 'c', 'd', 'e'].map(edge),
+describe('clarity score (spec 000 measure_clarity)', () => {
+  test('the weights are the spec\'s', () => {
+    assert.deepEqual(CLARITY_WEIGHTS, {
+      perExample: 0.03,
+      examplesCap: 0.3,
+      perSchema: 0.05,
+      schemasCap: 0.3,
+      perConstraint: 0.02,
+      constraintsCap: 0.2,
+      perEdgeCase: 0.02,
+      edgeCasesCap: 0.2,
     });
-    assert.equal(clarityScore(doc), 1);
-    assert.equal(clarityScore(parseRequirements({ ...doc, examples: doc.examples.slice(0, 1), constraints: [], edge_case_specifications: [edge('a')] })), 0.1 + 0.3 + 0.05);
+  });
+
+  test('examples 0.03 each up to 0.3, pinned fields 0.05 up to 0.3, constraints 0.02 up to 0.2, edge cases 0.02 up to 0.2', () => {
+    const doc = (examples: number, pinned: number, loose: number, constraints: number, edges: number) => {
+      const props = Object.fromEntries([
+        ...Array.from({ length: pinned }, (_, i) => [`p${i}`, { type: 'string', format: 'date' }]),
+        ...Array.from({ length: loose }, (_, i) => [`l${i}`, { type: 'string' }]),
+      ]);
+      return parseRequirements({
+        schema_version: 1,
+        application: 'x',
+        version: 1,
+        api_specification: { endpoints: [{ ...endpoint('e'), response_schema: { type: 'object', properties: props } }] },
+        examples: Array.from({ length: examples }, () => ({ endpoint: 'e', input: {}, output: {} })),
+        constraints: Array.from({ length: constraints }, (_, i) => ({ field: `f${i}`, kind: 'max_length' as const, value: 10 })),
+        edge_case_specifications: Array.from({ length: edges }, (_, i) => edge(`c${i}`)),
+      });
+    };
+    assert.equal(clarityScore(doc(0, 0, 3, 0, 0)), 0);
+    assert.equal(clarityScore(doc(10, 6, 2, 10, 10)), 1);
+    assert.equal(clarityScore(doc(15, 9, 0, 12, 11)), 1);
+    assert.equal(clarityScore(doc(1, 0, 0, 0, 0)), 0.03);
+    assert.equal(clarityScore(doc(0, 1, 4, 0, 0)), 0.05);
+    assert.equal(clarityScore(doc(0, 0, 0, 1, 0)), 0.02);
+    assert.equal(clarityScore(doc(0, 0, 0, 0, 1)), 0.02);
+    assert.equal(clarityScore(doc(9, 5, 0, 9, 9)), 0.88); // 0.27 + 0.25 + 0.18 + 0.18
   });
 });
 
