@@ -5,7 +5,12 @@ import { trainHead, type TrainStep } from '../../src/training/train-head.js';
 import { clusters } from './clusters.js';
 
 const labels = ['alpha', 'beta', 'gamma', 'delta'];
-const data = clusters({ classes: 4, perClass: 30, dim: 384, spread: 0.08, seed: 1 });
+// One draw around the same class centres, cut in two: the first 30 points per class train, the last 10 per class are
+// held out. Disjoint by construction (points are drawn one after another), and checked below.
+const drawn = clusters({ classes: 4, perClass: 40, dim: 384, spread: 0.08, seed: 1 });
+const cut = 4 * 30;
+const data = { embeddings: drawn.embeddings.slice(0, cut), targets: drawn.targets.slice(0, cut) };
+const heldOut = { embeddings: drawn.embeddings.slice(cut), targets: drawn.targets.slice(cut) };
 const settings = { epochs: 5, learningRate: 0.01, batchSize: 16, seed: 3, hiddenUnits: [16] };
 
 async function accuracy(weights: Awaited<ReturnType<typeof trainHead>>['weights'], set: typeof data): Promise<number> {
@@ -23,8 +28,11 @@ test('training learns separable classes and reports every optimizer step', async
   assert.ok(result.losses.at(-1)! < result.losses[0]!, `loss fell: ${result.losses}`);
   assert.deepEqual(result.weights.labels, labels);
   assert.deepEqual(result.weights.layers.map((l) => [l.inputDim, l.outputDim]), [[384, 16], [16, 4]]);
-  const heldOut = clusters({ classes: 4, perClass: 10, dim: 384, spread: 0.08, seed: 1 });
-  assert.ok((await accuracy(result.weights, heldOut)) > 0.95);
+  assert.deepEqual([0, 1, 2, 3].map((c) => heldOut.targets.filter((t) => t === c).length), [10, 10, 10, 10]);
+  const trained = new Set(data.embeddings.map((e) => e.join(',')));
+  assert.ok(heldOut.embeddings.every((e) => !trained.has(e.join(','))), 'no held-out point is a training point');
+  const heldOutAccuracy = await accuracy(result.weights, heldOut);
+  assert.ok(heldOutAccuracy > 0.95, `held-out accuracy ${heldOutAccuracy}`);
 });
 
 test('the same seed trains the same weights; another seed does not', async () => {
