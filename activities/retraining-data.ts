@@ -46,7 +46,8 @@ async function failUnknownExamples<T>(fn: () => Promise<T>): Promise<T> {
 
 /**
  * Activities of retraining's data side: select production examples that passed their checks, drop near-duplicates
- * (pgvector), record what a run learned from, and the measures behind the data-threshold and degradation triggers.
+ * (through pgvector's HNSW index where the database has it, exactly otherwise), record what a run learned from,
+ * and the measures behind the data-threshold and degradation triggers.
  * The sentence encoder is loaded on first use; tests may pass their own.
  */
 export function createRetrainingDataActivities({ pool, logger, config }: ActivityDeps, options: { embedder?: TextEmbedder } = {}) {
@@ -72,7 +73,7 @@ export function createRetrainingDataActivities({ pool, logger, config }: Activit
       const input = parse(deduplicateExamplesInput, raw);
       const ids = [...new Set(input.requestIds)];
       const vectors = await failUnknownExamples(async () => embedExamples(pool, await getEmbedder(), ids, heartbeat));
-      const nearest = await nearestUsedExamples(pool, input.modelId, vectors);
+      const nearest = await nearestUsedExamples(pool, input.modelId, vectors, { vectorIndex: config.vectorIndex, logger });
       const result = deduplicate(ids.map((requestId, i) => ({ requestId, embedding: vectors[i]! })), nearest);
       log().info(
         { modelId: input.modelId, candidates: ids.length, kept: result.kept.length, duplicatesOfUsed: result.dropped.filter((d) => d.against === 'used').length },

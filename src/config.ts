@@ -51,6 +51,7 @@ export const configSchema = z.object({
   LEARNLOOP_SCHEDULE_TIMEZONE: z.string().min(1).default('UTC'),
   LEARNLOOP_ROUTER_URL: z.url().optional(),
   LEARNLOOP_CYCLE_TRAFFIC: z.enum(['simulated', 'none']).default('simulated'),
+  LEARNLOOP_VECTOR_INDEX: z.enum(['auto', 'off']).default('auto'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -100,6 +101,11 @@ export interface Config {
      */
     traffic: 'simulated' | 'none';
   };
+  /**
+   * `auto`: deduplication searches pgvector's HNSW index where the server has the extension (src/db/vector-index.ts
+   * creates it at start); `off`: it compares embeddings exactly even there.
+   */
+  vectorIndex: 'auto' | 'off';
   logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
   /** PATH, for finding the pip-installed Temporal binaries. */
   searchPath: string;
@@ -145,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     training: { command: e.LEARNLOOP_TRAINER_COMMAND, learningRate: e.LEARNLOOP_TRAINING_LR },
     scheduleTimeZone: e.LEARNLOOP_SCHEDULE_TIMEZONE,
     learning: { routerUrl: e.LEARNLOOP_ROUTER_URL ?? `http://${e.ROUTER_HOST}:${e.ROUTER_PORT}`, traffic: e.LEARNLOOP_CYCLE_TRAFFIC },
+    vectorIndex: e.LEARNLOOP_VECTOR_INDEX,
     logLevel: e.LOG_LEVEL,
     searchPath: env.PATH ?? '',
   };

@@ -16,7 +16,7 @@ export async function withContext<T>(fn: (ctx: CliContext) => Promise<T>): Promi
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, destination: process.stderr as never });
   await ensureDatabase(config.databaseUrl);
-  await migrate(config.databaseUrl, { logger });
+  await migrate(config.databaseUrl, { logger, vectorIndex: config.vectorIndex });
   const pool = createPool(config.databaseUrl);
   try {
     return await fn({ config, logger, pool, registry: new ModelRegistry(pool, config.artifactDir) });

@@ -20,7 +20,7 @@ const untilSignal = () =>
 async function startEverything(logger: Logger, what: { worker: boolean; router: boolean; queues?: { learnloop: boolean; training: boolean } }) {
   const config = loadConfig();
   await ensureDatabase(config.databaseUrl);
-  await migrate(config.databaseUrl, { logger });
+  await migrate(config.databaseUrl, { logger, vectorIndex: config.vectorIndex });
   const pool = createPool(config.databaseUrl);
   const stops: (() => Promise<void>)[] = [() => pool.end()];
   const stop = async () => {

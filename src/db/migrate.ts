@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
 import { redactUrl, type Logger } from '../log.js';
+import { ensureVectorIndex, type VectorIndexSetting } from './vector-index.js';
 
 export const migrationsDir = fileURLToPath(new URL('../../migrations', import.meta.url));
 
@@ -50,9 +51,14 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   }
 }
 
+/**
+ * Applies the migrations, then (going up) the start-up step that puts pgvector's HNSW index under deduplication
+ * where the server has the extension and `vectorIndex` (LEARNLOOP_VECTOR_INDEX) allows it: every entry point and
+ * every test database runs it, so a database that gains the extension moves to the index on its next start.
+ */
 export async function migrate(
   databaseUrl: string,
-  options: { direction?: 'up' | 'down'; count?: number; logger?: Logger } = {},
+  options: { direction?: 'up' | 'down'; count?: number; logger?: Logger; vectorIndex?: VectorIndexSetting } = {},
 ): Promise<string[]> {
   const { logger } = options;
   const applied = await runner({
@@ -70,5 +76,13 @@ export async function migrate(
   });
   const names = applied.map((m) => path.basename(m.name));
   if (names.length > 0) logger?.info({ migrations: names, direction: options.direction ?? 'up' }, 'migrations applied');
+  if ((options.direction ?? 'up') === 'up') {
+    const client = await connectClient(databaseUrl);
+    try {
+      await ensureVectorIndex(client, { setting: options.vectorIndex, logger });
+    } finally {
+      await client.end();
+    }
+  }
   return names;
 }

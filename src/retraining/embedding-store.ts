@@ -1,6 +1,7 @@
-import pgvector from 'pgvector';
 import type { Pool, PoolClient } from '../db/pool.js';
 import { withTransaction } from '../db/pool.js';
+import { dedupPath, forgetDedupPath, INDEXED_EMBEDDING, type DedupPathName, type VectorIndexSetting } from '../db/vector-index.js';
+import type { Logger } from '../log.js';
 
 /**
  * Candidates the HNSW scan keeps (pgvector's default is 40). bench/dedup-recall.ts on 10k examples: 40 found
@@ -9,21 +10,50 @@ import { withTransaction } from '../db/pool.js';
  */
 export const DEDUP_EF_SEARCH = 100;
 
+/**
+ * Used embeddings the exact path reads per round trip: 1000 rows are about 3 MB, and comparing them with 200
+ * candidates keeps the event loop busy for well under 0.1 s at a time.
+ */
+export const EXACT_PAGE_ROWS = 1000;
+
 export interface UsedNeighbour {
   requestId: string;
   similarity: number;
 }
 
-/** pgvector's text form of a vector, for a `$n::vector` (or `::vector[]`) parameter. */
-export const vectorLiteral = (v: Float32Array): string => pgvector.toSql(Array.from(v))!;
+/** PostgreSQL's text form of an array, for a `$n::real[]` parameter (or one element of a `text[]` cast per row). */
+export const embeddingLiteral = (v: Float32Array): string => `{${Array.from(v, String).join(',')}}`;
+
+/** pgvector's text form of a vector, for a `…::vector` cast (only where the extension is installed). */
+export const vectorLiteral = (v: Float32Array): string => `[${Array.from(v, String).join(',')}]`;
+
+const FLOAT4_OID = 700;
+
+/**
+ * A `real[]` in PostgreSQL's binary array format (`array_send(embedding)`): 4 bytes a value instead of its decimal
+ * text, and no parsing of numbers. Layout: ndim, has-nulls flag, element type, then (size, lower bound) per
+ * dimension, then (length, big-endian float4) per element.
+ */
+export function decodeEmbedding(bytes: Buffer): Float32Array {
+  const ndim = bytes.readInt32BE(0);
+  if (ndim === 0) return new Float32Array(0);
+  if (ndim !== 1 || bytes.readUInt32BE(8) !== FLOAT4_OID) throw new Error(`not a one-dimensional real[] (ndim ${ndim}, element type ${bytes.readUInt32BE(8)})`);
+  const n = bytes.readInt32BE(12);
+  const out = new Float32Array(n);
+  for (let i = 0, at = 20; i < n; i++, at += 8) {
+    if (bytes.readInt32BE(at) !== 4) throw new Error(`element ${i} of the embedding is NULL`);
+    out[i] = bytes.readFloatBE(at + 4);
+  }
+  return out;
+}
 
 /** Cached embeddings of these requests' inputs (example_embeddings), by request id. */
 export async function readEmbeddings(pool: Pool, requestIds: readonly string[]): Promise<Map<string, Float32Array>> {
-  const { rows } = await pool.query<{ request_id: string; embedding: string }>(
-    'SELECT request_id::text, embedding::text FROM example_embeddings WHERE request_id = ANY($1::uuid[])',
+  const { rows } = await pool.query<{ request_id: string; embedding: Buffer }>(
+    'SELECT request_id::text, array_send(embedding) AS embedding FROM example_embeddings WHERE request_id = ANY($1::uuid[])',
     [requestIds],
   );
-  return new Map(rows.map((r) => [r.request_id, Float32Array.from(pgvector.fromSql(r.embedding) as number[])]));
+  return new Map(rows.map((r) => [r.request_id, decodeEmbedding(r.embedding)]));
 }
 
 /** Stores embeddings once per request: a retried write, or one racing another worker, changes nothing. */
@@ -31,48 +61,169 @@ export async function storeEmbeddings(pool: Pool, entries: ReadonlyMap<string, F
   if (entries.size === 0) return;
   await pool.query(
     `INSERT INTO example_embeddings (request_id, embedding)
-     SELECT * FROM unnest($1::uuid[], $2::vector[])
+     SELECT u.id, u.embedding::real[] FROM unnest($1::uuid[], $2::text[]) AS u (id, embedding)
      ON CONFLICT (request_id) DO NOTHING`,
-    [[...entries.keys()], [...entries.values()].map(vectorLiteral)],
+    [[...entries.keys()], [...entries.values()].map(embeddingLiteral)],
   );
 }
 
+export interface NeighbourOptions {
+  /** Neighbours per vector, nearest first (default 1). */
+  limit?: number;
+  /** HNSW path: candidates the index scan keeps (default {@link DEDUP_EF_SEARCH}). */
+  efSearch?: number;
+  /** Forces a path; by default the one {@link dedupPath} detects once for this pool. */
+  path?: DedupPathName;
+  /** LEARNLOOP_VECTOR_INDEX (config.vectorIndex): `off` keeps the search exact even where pgvector is installed. */
+  vectorIndex?: VectorIndexSetting;
+  /** Told the path once per pool, at info. */
+  logger?: Logger;
+  /** Exact path: used embeddings read per round trip (default {@link EXACT_PAGE_ROWS}). */
+  pageRows?: number;
+}
+
 /**
- * For each vector, the `limit` most cosine-similar examples the model has already been trained on, nearest first,
- * found through the HNSW index on phase4_training_data. Iterative scanning keeps the index walking past other
- * models' rows, so a model with few examples among many still gets its neighbours; strict order, so they come
- * nearest first as far as the index can tell.
+ * For each vector, the `limit` most cosine-similar examples the model has already been trained on, nearest first.
+ * Through pgvector's HNSW index where the database has it (see src/db/vector-index.ts), otherwise exactly.
  */
 export async function usedNeighbours(
   pool: Pool,
   modelId: string,
   vectors: readonly Float32Array[],
-  options: { limit?: number; efSearch?: number } = {},
+  options: NeighbourOptions = {},
 ): Promise<UsedNeighbour[][]> {
-  const neighbours: UsedNeighbour[][] = vectors.map(() => []);
-  if (vectors.length === 0) return neighbours;
-  return withTransaction(pool, async (c: PoolClient) => {
-    await c.query("SET LOCAL hnsw.iterative_scan = 'strict_order'");
-    await c.query(`SET LOCAL hnsw.ef_search = ${Math.trunc(options.efSearch ?? DEDUP_EF_SEARCH)}`);
-    const { rows } = await c.query<{ ord: number; request_id: string; distance: number }>(
-      `SELECT q.ord::int AS ord, n.request_id::text AS request_id, n.distance
-       FROM unnest($2::vector[]) WITH ORDINALITY AS q (v, ord)
+  if (vectors.length === 0) return [];
+  const path = options.path ?? (await dedupPath(pool, { setting: options.vectorIndex, logger: options.logger })).path;
+  if (path === 'exact') return exactUsedNeighbours(pool, modelId, vectors, options);
+  try {
+    return await hnswUsedNeighbours(pool, modelId, vectors, options);
+  } catch (err) {
+    // The extension went away under a running process (undefined type or function): exact is always right.
+    const code = (err as { code?: string }).code;
+    if (options.path !== undefined || (code !== '42704' && code !== '42883')) throw err;
+    forgetDedupPath(pool);
+    options.logger?.warn({ err: (err as Error).message }, 'pgvector search failed: deduplication compares exactly');
+    return exactUsedNeighbours(pool, modelId, vectors, options);
+  }
+}
+
+/** For each vector, the nearest example the model has already been trained on, or null when it has none. */
+export async function nearestUsedExamples(
+  pool: Pool,
+  modelId: string,
+  vectors: readonly Float32Array[],
+  options: Omit<NeighbourOptions, 'limit'> = {},
+): Promise<(UsedNeighbour | null)[]> {
+  return (await usedNeighbours(pool, modelId, vectors, options)).map((n) => n[0] ?? null);
+}
+
+/**
+ * The HNSW path's statement: nearest first by the indexed expression, so the planner can take the index.
+ * Exported so bench/dedup-recall.ts can EXPLAIN the very statement it times.
+ */
+export function hnswNeighboursQuery(modelId: string, vectors: readonly Float32Array[], limit: number): { text: string; values: unknown[] } {
+  return {
+    text: `SELECT q.ord::int AS ord, n.request_id::text AS request_id, n.distance
+       FROM unnest($2::text[]) WITH ORDINALITY AS q (v, ord)
        CROSS JOIN LATERAL (
-         SELECT p.request_id, p.embedding <=> q.v AS distance
+         SELECT p.request_id, p.${INDEXED_EMBEDDING} <=> q.v::vector(384) AS distance
          FROM phase4_training_data p
          WHERE p.model_id = $1 AND p.embedding IS NOT NULL
-         ORDER BY p.embedding <=> q.v
+         ORDER BY p.${INDEXED_EMBEDDING} <=> q.v::vector(384)
          LIMIT $3
        ) n
        ORDER BY q.ord, n.distance`,
-      [modelId, vectors.map(vectorLiteral), options.limit ?? 1],
-    );
+    values: [modelId, vectors.map(vectorLiteral), limit],
+  };
+}
+
+/**
+ * The index's settings for one transaction: iterative scanning keeps the index walking past other models' rows,
+ * so a model with few examples among many still gets its neighbours; strict order, so they come nearest first as
+ * far as the index can tell.
+ */
+export async function setHnswSearch(c: PoolClient, efSearch: number = DEDUP_EF_SEARCH): Promise<void> {
+  await c.query("SET LOCAL hnsw.iterative_scan = 'strict_order'");
+  await c.query(`SET LOCAL hnsw.ef_search = ${Math.trunc(efSearch)}`);
+}
+
+async function hnswUsedNeighbours(pool: Pool, modelId: string, vectors: readonly Float32Array[], options: NeighbourOptions): Promise<UsedNeighbour[][]> {
+  const neighbours: UsedNeighbour[][] = vectors.map(() => []);
+  return withTransaction(pool, async (c) => {
+    await setHnswSearch(c, options.efSearch);
+    const { rows } = await c.query<{ ord: number; request_id: string; distance: number }>(hnswNeighboursQuery(modelId, vectors, options.limit ?? 1));
     for (const r of rows) neighbours[r.ord - 1]!.push({ requestId: r.request_id, similarity: 1 - r.distance });
     return neighbours;
   });
 }
 
-/** For each vector, the nearest example the model has already been trained on, or null when it has none. */
-export async function nearestUsedExamples(pool: Pool, modelId: string, vectors: readonly Float32Array[]): Promise<(UsedNeighbour | null)[]> {
-  return (await usedNeighbours(pool, modelId, vectors)).map((n) => n[0] ?? null);
+/**
+ * Exact search, in process: reads the model's used embeddings once, a page at a time (a cursor, so one snapshot),
+ * and compares each with every vector. bench/dedup-exact.ts chose this over cosine in SQL: at 10,000 used
+ * examples it is far faster (README, "Retraining"), as PostgreSQL has no vector arithmetic without an extension.
+ * Ties go to the smaller request id.
+ */
+export async function exactUsedNeighbours(
+  pool: Pool,
+  modelId: string,
+  vectors: readonly Float32Array[],
+  options: Pick<NeighbourOptions, 'limit' | 'pageRows'> = {},
+): Promise<UsedNeighbour[][]> {
+  const limit = Math.max(1, Math.trunc(options.limit ?? 1));
+  const pageRows = Math.max(1, Math.trunc(options.pageRows ?? EXACT_PAGE_ROWS));
+  const count = vectors.length;
+  if (count === 0) return [];
+  const dim = vectors[0]!.length;
+  const queries = new Float64Array(count * dim);
+  const queryNorms = new Float64Array(count);
+  vectors.forEach((v, q) => {
+    if (v.length !== dim) throw new Error(`vector ${q} has ${v.length} dimensions, vector 0 has ${dim}`);
+    let sq = 0;
+    for (let k = 0; k < dim; k++) {
+      queries[q * dim + k] = v[k]!;
+      sq += v[k]! * v[k]!;
+    }
+    queryNorms[q] = Math.sqrt(sq);
+  });
+  const best: UsedNeighbour[][] = vectors.map(() => []);
+
+  await withTransaction(pool, async (c) => {
+    await c.query(
+      `DECLARE used_embeddings NO SCROLL CURSOR FOR
+       SELECT request_id::text AS request_id, array_send(embedding) AS embedding
+       FROM phase4_training_data WHERE model_id = $1 AND embedding IS NOT NULL`,
+      [modelId],
+    );
+    for (;;) {
+      const { rows } = await c.query<{ request_id: string; embedding: Buffer }>(`FETCH ${pageRows} FROM used_embeddings`);
+      for (const row of rows) {
+        const e = decodeEmbedding(row.embedding);
+        if (e.length !== dim) throw new Error(`used example ${row.request_id} has ${e.length} dimensions, the vectors ${dim}`);
+        let sq = 0;
+        for (let k = 0; k < dim; k++) sq += e[k]! * e[k]!;
+        const norm = Math.sqrt(sq);
+        for (let q = 0; q < count; q++) {
+          const at = q * dim;
+          let dot = 0;
+          for (let k = 0; k < dim; k++) dot += queries[at + k]! * e[k]!;
+          const denominator = norm * queryNorms[q]!;
+          const similarity = denominator === 0 ? 0 : dot / denominator;
+          keepNearest(best[q]!, limit, row.request_id, similarity);
+        }
+      }
+      if (rows.length < pageRows) break;
+    }
+    await c.query('CLOSE used_embeddings');
+  });
+  return best;
+}
+
+/** Inserts (id, similarity) into `list` (most similar first, ties by smaller id) when it is among the `limit` best. */
+function keepNearest(list: UsedNeighbour[], limit: number, requestId: string, similarity: number): void {
+  const before = (a: UsedNeighbour) => similarity > a.similarity || (similarity === a.similarity && requestId < a.requestId);
+  if (list.length === limit && !before(list[limit - 1]!)) return;
+  let i = list.length;
+  while (i > 0 && before(list[i - 1]!)) i--;
+  list.splice(i, 0, { requestId, similarity });
+  if (list.length > limit) list.pop();
 }

@@ -22,7 +22,7 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
   const url = serverUrl();
   url.pathname = `/${name}`;
   await ensureDatabase(url.toString());
-  if (options.migrate !== false) await migrate(url.toString());
+  if (options.migrate !== false) await migrate(url.toString(), { vectorIndex: loadConfig().vectorIndex });
   const pool = createPool(url.toString(), { max: 5, applicationName: 'learnloop-test' });
   return {
     url: url.toString(),
