@@ -20,7 +20,7 @@ import { analyzeIncidents, checkWindow, planRefinements, type CycleApplication, 
 import type { TrainingDecision, TrainingSample } from '../src/learning/feedback-trainer.js';
 import type { Deficiency } from '../src/learning/incident-analyzer.js';
 import type { IncidentType } from '../src/learning/monitor.js';
-import { detectPatterns, type SystematicIssue } from '../src/learning/patterns.js';
+import { currentSystematicIssue, detectPatterns, type SystematicIssue } from '../src/learning/patterns.js';
 import { reliabilityByRequirement } from '../src/learning/performance.js';
 import { sendApplicationRequests } from '../src/learning/router-client.js';
 import { buildReport, summarizeRefinement, type CycleReport, type RefinementSummary } from '../src/learning/report.js';
@@ -225,6 +225,7 @@ export function createLearningActivities({ pool, logger, config }: ActivityDeps)
       const reliability = reliabilityByRequirement(await readCheckHistory(pool, input.deployments.map((d) => d.application)));
       const report = buildReport({
         ...input,
+        systematicIssues: input.systematicIssues.map(currentSystematicIssue),
         deployments: input.deployments.flatMap((d) => d.variants.map((variant) => ({ application: d.application, variant, requirementsVersion: d.requirementsVersion }))),
         incidents: incidents.map((i) => ({ type: i.type, application: i.application, day: Math.floor(i.checkNo / input.checksPerDay) + 1 })),
         reliability,

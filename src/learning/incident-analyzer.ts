@@ -5,15 +5,31 @@ import type { RequestOutcome } from './outcomes.js';
 import { findEndpoint, type RequirementsDocument } from './requirements.js';
 import type { VarianceAnalysis } from './variance.js';
 
-export const DEFICIENCY_TYPES = [
+/**
+ * Spec 000's six deficiency types under its own names (`analyze_api_violation`, `analyze_behavioral_deviation`,
+ * `design_systematic_improvement`), plus `performance` for latency incidents: the spec routes
+ * `performance_degradation` incidents to `analyze_performance_issue` but never names the deficiency it returns.
+ */
+export const SPEC_DEFICIENCY_TYPES = [
   'missing_api_specification',
   'incomplete_response_specification',
-  'missing_error_handling',
+  'missing_error_handling_requirements',
   'missing_behavioral_specification',
   'missing_edge_case_specification',
-  'performance',
+  'ambiguous_behavioral_specification',
 ] as const;
+export const DEFICIENCY_TYPES = [...SPEC_DEFICIENCY_TYPES, 'performance'] as const;
 export type DeficiencyType = (typeof DEFICIENCY_TYPES)[number];
+
+/**
+ * Names learnloop used before it took the spec's. A cycle whose analyze phase ran on an older worker hands its
+ * findings, through workflow history, to a newer worker's later phases; they read them under the current names.
+ */
+const LEGACY_DEFICIENCY_TYPES: Readonly<Record<string, DeficiencyType>> = { missing_error_handling: 'missing_error_handling_requirements' };
+
+export function currentDeficiencyType(type: string): DeficiencyType {
+  return LEGACY_DEFICIENCY_TYPES[type] ?? (type as DeficiencyType);
+}
 
 export interface Deficiency {
   incidentKey: string;
@@ -73,7 +89,7 @@ const analyzers: Record<IncidentType, Analyzer> = {
       const sample = group.slice(0, 3).map((o) => `${o.requestId}: ${o.error ?? 'failed'}`);
       if (!trait) {
         findings.push({
-          type: 'missing_error_handling',
+          type: 'missing_error_handling_requirements',
           area: 'input',
           evidence: [`error rate ${pct(incident.value)} > ${pct(incident.threshold)}; the failing inputs share no property`, ...sample],
           improvement: null,
@@ -81,7 +97,7 @@ const analyzers: Record<IncidentType, Analyzer> = {
         continue;
       }
       findings.push({
-        type: 'missing_error_handling',
+        type: 'missing_error_handling_requirements',
         area: `input.${traitField(trait.trait)}`,
         evidence: [
           `error rate ${pct(incident.value)} > ${pct(incident.threshold)}`,
@@ -186,8 +202,12 @@ const analyzers: Record<IncidentType, Analyzer> = {
       if (ambiguous) evidence.push(ambiguous.clarification);
       const schema = ambiguous ? clarifyingSchema(ambiguous.baselineValues) : null;
       const example = offending.find((o) => (incident.details[o.requestId] ?? []).includes(field));
+      // Spec 000: variance a requirement area explains is ambiguity (map_variance_to_ambiguity, clarified by
+      // example: behavioral_specification_clarification); a deviation no declared field explains is behaviour
+      // the requirements do not specify at all.
+      const declared = field in ((findEndpoint(document, endpointId)?.response_schema.properties ?? {}) as Record<string, unknown>);
       return {
-        type: 'missing_behavioral_specification',
+        type: ambiguous && declared ? 'ambiguous_behavioral_specification' : 'missing_behavioral_specification',
         area: `response.${field}`,
         evidence,
         improvement: schema

@@ -1,4 +1,4 @@
-import type { Deficiency, DeficiencyType } from './incident-analyzer.js';
+import { currentDeficiencyType, type Deficiency, type DeficiencyType } from './incident-analyzer.js';
 import { describeImprovement, type Improvement } from './improvements.js';
 
 /** Two findings at or above this similarity belong to the same pattern. */
@@ -12,9 +12,28 @@ export function similarity(a: Deficiency, b: Deficiency): number {
   return tenths / 10;
 }
 
+/**
+ * Spec 000's `design_systematic_improvement`, which switches on a cluster's common deficiency: the improvement it
+ * designs for the whole cluster and its approach (the spec's `validation_rule`, `methodology` or `approach`). The
+ * spec designs none for the other types (it returns None); the cluster's own improvements stand for them.
+ */
+export const SYSTEMATIC_IMPROVEMENTS = {
+  missing_api_specification: { improvementType: 'systematic_api_documentation', approach: 'require_api_spec_for_all_endpoints' },
+  missing_edge_case_specification: { improvementType: 'systematic_edge_case_analysis', approach: 'boundary_value_analysis' },
+  ambiguous_behavioral_specification: { improvementType: 'behavioral_specification_clarification', approach: 'example_based_specification' },
+} as const satisfies Partial<Record<DeficiencyType, { improvementType: string; approach: string }>>;
+
+export type SystematicImprovement = (typeof SYSTEMATIC_IMPROVEMENTS)[keyof typeof SYSTEMATIC_IMPROVEMENTS];
+
+export function systematicImprovement(type: DeficiencyType): SystematicImprovement | null {
+  return (SYSTEMATIC_IMPROVEMENTS as Partial<Record<DeficiencyType, SystematicImprovement>>)[type] ?? null;
+}
+
 export interface SystematicIssue {
   id: string;
   deficiencyType: DeficiencyType;
+  /** What the spec designs for this deficiency across the cluster; null where it designs nothing. */
+  systematicImprovement: SystematicImprovement | null;
   areas: string[];
   applications: string[];
   incidentKeys: string[];
@@ -23,11 +42,24 @@ export interface SystematicIssue {
   description: string;
 }
 
+/** A systematic issue found by an older worker (recorded in workflow history), under the current names. */
+export function currentSystematicIssue(issue: SystematicIssue): SystematicIssue {
+  const type = currentDeficiencyType(issue.deficiencyType);
+  if (type === issue.deficiencyType && issue.systematicImprovement !== undefined) return issue;
+  return {
+    ...issue,
+    deficiencyType: type,
+    systematicImprovement: issue.systematicImprovement ?? systematicImprovement(type),
+    description: issue.description.replace(` to ${issue.deficiencyType.replaceAll('_', ' ')} in `, ` to ${type.replaceAll('_', ' ')} in `),
+  };
+}
+
 /**
  * Groups findings whose similarity is ≥ 0.6 (single linkage: connected components of the similarity graph), and
  * reports the groups that span ≥ 3 distinct incidents as systematic issues.
  */
-export function detectPatterns(findings: readonly Deficiency[]): { clusters: Deficiency[][]; systematicIssues: SystematicIssue[] } {
+export function detectPatterns(found: readonly Deficiency[]): { clusters: Deficiency[][]; systematicIssues: SystematicIssue[] } {
+  const findings = found.map((f) => ({ ...f, type: currentDeficiencyType(f.type) }));
   const parent = findings.map((_, i) => i);
   const root = (i: number): number => (parent[i] === i ? i : (parent[i] = root(parent[i]!)));
   for (let i = 0; i < findings.length; i++) {
@@ -52,6 +84,7 @@ export function detectPatterns(findings: readonly Deficiency[]): { clusters: Def
       return {
         id: `systematic-${n + 1}`,
         deficiencyType: type,
+        systematicImprovement: systematicImprovement(type),
         areas,
         applications: [...new Set(cluster.map((f) => f.application))].sort(),
         incidentKeys: [...incidents],

@@ -103,7 +103,7 @@ export function buildReport(input: ReportInput) {
       requirements: input.refinements,
     },
     reliability: input.reliability.map((r) => ({ application: r.application, version: r.version, score: round(r.score), problematic: r.problematic, outcomes: r.outcomes })),
-    systematicIssues: input.systematicIssues.map((s) => ({ id: s.id, deficiencyType: s.deficiencyType, areas: s.areas, applications: s.applications, incidents: s.incidentKeys.length, description: s.description })),
+    systematicIssues: input.systematicIssues.map((s) => ({ id: s.id, deficiencyType: s.deficiencyType, systematicImprovement: s.systematicImprovement, areas: s.areas, applications: s.applications, incidents: s.incidentKeys.length, description: s.description })),
     modelImprovements: input.training,
     recommendations,
   };

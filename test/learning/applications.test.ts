@@ -66,7 +66,7 @@ describe('one learning cycle over the simulated applications', () => {
     assert.deepEqual([...new Set(first.incidents.map((i) => i.type))].sort(), ['behavioral_deviation', 'contract_violation', 'error_rate', 'latency']);
     assert.ok(first.analysis.systematicIssues.length >= 1);
     const types = new Set(first.analysis.deficiencies.map((d) => d.type));
-    for (const t of ['missing_error_handling', 'performance', 'incomplete_response_specification', 'missing_edge_case_specification', 'missing_behavioral_specification']) {
+    for (const t of ['missing_error_handling_requirements', 'performance', 'incomplete_response_specification', 'missing_edge_case_specification', 'ambiguous_behavioral_specification']) {
       assert.ok(types.has(t as never), `found ${t}`);
     }
   });

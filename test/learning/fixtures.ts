@@ -45,7 +45,7 @@ export function finding(over: Partial<Deficiency>): Deficiency {
     incidentKey: 'i1',
     application: 'app',
     incidentType: 'error_rate',
-    type: 'missing_error_handling',
+    type: 'missing_error_handling_requirements',
     area: 'input.text',
     evidence: [],
     improvement: null,

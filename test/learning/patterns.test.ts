@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { detectPatterns, similarity } from '../../src/learning/patterns.js';
+import { currentSystematicIssue, detectPatterns, similarity, type SystematicIssue } from '../../src/learning/patterns.js';
+import type { Deficiency } from '../../src/learning/incident-analyzer.js';
 import { finding } from './fixtures.js';
 
 describe('pattern detector', () => {
@@ -29,7 +30,26 @@ describe('pattern detector', () => {
     assert.deepEqual(issue?.incidentKeys, ['i1', 'i2', 'i3']);
     assert.deepEqual(issue?.applications, ['app', 'other']);
     assert.deepEqual(issue?.improvements, [improvement]);
-    assert.equal(issue?.deficiencyType, 'missing_error_handling');
+    assert.equal(issue?.deficiencyType, 'missing_error_handling_requirements');
+    assert.equal(issue?.systematicImprovement, null);
+  });
+
+  test('the systematic improvement switches on the cluster\'s deficiency type as spec 000 design_systematic_improvement does', () => {
+    const issue = (type: Deficiency['type']) => detectPatterns(['i1', 'i2', 'i3'].map((incidentKey) => finding({ incidentKey, type }))).systematicIssues[0]?.systematicImprovement;
+    assert.deepEqual(issue('missing_api_specification'), { improvementType: 'systematic_api_documentation', approach: 'require_api_spec_for_all_endpoints' });
+    assert.deepEqual(issue('missing_edge_case_specification'), { improvementType: 'systematic_edge_case_analysis', approach: 'boundary_value_analysis' });
+    assert.deepEqual(issue('ambiguous_behavioral_specification'), { improvementType: 'behavioral_specification_clarification', approach: 'example_based_specification' });
+    for (const t of ['incomplete_response_specification', 'missing_behavioral_specification', 'missing_error_handling_requirements', 'performance'] as const) assert.equal(issue(t), null, t);
+  });
+
+  test('findings and issues an older worker recorded under the old name read under the spec\'s', () => {
+    const legacy = 'missing_error_handling' as Deficiency['type'];
+    const [issue] = detectPatterns(['i1', 'i2', 'i3'].map((incidentKey) => finding({ incidentKey, type: legacy }))).systematicIssues;
+    assert.equal(issue?.deficiencyType, 'missing_error_handling_requirements');
+    const old = { ...issue!, deficiencyType: legacy, description: '3 incidents trace to missing error handling in input.text' } as SystematicIssue;
+    delete (old as Partial<SystematicIssue>).systematicImprovement;
+    assert.deepEqual(currentSystematicIssue(old), { ...issue!, description: '3 incidents trace to missing error handling requirements in input.text' });
+    assert.equal(currentSystematicIssue(issue!), issue);
   });
 
   test('two findings of one incident count as one incident', () => {
