@@ -24,7 +24,7 @@ export interface ReferenceStack {
  * A fresh database with the real reference model (v1, v2) trained and registered, and a real router on a free
  * loopback port serving it. The embedding model comes from LEARNLOOP_HOME (`npm run fetch-model`).
  */
-export async function startReferenceStack(options: { apiToken?: string; logger?: Logger } = {}): Promise<ReferenceStack> {
+export async function startReferenceStack(options: { apiToken?: string; logger?: Logger; weightsResyncMs?: number } = {}): Promise<ReferenceStack> {
   const config = loadConfig();
   const logger = options.logger ?? createLogger({ level: 'silent' });
   const db = await createTestDatabase();
@@ -34,7 +34,11 @@ export async function startReferenceStack(options: { apiToken?: string; logger?:
   await ensureReferenceModel({ registry, pool: db.pool, embedder, home, logger });
   const server = new ModelServer(registry, embedder);
   const router = await startRouter({
-    config: loadConfig({ DATABASE_URL: db.url, LEARNLOOP_API_TOKEN: options.apiToken }),
+    config: loadConfig({
+      DATABASE_URL: db.url,
+      LEARNLOOP_API_TOKEN: options.apiToken,
+      ...(options.weightsResyncMs ? { ROUTER_WEIGHTS_RESYNC_MS: String(options.weightsResyncMs) } : {}),
+    }),
     pool: db.pool,
     predictor: server,
     logger,
