@@ -17,6 +17,12 @@ import { cosineSimilarity } from '../../src/models/pooling.js';
 
 const logger = createLogger({ level: 'error' });
 
+/**
+ * What README claims, and what the int8 model reaches against the fp32 reference: the worst of the fixture's
+ * sentences measured 0.99948 (the others 0.99950-0.99957).
+ */
+const MIN_COSINE = 0.9994;
+
 const fixtureSchema = z.object({
   dimension: z.literal(384),
   maxSeqLength: z.literal(256),
@@ -46,7 +52,7 @@ describe('sentence embeddings (all-MiniLM-L6-v2, int8 ONNX)', () => {
     await embedder?.close();
   });
 
-  test('every sentence points where sentence-transformers points it (cosine ≥ 0.99 to the fp32 reference)', async () => {
+  test(`every sentence points where sentence-transformers points it (cosine ≥ ${MIN_COSINE} to the fp32 reference)`, async (t) => {
     assert.equal(embedder.dimension, 384);
     const vectors = await embedder.embed(reference.sentences);
     assert.equal(vectors.length, reference.sentences.length);
@@ -55,8 +61,9 @@ describe('sentence embeddings (all-MiniLM-L6-v2, int8 ONNX)', () => {
       const norm = Math.hypot(...v);
       assert.ok(Math.abs(norm - 1) < 1e-5, `vector ${i} has unit length (got ${norm})`);
       const cos = cosineSimilarity(v, reference.vectors[i]!);
-      assert.ok(cos >= 0.99, `sentence ${i} (${reference.sentences[i]!.slice(0, 40)}…): cosine ${cos.toFixed(5)} < 0.99`);
+      assert.ok(cos >= MIN_COSINE, `sentence ${i} (${reference.sentences[i]!.slice(0, 40)}…): cosine ${cos.toFixed(5)} < ${MIN_COSINE}`);
     });
+    t.diagnostic(`worst cosine ${Math.min(...vectors.map((v, i) => cosineSimilarity(v, reference.vectors[i]!))).toFixed(5)}`);
   });
 
   test('different sentences get clearly different vectors', async () => {
@@ -77,7 +84,7 @@ describe('sentence embeddings (all-MiniLM-L6-v2, int8 ONNX)', () => {
       shuffled.forEach((s, i) => {
         const refIndex = reference.sentences.indexOf(s);
         const cos = cosineSimilarity(batched[i]!, reference.vectors[refIndex]!);
-        assert.ok(cos >= 0.99, `position ${i} holds the vector of its own sentence (cosine ${cos.toFixed(5)})`);
+        assert.ok(cos >= MIN_COSINE, `position ${i} holds the vector of its own sentence (cosine ${cos.toFixed(5)})`);
       });
       // Padding to a batch-mate's length must not change a sentence's vector.
       assert.ok(cosineSimilarity(batched[2]!, one[0]!) > 0.99999);
