@@ -24,17 +24,23 @@ function assertClose(actual: number, expected: number, relTol: number, what: str
   assert.ok(err <= relTol, `${what}: ${actual} vs SciPy ${expected} (relative error ${err.toExponential(2)})`);
 }
 
+/**
+ * README's claim, relative to SciPy; the worst over the fixture's cases measured t 2.8e-15, df 1.7e-16 (one ulp),
+ * p 2.3e-8 (jStat's incomplete beta against SciPy's), interval ends 1.4e-8 of the interval's width.
+ */
+const AGREEMENT = { t: 3e-15, df: 2e-16, p: 3e-8, interval: 2e-8 };
+
 for (const c of fixture.welch) {
   test(`Welch t-test matches SciPy: ${c.name}`, () => {
     const r = welchTTest(c.a, c.b, c.alpha);
-    assertClose(r.t, c.t, 1e-10, 't');
-    assertClose(r.df, c.df, 1e-10, 'df');
-    assertClose(r.pValue, c.pValue, 1e-6, 'p');
+    assertClose(r.t, c.t, AGREEMENT.t, 't');
+    assertClose(r.df, c.df, AGREEMENT.df, 'df');
+    assertClose(r.pValue, c.pValue, AGREEMENT.p, 'p');
     // Relative to the interval's width: an end near 0 has no meaningful relative error of its own.
     const width = c.confidenceInterval[1] - c.confidenceInterval[0];
     for (const i of [0, 1] as const) {
       const err = Math.abs(r.confidenceInterval[i] - c.confidenceInterval[i]) / width;
-      assert.ok(err <= 1e-7, `interval end ${i}: ${r.confidenceInterval[i]} vs SciPy ${c.confidenceInterval[i]}`);
+      assert.ok(err <= AGREEMENT.interval, `interval end ${i}: ${r.confidenceInterval[i]} vs SciPy ${c.confidenceInterval[i]} (${err.toExponential(2)} of the width)`);
     }
   });
 }
