@@ -8,7 +8,7 @@ import { simulateTraffic } from '../../src/simulate/traffic.js';
 import { canaryRollout, progressQuery } from '../../workflows/canary-rollout.js';
 import { startReferenceStack } from '../support/reference-model.js';
 import { assertOneEventPerStep, registerCopyOfV1 } from '../support/rollout.js';
-import { waitFor } from '../support/wait-for.js';
+import { waitFor, within } from '../support/wait-for.js';
 import { createDevServerEnv } from '../support/temporal.js';
 
 const cli = fileURLToPath(new URL('../../bin/learnloop.js', import.meta.url));
@@ -63,10 +63,16 @@ test('a worker killed with SIGKILL mid-dwell: a new worker finishes the rollout,
     }, 60_000);
     worker.kill('SIGKILL');
     await once(worker, 'exit');
-    await new Promise((r) => setTimeout(r, 2_000));
+    // The new worker starts once the rollout has work only a worker can move on: a workflow task (a timer fired
+    // after the kill) or an activity (one the dead worker held, or one scheduled since).
+    await waitFor('the rollout to have work waiting for a worker', async () => {
+      const { raw } = await handle.describe();
+      return raw.pendingWorkflowTask != null || (raw.pendingActivities ?? []).length > 0;
+    }, 60_000);
     worker = await startWorkerProcess(workerEnv);
 
-    const result = await handle.result();
+    // 12 s of dwell and its checks; generous for a busy 2-core machine.
+    const result = await within('the rollout to finish', handle.result(), 300_000);
     traffic.abort();
     await sending;
     assert.equal(result.outcome, 'promoted', result.reason);

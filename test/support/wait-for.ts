@@ -6,3 +6,16 @@ export async function waitFor(what: string, ready: () => Promise<boolean> | bool
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** `promise`, or a rejection naming `what` once `timeoutMs` have passed without it settling. */
+export async function within<T>(what: string, promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
