@@ -56,8 +56,8 @@ function parseBody<S extends z.ZodType>(schema: S, body: unknown, reply: Fastify
   return undefined;
 }
 
-function unavailable(reply: FastifyReply, error: string): FastifyReply {
-  return reply.code(503).header('retry-after', '1').send({ error });
+function unavailable(reply: FastifyReply, error: string, retryAfterMs = 1_000): FastifyReply {
+  return reply.code(503).header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000)))).send({ error });
 }
 
 export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
@@ -158,14 +158,19 @@ export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
     }
     if (!served) return reply.code(404).send({ error: `requestId: unknown request ${body.requestId}` });
     const { modelId, version } = served;
-    const accepted = writer.offerFeedback({
+    // Answered once the row is committed (group commit with the batch), so an acknowledged row outlives the router.
+    const outcome = await writer.submitFeedback({
       requestId: body.requestId, modelId, version,
       testPassRate: body.testPassRate, implementationVariance: body.implementationVariance,
       latencyMs: body.latencyMs ?? null, error: body.error ?? null, at: Date.now(),
     });
-    if (!accepted) {
+    if (outcome.status === 'unavailable') {
       metrics.refused.inc();
-      return unavailable(reply, 'the feedback buffer is full (database unavailable); retry later');
+      log.warn({ requestId: req.id, feedbackFor: body.requestId, reason: outcome.reason }, 'feedback not stored');
+      return unavailable(reply, `feedback not stored: ${outcome.reason}; retry later`, outcome.retryAfterMs);
+    }
+    if (outcome.status === 'refused') {
+      return reply.code(422).send({ error: `requestId: the database refused this feedback (${outcome.reason})` });
     }
     metrics.series(served).feedback.inc();
     log.info({ requestId: req.id, feedbackFor: body.requestId, modelId, version }, 'feedback');

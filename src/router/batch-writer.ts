@@ -54,7 +54,39 @@ export interface BatchWriterOptions {
   flushIntervalMs: number;
   /** Longest wait between retries while the database is failing (the wait doubles from 100 ms up to this). */
   maxBackoffMs?: number;
+  /**
+   * When feedback is acknowledged. `commit` (the default): submitFeedback() resolves once the batch holding the row
+   * has committed, and while the database is failing it refuses instead of buffering, so an acknowledged row is
+   * never lost with the process. `enqueue`: it resolves as soon as the row is buffered, as inference rows are (a
+   * crash loses what the buffer held); kept only so bench/feedback-durability.ts can measure what `commit` costs.
+   */
+  feedbackAck?: 'commit' | 'enqueue';
+  /**
+   * The group-commit window: a waiting feedback row has its batch written within this long (default 10 ms), so a
+   * client is not kept waiting for the whole flush interval; every row waiting then goes in the same batch.
+   */
+  feedbackFlushMs?: number;
+  /** Longest a feedback row waits for its batch to commit before the caller is told to retry (default 10 s). */
+  feedbackCommitTimeoutMs?: number;
   observer?: WriterObserver;
+}
+
+/**
+ * What became of a feedback row. `stored`: committed (or, acknowledging on enqueue, buffered); `refused`: the
+ * database refused it on its own merits (its request was refused, say), so a retry cannot help; `unavailable`:
+ * not stored and not kept (the database is failing or slow, or the buffer is full): retry after `retryAfterMs`.
+ */
+export type FeedbackOutcome =
+  | { status: 'stored' }
+  | { status: 'refused'; reason: string }
+  | { status: 'unavailable'; reason: string; retryAfterMs: number };
+
+interface PendingFeedback {
+  row: FeedbackRow;
+  /** How many requests had been offered when it was: it is written once that many are, so its request is there first (the FK). */
+  after: number;
+  /** Settles the submitter (acknowledging on commit); settling twice is harmless. */
+  settle?: (outcome: FeedbackOutcome) => void;
 }
 
 /** JS strings are UTF-16; the constants cover the row object, its uuid and name strings, and array slots. */
@@ -93,30 +125,34 @@ const INSERT_FEEDBACK = `INSERT INTO feedback (request_id, model_id, version, te
   ON CONFLICT (request_id) DO NOTHING`;
 
 /**
- * Writes request and feedback rows in batches off the hot path. Every insert is ON CONFLICT DO NOTHING, so a batch
- * that committed but whose answer was lost lands once when retried. While the database fails, rows stay buffered
- * and writes are retried with backoff; when the buffer is full, offer*() says no and the router answers 503 rather
- * than accept a row it might lose. A row the database refuses on its own merits is logged in full at error level
- * and counted, so one bad row cannot wedge the rows behind it.
+ * Writes request and feedback rows in batches. Every insert is ON CONFLICT DO NOTHING, so a batch that committed
+ * but whose answer was lost lands once when retried.
+ *
+ * Inference rows are written off the hot path: while the database fails they stay buffered and writes are retried
+ * with backoff; when the buffer is full, offerRequest() says no and the router answers 503 rather than accept a
+ * row it might lose. Feedback is group-committed: submitFeedback() resolves when the batch holding its row has
+ * committed (batches still go every flushIntervalMs, or at once when batchRows wait), after the requests it may
+ * refer to; while the database fails, feedback is refused rather than held in memory, so an acknowledged feedback
+ * row survives the router being killed. A row the database refuses on its own merits is logged in full at error
+ * level and counted, so one bad row cannot wedge the rows behind it.
  */
 export class BatchWriter {
   private readonly requests: RequestRow[] = [];
-  private readonly feedback: FeedbackRow[] = [];
-  /**
-   * For each buffered feedback row, how many requests had been offered when it was: it is written only once
-   * that many requests are written, so the request it refers to is in the table first (the feedback FK).
-   */
-  private readonly feedbackAfter: number[] = [];
+  private readonly feedback: PendingFeedback[] = [];
   private requestsOffered = 0;
   private requestsDone = 0;
   private bytes = 0;
   private flushing?: Promise<void>;
   private flushScheduled = false;
   private readonly timer: NodeJS.Timeout;
+  private feedbackTimer?: NodeJS.Timeout;
   private failures = 0;
   private retryAt = 0;
+  private closed = false;
+  private readonly ackOnCommit: boolean;
 
   constructor(private readonly opts: BatchWriterOptions) {
+    this.ackOnCommit = (opts.feedbackAck ?? 'commit') === 'commit';
     this.timer = setInterval(() => void this.flush(), opts.flushIntervalMs);
     this.timer.unref();
   }
@@ -143,20 +179,49 @@ export class BatchWriter {
     return true;
   }
 
-  offerFeedback(row: FeedbackRow): boolean {
-    if (!this.hasRoom()) return false;
-    this.feedback.push(row);
-    this.feedbackAfter.push(this.requestsOffered);
+  /**
+   * Stores a feedback row after the requests offered before it. Acknowledging on commit (the default), resolves
+   * once its batch has committed; while the database is failing (a write failed and the retry is not due yet)
+   * or the row waits longer than feedbackCommitTimeoutMs, resolves `unavailable` at once instead of holding it.
+   */
+  submitFeedback(row: FeedbackRow): Promise<FeedbackOutcome> {
+    if (this.closed) return Promise.resolve({ status: 'unavailable', reason: 'the router is shutting down', retryAfterMs: 1_000 });
+    if (this.ackOnCommit && Date.now() < this.retryAt) {
+      return Promise.resolve({ status: 'unavailable', reason: 'the database is unavailable', retryAfterMs: this.retryAt - Date.now() });
+    }
+    if (!this.hasRoom()) {
+      return Promise.resolve({ status: 'unavailable', reason: 'the row buffer is full (the database is slow or unavailable)', retryAfterMs: 1_000 });
+    }
+    const pending: PendingFeedback = { row, after: this.requestsOffered };
+    this.feedback.push(pending);
     this.bytes += feedbackBytes(row);
     if (this.feedback.length >= this.opts.batchRows) this.scheduleFlush();
-    return true;
+    if (!this.ackOnCommit) return Promise.resolve({ status: 'stored' });
+    this.scheduleFeedbackFlush();
+    return new Promise<FeedbackOutcome>((resolve) => {
+      const timeoutMs = this.opts.feedbackCommitTimeoutMs ?? 10_000;
+      // Past it the row may still commit (it stays queued); a client told to retry lands once (ON CONFLICT).
+      const timer = setTimeout(
+        () => pending.settle!({ status: 'unavailable', reason: `the database did not commit the row within ${timeoutMs} ms`, retryAfterMs: 1_000 }),
+        timeoutMs,
+      );
+      pending.settle = (outcome) => {
+        clearTimeout(timer);
+        pending.settle = undefined;
+        resolve(outcome);
+      };
+    });
   }
 
   /** Writes what is buffered now; resolves when the attempt ended (rows stay buffered if it failed). */
   flush(): Promise<void> {
     if (this.flushing) return this.flushing;
     if (this.buffered === 0 || Date.now() < this.retryAt) return Promise.resolve();
-    this.flushing = this.writeBuffered().finally(() => (this.flushing = undefined));
+    this.flushing = this.writeBuffered().finally(() => {
+      this.flushing = undefined;
+      // Feedback that arrived while this batch was being written gets a window of its own.
+      if (this.ackOnCommit && this.feedback.length > 0) this.scheduleFeedbackFlush();
+    });
     return this.flushing;
   }
 
@@ -172,13 +237,25 @@ export class BatchWriter {
 
   async close(timeoutMs?: number): Promise<void> {
     clearInterval(this.timer);
+    clearTimeout(this.feedbackTimer);
+    this.closed = true;
     await this.drain(timeoutMs);
+    this.dropFeedback('the router stopped before the database took the row');
     if (this.buffered > 0) {
       this.opts.logger.error(
         { unwrittenRequests: this.requests.length, unwrittenFeedback: this.feedback.length },
         'router stopped with rows the database did not take',
       );
     }
+  }
+
+  /** A flush within the group-commit window, unless one is due or running (its end schedules the next). */
+  private scheduleFeedbackFlush(): void {
+    if (this.feedbackTimer || this.flushing || this.closed) return;
+    this.feedbackTimer = setTimeout(() => {
+      this.feedbackTimer = undefined;
+      void this.flush();
+    }, this.opts.feedbackFlushMs ?? 10);
   }
 
   private scheduleFlush(): void {
@@ -197,7 +274,7 @@ export class BatchWriter {
       let requests = this.requests.length;
       while (requests > 0) requests -= await this.writeRequests(Math.min(requests, this.opts.batchRows));
       let ready = 0;
-      while (ready < this.feedbackAfter.length && this.feedbackAfter[ready]! <= this.requestsDone) ready++;
+      while (ready < this.feedback.length && this.feedback[ready]!.after <= this.requestsDone) ready++;
       while (ready > 0) ready -= await this.writeFeedback(Math.min(ready, this.opts.batchRows));
       if (this.failures > 0) this.opts.logger.info({ afterFailures: this.failures }, 'batch writes recovered');
       this.failures = 0;
@@ -206,11 +283,25 @@ export class BatchWriter {
       const waitMs = Math.min(this.opts.maxBackoffMs ?? 5_000, 100 * 2 ** (this.failures - 1));
       this.retryAt = Date.now() + waitMs;
       this.opts.observer?.writeFailed();
+      // Feedback is not held through an outage: its submitters are told to retry (a row whose batch did commit
+      // after all lands once when resent).
+      const dropped = this.ackOnCommit ? this.dropFeedback('the database is unavailable', waitMs) : 0;
       this.opts.logger.warn(
-        { err: (err as Error).message, buffered: this.buffered, failures: this.failures, retryInMs: waitMs },
-        'batch write failed; rows kept for retry',
+        { err: (err as Error).message, buffered: this.buffered, feedbackRefused: dropped, failures: this.failures, retryInMs: waitMs },
+        this.ackOnCommit ? 'batch write failed; requests kept for retry, feedback refused' : 'batch write failed; rows kept for retry',
       );
     }
+  }
+
+  /** Acknowledging on commit: empties the feedback queue, telling each waiting submitter to retry. Returns how many. */
+  private dropFeedback(reason: string, retryAfterMs = 1_000): number {
+    if (!this.ackOnCommit) return 0;
+    const dropped = this.feedback.splice(0);
+    for (const f of dropped) {
+      this.bytes -= feedbackBytes(f.row);
+      f.settle?.({ status: 'unavailable', reason, retryAfterMs });
+    }
+    return dropped.length;
   }
 
   /** Writes the first n buffered requests and removes them; returns n. Throws (keeping them) on an outage. */
@@ -225,20 +316,30 @@ export class BatchWriter {
   }
 
   private async writeFeedback(n: number): Promise<number> {
-    const rows = this.feedback.slice(0, n);
-    const rejected = await this.insert('feedback', rows, INSERT_FEEDBACK);
+    const pending = this.feedback.slice(0, n);
+    const refused = new Map<number, string>();
+    await this.insert('feedback', pending.map((f) => f.row), INSERT_FEEDBACK, (i, reason) => refused.set(i, reason));
+    // Still the queue's head: only a failed write (this one throwing) or close() after the last flush empties it.
     this.feedback.splice(0, n);
-    this.feedbackAfter.splice(0, n);
-    for (const f of rows) this.bytes -= feedbackBytes(f);
-    if (rejected > 0) this.opts.observer?.rowsRejected('feedback', rejected);
+    pending.forEach((f, i) => {
+      this.bytes -= feedbackBytes(f.row);
+      const reason = refused.get(i);
+      f.settle?.(reason === undefined ? { status: 'stored' } : { status: 'refused', reason });
+    });
+    if (refused.size > 0) this.opts.observer?.rowsRejected('feedback', refused.size);
     return n;
   }
 
   /**
    * One multi-row INSERT; when the database refuses the batch for a row's sake, the rows are retried one by
-   * one and the refused ones are logged and skipped. Returns how many were refused.
+   * one and the refused ones are logged and skipped (and reported to `onRefused`). Returns how many were refused.
    */
-  private async insert(table: RowTable, rows: readonly (RequestRow | FeedbackRow)[], sql: string): Promise<number> {
+  private async insert(
+    table: RowTable,
+    rows: readonly (RequestRow | FeedbackRow)[],
+    sql: string,
+    onRefused?: (index: number, reason: string) => void,
+  ): Promise<number> {
     try {
       await this.opts.pool.query(sql, [JSON.stringify(rows)]);
       return 0;
@@ -246,12 +347,13 @@ export class BatchWriter {
       if (!isRowError(err)) throw err;
     }
     let rejected = 0;
-    for (const row of rows) {
+    for (const [i, row] of rows.entries()) {
       try {
         await this.opts.pool.query(sql, [JSON.stringify([row])]);
       } catch (err) {
         if (!isRowError(err)) throw err;
         rejected++;
+        onRefused?.(i, (err as Error).message);
         this.opts.logger.error({ table, row, err: (err as Error).message }, 'the database refused a row; it is logged here instead');
       }
     }

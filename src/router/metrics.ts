@@ -13,7 +13,7 @@ export interface TargetSeries {
 export interface RouterMetrics {
   registry: Registry;
   series(target: Target): TargetSeries;
-  /** Requests answered 503 because the row buffer was full. */
+  /** Requests answered 503 because the row buffer was full, and feedback answered 503 because it could not be committed. */
   refused: Counter;
   /** The learning cycle's applications: each variant's answers, live or in shadow, by status. */
   applicationAnswers: Counter<'application' | 'variant' | 'status' | 'served'>;
@@ -39,13 +39,13 @@ export function createRouterMetrics(buffer: () => { readonly buffered: number; r
   });
   const feedback = new Counter({
     name: 'learnloop_feedback_total',
-    help: 'Feedback rows accepted, by model and version.',
+    help: 'Feedback rows committed and acknowledged, by model and version.',
     labelNames: ['model', 'version'] as const,
     registers: [registry],
   });
   const refused = new Counter({
     name: 'learnloop_router_refused_total',
-    help: 'Requests and feedback answered 503 because the row buffer was full (the database is down or slow).',
+    help: 'Requests answered 503 because the row buffer was full, and feedback answered 503 because it could not be committed (the database is down or slow).',
     registers: [registry],
   });
   const applicationAnswers = new Counter({

@@ -19,6 +19,11 @@ export interface StartRouterOptions {
   dispatchCiEvent?: (eventId: string) => Promise<void>;
   /** Overrides config.router.port; 0 picks a free port (tests, benchmarks). */
   port?: number;
+  /**
+   * `enqueue` acknowledges feedback when it is buffered instead of committed: a crash loses it. Only for measuring
+   * what acknowledging on commit costs (bench/feedback-durability.ts); never configurable by operators.
+   */
+  feedbackAck?: 'commit' | 'enqueue';
 }
 
 export interface RunningRouter {
@@ -49,6 +54,8 @@ export async function startRouter(opts: StartRouterOptions): Promise<RunningRout
     maxBufferedBytes: settings.maxBufferedBytes,
     batchRows: settings.batchRows,
     flushIntervalMs: settings.flushIntervalMs,
+    feedbackFlushMs: settings.feedbackFlushMs,
+    feedbackAck: opts.feedbackAck,
     observer: metrics.writer,
   });
   const sync = new WeightsSync({ databaseUrl: config.databaseUrl, table, applications, logger, resyncMs: settings.weightsResyncMs });

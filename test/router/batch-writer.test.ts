@@ -41,7 +41,7 @@ function writer(over: Partial<BatchWriterOptions> = {}) {
 const count = async (table: string, ids: string[]) =>
   (await db.pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE request_id = ANY($1::uuid[])`, [ids])).rows[0].n as number;
 
-test('rows accepted during a database outage are kept, retried, and land exactly once', async () => {
+test('through a database outage requests are kept, retried and land once; feedback is refused, not held, and lands once resent', async () => {
   const { w, events } = writer({ flushIntervalMs: 20 });
   try {
     // The outage: no new connections to the database, and the pool's open ones are cut.
@@ -49,16 +49,26 @@ test('rows accepted during a database outage are kept, retried, and land exactly
     await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [db.name]);
     const ids = Array.from({ length: 50 }, () => randomUUID());
     for (const id of ids) assert.equal(w.offerRequest(request(id)), true);
-    for (const id of ids.slice(0, 10)) assert.equal(w.offerFeedback(feedback(id)), true);
-    await w.flush();
-    assert.equal(w.buffered, 60, 'nothing is dropped while the database is away');
+    // Feedback waits for the batch: the write fails, and it is told to retry instead of being kept.
+    const during = await Promise.all(ids.slice(0, 10).map((id) => w.submitFeedback(feedback(id))));
+    for (const outcome of during) {
+      assert.equal(outcome.status, 'unavailable');
+      assert.ok(outcome.status === 'unavailable' && outcome.retryAfterMs > 0);
+    }
+    assert.equal(w.buffered, 50, 'the requests are kept, the feedback is not');
     assert.ok(events.failed >= 1, 'the failed write is counted');
+    // While the retry is not due, feedback is refused at once.
+    const refusedNow = await w.submitFeedback(feedback(ids[10]!));
+    assert.equal(refusedNow.status, 'unavailable');
 
     await admin.query(`ALTER DATABASE ${pg.escapeIdentifier(db.name)} ALLOW_CONNECTIONS true`);
     await w.drain(15_000);
     assert.equal(w.buffered, 0);
     assert.equal(w.bufferedBytes, 0);
     assert.equal(await count('inference_requests', ids), 50);
+    assert.equal(await count('feedback', ids), 0, 'no feedback was acknowledged, none is stored');
+    const resent = await Promise.all(ids.slice(0, 10).map((id) => w.submitFeedback(feedback(id))));
+    assert.deepEqual(resent.map((o) => o.status), Array(10).fill('stored'));
     assert.equal(await count('feedback', ids), 10);
   } finally {
     await admin.query(`ALTER DATABASE ${pg.escapeIdentifier(db.name)} ALLOW_CONNECTIONS true`);
@@ -66,13 +76,74 @@ test('rows accepted during a database outage are kept, retried, and land exactly
   }
 });
 
+test('feedback resolves once its batch has committed, many rows in one batch, and not before', async () => {
+  const { w } = writer({ flushIntervalMs: 3_600_000, feedbackFlushMs: 3_600_000 });
+  const ids = Array.from({ length: 20 }, () => randomUUID());
+  for (const id of ids) w.offerRequest(request(id));
+  let settled = 0;
+  const outcomes = ids.map((id) => w.submitFeedback(feedback(id)).then((o) => (settled++, o)));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(settled, 0, 'nothing is acknowledged before its batch is written');
+  assert.equal(await count('feedback', ids), 0);
+  await w.flush();
+  assert.deepEqual((await Promise.all(outcomes)).map((o) => o.status), Array(20).fill('stored'));
+  assert.equal(await count('feedback', ids), 20, 'every acknowledged row is committed');
+  await w.close();
+});
+
+test('waiting feedback has its batch written within the group-commit window, not the flush interval, its requests first', async () => {
+  const { w } = writer({ flushIntervalMs: 3_600_000, feedbackFlushMs: 20 });
+  const ids = Array.from({ length: 5 }, () => randomUUID());
+  for (const id of ids) w.offerRequest(request(id));
+  const started = performance.now();
+  const outcomes = await Promise.all(ids.map((id) => w.submitFeedback(feedback(id))));
+  assert.deepEqual(outcomes.map((o) => o.status), Array(5).fill('stored'));
+  assert.ok(performance.now() - started < 2_000, 'well before the hour-long flush interval');
+  assert.equal(await count('inference_requests', ids), 5);
+  assert.equal(await count('feedback', ids), 5);
+  // One arriving while a batch is being written gets a window of its own.
+  const late = randomUUID();
+  w.offerRequest(request(late));
+  const writing = w.flush();
+  const lateOutcome = w.submitFeedback(feedback(late));
+  await writing;
+  assert.deepEqual(await lateOutcome, { status: 'stored' });
+  await w.close();
+});
+
+test('feedback that waits too long for its batch is told to retry; the row still lands once', async () => {
+  const { w } = writer({ flushIntervalMs: 3_600_000, feedbackFlushMs: 3_600_000, feedbackCommitTimeoutMs: 50 });
+  const id = randomUUID();
+  w.offerRequest(request(id));
+  const outcome = await w.submitFeedback(feedback(id));
+  assert.equal(outcome.status, 'unavailable');
+  await w.drain();
+  assert.equal(await count('feedback', [id]), 1, 'the row stayed queued and was written');
+  const resent = w.submitFeedback(feedback(id));
+  await w.flush();
+  assert.deepEqual(await resent, { status: 'stored' });
+  await w.close();
+  assert.equal(await count('feedback', [id]), 1, 'the resent row lands once');
+});
+
+test('acknowledging on enqueue (the old behaviour, kept for the bench) resolves before the row is written', async () => {
+  const { w } = writer({ feedbackAck: 'enqueue', flushIntervalMs: 3_600_000 });
+  const id = randomUUID();
+  w.offerRequest(request(id));
+  assert.deepEqual(await w.submitFeedback(feedback(id)), { status: 'stored' });
+  assert.equal(await count('feedback', [id]), 0, 'acknowledged, not yet written: a crash now would lose it');
+  await w.close();
+  assert.equal(await count('feedback', [id]), 1);
+});
+
 test('a row is stored as given, and a batch retried after it already committed lands once', async () => {
   const { w } = writer();
   const at = Date.parse('2026-01-02T03:04:05.678Z');
   const row = request(randomUUID(), { userKey: 'user-7', input: { text: 'Ship it "today"' }, latencyMs: 2.5, at });
   w.offerRequest(row);
-  w.offerFeedback({ ...feedback(row.requestId), testPassRate: 0.75, latencyMs: 30, error: 'one test failed', at });
+  const stored = w.submitFeedback({ ...feedback(row.requestId), testPassRate: 0.75, latencyMs: 30, error: 'one test failed', at });
   await w.drain();
+  assert.deepEqual(await stored, { status: 'stored' });
   w.offerRequest({ ...row, latencyMs: 99 });
   await w.drain();
   await w.close();
@@ -98,9 +169,10 @@ test('feedback waits for its request even when the request is in a later batch',
   const { w, events } = writer({ batchRows: 2 });
   const ids = Array.from({ length: 7 }, () => randomUUID());
   for (const id of ids) w.offerRequest(request(id));
-  w.offerFeedback(feedback(ids[6]!));
+  const outcome = w.submitFeedback(feedback(ids[6]!));
   await w.drain();
   await w.close();
+  assert.deepEqual(await outcome, { status: 'stored' });
   assert.equal(events.rejected, 0);
   assert.equal(await count('inference_requests', ids), 7);
   assert.equal(await count('feedback', ids), 1);
@@ -110,10 +182,13 @@ test('a row the database refuses is logged and skipped, and the rows around it l
   const { w, events } = writer();
   const ids = Array.from({ length: 5 }, () => randomUUID());
   ids.forEach((id, i) => w.offerRequest(request(id, i === 2 ? { error: 'a NUL \u0000 byte PostgreSQL text cannot hold' } : {})));
-  w.offerFeedback(feedback(ids[2]!));
-  w.offerFeedback(feedback(ids[3]!));
+  const outcomes = [w.submitFeedback(feedback(ids[2]!)), w.submitFeedback(feedback(ids[3]!))];
   await w.drain();
   await w.close();
+  const [ofRefused, ofStored] = await Promise.all(outcomes);
+  assert.equal(ofRefused!.status, 'refused', 'its request was refused, so the feedback cannot be stored: a retry would not help');
+  assert.match(ofRefused!.status === 'refused' ? ofRefused!.reason : '', /foreign key/);
+  assert.deepEqual(ofStored, { status: 'stored' });
   assert.equal(w.buffered, 0);
   assert.equal(events.rejected, 2, 'the bad request, and the feedback that refers to it');
   assert.equal(await count('inference_requests', ids), 4);
@@ -125,7 +200,7 @@ test('a full buffer refuses new rows instead of dropping old ones, by rows and b
   for (let i = 0; i < 3; i++) assert.equal(byRows.offerRequest(request()), true);
   assert.equal(byRows.hasRoom(), false);
   assert.equal(byRows.offerRequest(request()), false);
-  assert.equal(byRows.offerFeedback(feedback(randomUUID())), false);
+  assert.equal((await byRows.submitFeedback(feedback(randomUUID()))).status, 'unavailable');
   await byRows.drain();
   assert.equal(byRows.offerRequest(request()), true, 'room again once written');
   await byRows.close();

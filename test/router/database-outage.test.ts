@@ -31,7 +31,7 @@ const post = async (path: string, body: unknown) => {
 };
 const infer = (userKey: string) => post('/v1/infer', { modelId: 'm', input: { text: 'Rotate the API keys nightly' }, userKey });
 
-test('through a database outage the router keeps serving, holds accepted rows up to its bound, then refuses with 503; the rows land once the database is back', async () => {
+test('through a database outage the router keeps serving, holds inference rows up to its bound, then refuses with 503; feedback is refused with 503 + Retry-After, not held; all lands once the database is back', async () => {
   // The outage: no new connections, and every open one (pool, weights listener) is cut.
   await allowConnections(false);
   await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [stack.db.name]);
@@ -42,19 +42,24 @@ test('through a database outage the router keeps serving, holds accepted rows up
     assert.equal(status, 200, 'routing needs no database');
     accepted.push({ requestId: json.requestId, version: json.version });
   }
+  const feedbackFor = (requestId: string) => post('/v1/feedback', { requestId, testPassRate: 0.5, implementationVariance: 0.01 });
   for (const { requestId } of accepted.slice(0, 3)) {
-    assert.equal((await post('/v1/feedback', { requestId, testPassRate: 0.5, implementationVariance: 0.01 })).status, 202);
+    const refused = await feedbackFor(requestId);
+    assert.equal(refused.status, 503, 'feedback is acknowledged only once committed, and nothing can be committed now');
+    assert.match(refused.retryAfter ?? '', /^[1-9]\d*$/, 'Retry-After in whole seconds');
+    assert.match(refused.json.error, /database/);
   }
   const unknown = await post('/v1/feedback', { requestId: randomUUID(), testPassRate: 1, implementationVariance: 0 });
   assert.equal(unknown.status, 503, 'an id not in memory cannot be checked against the database now');
+  assert.ok(unknown.retryAfter);
 
-  for (let i = 15; i < 17; i++) {
+  for (let i = 15; i < 20; i++) {
     const { status, json } = await infer(`user-${i}`);
     assert.equal(status, 200);
     accepted.push({ requestId: json.requestId, version: json.version });
   }
-  const refused = await infer('user-17');
-  assert.equal(refused.status, 503, '20 rows held: the bound');
+  const refused = await infer('user-20');
+  assert.equal(refused.status, 503, '20 rows held: the bound (no feedback among them)');
   assert.equal(refused.retryAfter, '1');
   assert.equal(stack.router.writer.buffered, 20);
 
@@ -62,6 +67,8 @@ test('through a database outage the router keeps serving, holds accepted rows up
   const deadline = Date.now() + 20_000;
   while (stack.router.writer.buffered > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   assert.equal(stack.router.writer.buffered, 0, 'the buffer drained after the outage');
+  // The clients resend the feedback they were refused; now it is committed before the 202.
+  for (const { requestId } of accepted.slice(0, 3)) assert.equal((await feedbackFor(requestId)).status, 202);
 
   const ids = accepted.map((a) => a.requestId);
   const stored = await stack.db.pool.query<{ request_id: string; version: string }>(
@@ -81,5 +88,5 @@ test('through a database outage the router keeps serving, holds accepted rows up
     fb.rows.map((r) => [r.request_id, r.version]),
     accepted.slice(0, 3).map((a) => [a.requestId, a.version]).sort(),
   );
-  assert.equal((await infer('user-17')).status, 200, 'accepting again');
+  assert.equal((await infer('user-20')).status, 200, 'accepting again');
 });
