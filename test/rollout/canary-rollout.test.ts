@@ -93,9 +93,8 @@ describe('canaryRollout on the time-skipping server', () => {
     assert.equal(status[0].metadata.archived.workflowId, handle.workflowId);
     await replay(handle);
 
-    // The router really stopped sending users to v2.
-    await new Promise((r) => setTimeout(r, 200));
-    assert.equal(stack.router.table.weights(REFERENCE_MODEL_ID)!.v2, 0);
+    // The router really stopped sending users to v2, once the change reached it by NOTIFY.
+    await waitFor('the router to route 0% to v2', () => stack.router.table.weights(REFERENCE_MODEL_ID)?.v2 === 0, 30_000);
     const served = await fetch(`${stack.router.url}/v1/infer`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
