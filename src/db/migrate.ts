@@ -7,6 +7,9 @@ import { ensureVectorIndex, type VectorIndexSetting } from './vector-index.js';
 
 export const migrationsDir = fileURLToPath(new URL('../../migrations', import.meta.url));
 
+/** Session lock held while one process migrates a database (any value of our own). */
+const MIGRATE_LOCK = 0x1ea41_0001;
+
 /** The server DATABASE_URL names cannot be reached: what a user must fix before anything else can run. */
 export class DatabaseUnreachableError extends Error {
   override name = 'DatabaseUnreachableError';
@@ -61,28 +64,30 @@ export async function migrate(
   options: { direction?: 'up' | 'down'; count?: number; logger?: Logger; vectorIndex?: VectorIndexSetting } = {},
 ): Promise<string[]> {
   const { logger } = options;
-  const applied = await runner({
-    databaseUrl,
-    dir: migrationsDir,
-    migrationsTable: 'pgmigrations',
-    direction: options.direction ?? 'up',
-    count: options.count ?? Infinity,
-    singleTransaction: true,
-    // Migrations come from parallel lines of work (rollout, retraining, learning, experiments) and touch separate
-    // tables, so a database migrated by an earlier build must still take one that sorts before its newest.
-    checkOrder: false,
-    log: (msg: string) => logger?.debug({ migration: msg }, 'migration'),
-    verbose: false,
-  });
-  const names = applied.map((m) => path.basename(m.name));
-  if (names.length > 0) logger?.info({ migrations: names, direction: options.direction ?? 'up' }, 'migrations applied');
-  if ((options.direction ?? 'up') === 'up') {
-    const client = await connectClient(databaseUrl);
-    try {
-      await ensureVectorIndex(client, { setting: options.vectorIndex, logger });
-    } finally {
-      await client.end();
-    }
+  const direction = options.direction ?? 'up';
+  const client = await connectClient(databaseUrl);
+  try {
+    // node-pg-migrate only tries its lock and fails a second process with "Another migration is already running";
+    // processes starting together (a worker and the CLI, test files) wait their turn on this one instead.
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATE_LOCK]);
+    const applied = await runner({
+      dbClient: client,
+      dir: migrationsDir,
+      migrationsTable: 'pgmigrations',
+      direction,
+      count: options.count ?? Infinity,
+      singleTransaction: true,
+      // Migrations come from parallel lines of work (rollout, retraining, learning, experiments) and touch separate
+      // tables, so a database migrated by an earlier build must still take one that sorts before its newest.
+      checkOrder: false,
+      log: (msg: string) => logger?.debug({ migration: msg }, 'migration'),
+      verbose: false,
+    });
+    const names = applied.map((m) => path.basename(m.name));
+    if (names.length > 0) logger?.info({ migrations: names, direction }, 'migrations applied');
+    if (direction === 'up') await ensureVectorIndex(client, { setting: options.vectorIndex, logger });
+    return names;
+  } finally {
+    await client.end(); // ends the session, and with it the lock
   }
-  return names;
 }

@@ -11,8 +11,9 @@ import { embeddingModelDir } from '../../src/models/fetch-model.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { seedExample, seedModel } from '../support/retraining-seed.js';
 
-// Real PostgreSQL with pgvector, the real encoder; MockActivityEnvironment is Temporal's own harness for running
-// an activity function with an activity context (heartbeats, info) outside a worker.
+// Real PostgreSQL (pgvector's HNSW index where the server has it, exact dedup otherwise), the real encoder;
+// MockActivityEnvironment is Temporal's own harness for running an activity function with an activity context
+// (heartbeats, info) outside a worker.
 let db: TestDatabase;
 let embedder: SentenceEmbedder;
 let acts: ReturnType<typeof createRetrainingDataActivities>;
