@@ -34,15 +34,16 @@ const FLOAT4_OID = 700;
  * text, and no parsing of numbers. Layout: ndim, has-nulls flag, element type, then (size, lower bound) per
  * dimension, then (length, big-endian float4) per element.
  */
-export function decodeEmbedding(bytes: Buffer): Float32Array {
-  const ndim = bytes.readInt32BE(0);
+export function decodeEmbedding(bytes: Uint8Array): Float32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const ndim = view.getInt32(0);
   if (ndim === 0) return new Float32Array(0);
-  if (ndim !== 1 || bytes.readUInt32BE(8) !== FLOAT4_OID) throw new Error(`not a one-dimensional real[] (ndim ${ndim}, element type ${bytes.readUInt32BE(8)})`);
-  const n = bytes.readInt32BE(12);
+  if (ndim !== 1 || view.getUint32(8) !== FLOAT4_OID) throw new Error(`not a one-dimensional real[] (ndim ${ndim}, element type ${view.getUint32(8)})`);
+  const n = view.getInt32(12);
   const out = new Float32Array(n);
   for (let i = 0, at = 20; i < n; i++, at += 8) {
-    if (bytes.readInt32BE(at) !== 4) throw new Error(`element ${i} of the embedding is NULL`);
-    out[i] = bytes.readFloatBE(at + 4);
+    if (view.getInt32(at) !== 4) throw new Error(`element ${i} of the embedding is NULL`);
+    out[i] = view.getFloat32(at + 4);
   }
   return out;
 }
@@ -159,9 +160,10 @@ async function hnswUsedNeighbours(pool: Pool, modelId: string, vectors: readonly
 
 /**
  * Exact search, in process: reads the model's used embeddings once, a page at a time (a cursor, so one snapshot),
- * and compares each with every vector. bench/dedup-exact.ts chose this over cosine in SQL: at 10,000 used
- * examples it is far faster (README, "Retraining"), as PostgreSQL has no vector arithmetic without an extension.
- * Ties go to the smaller request id.
+ * in PostgreSQL's binary array format, and compares each with every vector. Chosen by measurement over cosine in
+ * SQL (PostgreSQL has no vector arithmetic without an extension): `npx tsx bench/dedup-exact.ts`, 100 candidates
+ * against 10,000 used examples, 1.9 s in process vs 67 s in SQL, the same nearest example for all 100. Ties go to
+ * the smaller request id.
  */
 export async function exactUsedNeighbours(
   pool: Pool,
@@ -174,16 +176,12 @@ export async function exactUsedNeighbours(
   const count = vectors.length;
   if (count === 0) return [];
   const dim = vectors[0]!.length;
-  const queries = new Float64Array(count * dim);
+  const queries = new Float32Array(count * dim);
   const queryNorms = new Float64Array(count);
   vectors.forEach((v, q) => {
     if (v.length !== dim) throw new Error(`vector ${q} has ${v.length} dimensions, vector 0 has ${dim}`);
-    let sq = 0;
-    for (let k = 0; k < dim; k++) {
-      queries[q * dim + k] = v[k]!;
-      sq += v[k]! * v[k]!;
-    }
-    queryNorms[q] = Math.sqrt(sq);
+    queries.set(v, q * dim);
+    queryNorms[q] = Math.sqrt(dot(v, 0, v));
   });
   const best: UsedNeighbour[][] = vectors.map(() => []);
 
@@ -199,16 +197,10 @@ export async function exactUsedNeighbours(
       for (const row of rows) {
         const e = decodeEmbedding(row.embedding);
         if (e.length !== dim) throw new Error(`used example ${row.request_id} has ${e.length} dimensions, the vectors ${dim}`);
-        let sq = 0;
-        for (let k = 0; k < dim; k++) sq += e[k]! * e[k]!;
-        const norm = Math.sqrt(sq);
+        const norm = Math.sqrt(dot(e, 0, e));
         for (let q = 0; q < count; q++) {
-          const at = q * dim;
-          let dot = 0;
-          for (let k = 0; k < dim; k++) dot += queries[at + k]! * e[k]!;
           const denominator = norm * queryNorms[q]!;
-          const similarity = denominator === 0 ? 0 : dot / denominator;
-          keepNearest(best[q]!, limit, row.request_id, similarity);
+          keepNearest(best[q]!, limit, row.request_id, denominator === 0 ? 0 : dot(queries, q * dim, e) / denominator);
         }
       }
       if (rows.length < pageRows) break;
@@ -216,6 +208,28 @@ export async function exactUsedNeighbours(
     await c.query('CLOSE used_embeddings');
   });
   return best;
+}
+
+/**
+ * The dot product of `b` with the `b.length` values of `a` from `offset`, in double precision. Four running sums
+ * instead of one: the additions no longer wait on each other, which measured about 1.7 times faster here.
+ */
+function dot(a: Float32Array, offset: number, b: Float32Array): number {
+  const n = b.length;
+  const whole = n - (n % 4);
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let k = 0;
+  for (; k < whole; k += 4) {
+    s0 += a[offset + k]! * b[k]!;
+    s1 += a[offset + k + 1]! * b[k + 1]!;
+    s2 += a[offset + k + 2]! * b[k + 2]!;
+    s3 += a[offset + k + 3]! * b[k + 3]!;
+  }
+  for (; k < n; k++) s0 += a[offset + k]! * b[k]!;
+  return s0 + s1 + s2 + s3;
 }
 
 /** Inserts (id, similarity) into `list` (most similar first, ties by smaller id) when it is among the `limit` best. */

@@ -12,6 +12,7 @@ import {
 } from '../../src/retraining/embedding-store.js';
 import { markExamplesUsed } from '../../src/retraining/mark-used.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { dedupCandidates, dedupData, storeUsedExamples } from '../support/dedup-data.js';
 import { seedExample, seedModel } from '../support/retraining-seed.js';
 
 // The exact path against the real database, forced with LEARNLOOP_VECTOR_INDEX=off (`vectorIndex: 'off'`), so it
@@ -146,6 +147,21 @@ test('the path is detected once per pool and logged once at info', async () => {
   } finally {
     await other.drop();
   }
+});
+
+test('on real requirements the forced exact dedup finds every nearest used example brute force finds, and drops near-duplicates', async () => {
+  const data = await dedupData();
+  await storeUsedExamples(db.pool, 'real', data);
+  const { kept, nearest } = await dedupCandidates(db.pool, 'real', data, { vectorIndex: 'off' });
+  const usedById = new Map(data.usedIds.map((id, i) => [id, data.usedVectors[i]!]));
+  data.candidateVectors.forEach((v, i) => {
+    const [want] = bruteForce(usedById, v, 1);
+    assert.equal(nearest[i]!.requestId, want!.requestId, `candidate ${i}`);
+    assert.ok(Math.abs(nearest[i]!.similarity - want!.similarity) < 1e-12);
+  });
+  const duplicatesOfUsed = nearest.filter((n) => n!.similarity >= 0.9).length;
+  assert.ok(duplicatesOfUsed > 0 && kept.length > 0 && kept.length < data.candidateIds.length - duplicatesOfUsed,
+    `some candidates duplicate used examples (${duplicatesOfUsed}), some each other, some are kept (${kept.length})`);
 });
 
 test('on this server the path is what the extension allows: exact without pgvector, the HNSW index with it', async () => {

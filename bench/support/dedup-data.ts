@@ -1,0 +1,54 @@
+import path from 'node:path';
+import type { Config } from '../../src/config.js';
+import type { Pool } from '../../src/db/pool.js';
+import { SentenceEmbedder } from '../../src/models/embedder.js';
+import { embeddingModelDir } from '../../src/models/fetch-model.js';
+import { embedWithCache } from '../../src/reference/embedding-cache.js';
+import { distinctRequirementTexts } from '../../src/reference/requirement-texts.js';
+import { embeddingLiteral } from '../../src/retraining/embedding-store.js';
+
+/**
+ * The dedup benches' data: distinct requirement sentences from the reference generator (src/reference/
+ * requirement-texts.ts), encoded by all-MiniLM-L6-v2.
+ */
+export const requirementSentences = distinctRequirementTexts;
+
+/** The sentences' embeddings, cached under LEARNLOOP_HOME/cache (the first run encodes them: minutes on 2 cores). */
+export async function embedSentences(config: Config, texts: readonly string[]): Promise<{ vectors: Float32Array[]; ms: number }> {
+  const embedder = await SentenceEmbedder.load(embeddingModelDir(config.home));
+  try {
+    const t = performance.now();
+    const vectors = await embedWithCache(embedder, texts, path.join(config.home, 'cache'));
+    return { vectors, ms: performance.now() - t };
+  } finally {
+    await embedder.close();
+  }
+}
+
+/** A request id that says which sentence it is. */
+export const benchRequestId = (i: number): string => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
+
+/**
+ * Stores the sentences as requests the model has already learned from (phase4_training_data, with embeddings),
+ * ids from {@link benchRequestId}; returns the milliseconds it took.
+ */
+export async function storeUsedExamples(pool: Pool, modelId: string, texts: readonly string[], vectors: readonly Float32Array[]): Promise<number> {
+  const t = performance.now();
+  await pool.query('INSERT INTO models (model_id) VALUES ($1) ON CONFLICT DO NOTHING', [modelId]);
+  for (let start = 0; start < texts.length; start += 1000) {
+    const end = Math.min(start + 1000, texts.length);
+    const ids = Array.from({ length: end - start }, (_, k) => benchRequestId(start + k));
+    await pool.query(
+      `WITH r AS (
+         INSERT INTO inference_requests (request_id, model_id, version, input, output, latency_ms)
+         SELECT id, $4, 'v1', jsonb_build_object('text', text), '{}'::jsonb, 1 FROM unnest($1::uuid[], $2::text[]) AS u (id, text)
+         RETURNING request_id)
+       INSERT INTO phase4_training_data (request_id, model_id, input, output, quality_score, embedding)
+       SELECT u.id, $4, jsonb_build_object('text', u.text), '{}'::jsonb, 1, u.embedding::real[]
+       FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u (id, text, embedding) JOIN r ON r.request_id = u.id`,
+      [ids, texts.slice(start, end), vectors.slice(start, end).map(embeddingLiteral), modelId],
+    );
+  }
+  await pool.query('ANALYZE phase4_training_data');
+  return performance.now() - t;
+}
