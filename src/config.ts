@@ -29,6 +29,7 @@ export const configSchema = z.object({
   ROUTER_BATCH_ROWS: z.coerce.number().int().min(1).max(10_000).default(1_000),
   ROUTER_FLUSH_INTERVAL_MS: z.coerce.number().int().min(1).default(100),
   ROUTER_FEEDBACK_FLUSH_MS: z.coerce.number().int().min(0).default(10),
+  ROUTER_MAX_BODY_KB: z.coerce.number().int().min(1).max(1024 * 1024).default(1024),
   ROUTER_WEIGHTS_RESYNC_MS: z.coerce.number().int().min(100).default(10_000),
   ROUTER_SAMPLING_TEMPERATURE: z.coerce.number().min(0).max(10).default(0),
   LEARNLOOP_API_TOKEN: optionalString,
@@ -70,6 +71,8 @@ export interface Config {
     flushIntervalMs: number;
     /** Group-commit window: feedback is answered once committed, and a waiting feedback row has its batch written within this. */
     feedbackFlushMs: number;
+    /** Largest JSON request body a route reads; bigger ones are answered 413 unread (CI reports have their own 10 MiB). */
+    maxBodyBytes: number;
     /** Full re-read of routing_weights, the safety net under LISTEN/NOTIFY. */
     weightsResyncMs: number;
     /** 0 serves the most likely label; above 0 samples labels, so a weak model still yields passing outputs to learn from. */
@@ -143,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       batchRows: e.ROUTER_BATCH_ROWS,
       flushIntervalMs: e.ROUTER_FLUSH_INTERVAL_MS,
       feedbackFlushMs: e.ROUTER_FEEDBACK_FLUSH_MS,
+      maxBodyBytes: e.ROUTER_MAX_BODY_KB * 1024,
       weightsResyncMs: e.ROUTER_WEIGHTS_RESYNC_MS,
       samplingTemperature: e.ROUTER_SAMPLING_TEMPERATURE,
     },

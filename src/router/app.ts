@@ -1,6 +1,8 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
-import type { z } from 'zod';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifySchemaCompiler } from 'fastify';
+import { serializerCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { Pool } from '../db/pool.js';
 import { writeVariantRoutes, writeWeights, WeightsError } from '../db/routing-weights.js';
 import type { ContextDocument } from '../experiments/context-document.js';
@@ -12,9 +14,13 @@ import type { Logger } from '../log.js';
 import type { Prediction, Predictor } from '../models/predictor.js';
 import type { BatchWriter } from './batch-writer.js';
 import type { RouterMetrics } from './metrics.js';
+import { openApiOptions, openApiRoutes } from './openapi.js';
 import type { RecentRequests } from './recent-requests.js';
 import type { RoutingTable } from './routing-table.js';
-import { describeZodError, feedbackBodySchema, inferBodySchema, routesBodySchema } from './schemas.js';
+import {
+  describeZodError, errorResponses, feedbackBodySchema, feedbackResponseSchema, healthResponseSchema, inferBodySchema, inferResponseSchema,
+  modelFailureSchema, modelIdParams, modelsResponseSchema, routesBodySchema, routesResponseSchema,
+} from './schemas.js';
 import { VersionedCache } from './versioned-cache.js';
 
 export interface RouterAppDeps {
@@ -27,33 +33,49 @@ export interface RouterAppDeps {
   recent: RecentRequests;
   metrics: RouterMetrics;
   logger: Logger;
-  /** When set, every route but /healthz needs `Authorization: Bearer <token>`, and route changes are allowed. */
+  /** When set, every route but /healthz and the API description needs `Authorization: Bearer <token>`, and route changes are allowed. */
   apiToken?: string;
+  /** Largest request body a JSON route reads; bigger ones get 413 without being read. Default 1 MiB. */
+  maxBodyBytes?: number;
   /** Starts the ciFeedback workflow for a stored CI event; without it (no Temporal) POST /v1/ci-events is not served. */
   dispatchCiEvent?: (eventId: string) => Promise<void>;
 }
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Served without the bearer token (health checks). */
+    /** Served without the bearer token (health checks, the API description). */
     public?: boolean;
   }
 }
 
-function bearerCheck(token: string): (header: string | undefined) => boolean {
-  const expected = Buffer.from(`Bearer ${token}`);
-  return (header) => {
-    if (header === undefined) return false;
-    const presented = Buffer.from(header);
-    return presented.length === expected.length && timingSafeEqual(presented, expected);
-  };
+/**
+ * Compares the presented Authorization header with the expected one in constant time: both are hashed first, so
+ * timingSafeEqual always compares two 32-byte digests and neither the token nor its length leaks through timing.
+ */
+export function bearerCheck(token: string): (header: string | undefined) => boolean {
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  const expected = digest(`Bearer ${token}`);
+  return (header) => timingSafeEqual(digest(header ?? ''), expected);
 }
 
-function parseBody<S extends z.ZodType>(schema: S, body: unknown, reply: FastifyReply): z.infer<S> | undefined {
-  const parsed = schema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  void reply.code(400).send({ error: describeZodError(parsed.error) });
-  return undefined;
+/** Validates with the route's zod schema; a failure is a 400 whose message names the field (describeZodError). */
+const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema }) => (data) => {
+  const parsed = schema.safeParse(data);
+  return parsed.success ? { value: parsed.data } : { error: new Error(describeZodError(parsed.error)) };
+};
+
+/**
+ * An error that says the database cannot be reached or is not taking work now (connection refused or cut, the
+ * database not accepting connections, shutting down, out of connections), as opposed to a bug in a statement.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
+    return /^(08|53|57|58)/.test(code) || code === '55000' || code === '3D000' || code === '40001' || code === '40P01';
+  }
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return true; // ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE…
+  return /connection terminated|timeout exceeded when trying to connect|connection error|not queryable|Connection refused/i.test(err.message);
 }
 
 function unavailable(reply: FastifyReply, error: string, retryAfterMs = 1_000): FastifyReply {
@@ -61,9 +83,8 @@ function unavailable(reply: FastifyReply, error: string, retryAfterMs = 1_000): 
 }
 
 export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
-  const { pool, predictor, table, writer, recent, metrics, apiToken } = deps;
+  const { apiToken } = deps;
   const log = deps.logger.child({ component: 'router' });
-  const contexts = new VersionedCache<ContextDocument>(async (id, version) => Object.freeze((await readContext(pool, id, version)).document));
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     // The request id doubles as the inference's requestId, so log lines and stored rows share it.
@@ -72,7 +93,10 @@ export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
     // than the line we write): each handler logs one structured line naming the requestId itself.
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: (parent) => parent,
+    bodyLimit: deps.maxBodyBytes ?? 1024 * 1024,
   });
+  app.setValidatorCompiler(zodValidatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
 
   if (apiToken) {
     const authorized = bearerCheck(apiToken);
@@ -81,20 +105,64 @@ export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'authorization: missing or wrong bearer token' });
     });
   }
-  app.setErrorHandler((err: { statusCode?: number; message: string }, req, reply) => {
+  app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, req, reply) => {
+    // zodValidatorCompiler's message already names the field.
+    if (err.code === 'FST_ERR_VALIDATION') return reply.code(400).send({ error: err.message });
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({ error: `body: larger than the ${req.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit} bytes this route accepts` });
+    }
+    if (isDatabaseUnavailable(err)) {
+      log.warn({ requestId: req.id, err: err.message }, 'database unavailable');
+      return unavailable(reply, 'the database is unavailable now; retry later');
+    }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) log.error({ requestId: req.id, err }, 'router error');
     // Fastify's own 4xx (unparseable JSON, wrong content type) are about the body as a whole.
-    void reply.code(status).send({ error: status === 500 ? 'internal error' : `body: ${err.message}` });
+    return reply.code(status).send({ error: status === 500 ? 'internal error' : `body: ${err.message}` });
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url}` }));
 
-  app.get('/healthz', { config: { public: true } }, async () => ({ ok: true, bufferedRows: writer.buffered }));
-  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  // Before any route, so that every route is in the document.
+  app.register(fastifySwagger, openApiOptions({ auth: apiToken !== undefined }));
+  app.register(openApiRoutes);
+  app.register(modelRoutes, deps);
+  app.register(applicationRequestsRoutes, { pool: deps.pool, applications: deps.applications, metrics: deps.metrics, logger: deps.logger, auth: apiToken !== undefined });
+  if (deps.dispatchCiEvent) {
+    app.register(ciEventsRoutes, { pool: deps.pool, logger: deps.logger, dispatch: deps.dispatchCiEvent, auth: apiToken !== undefined });
+  }
+  return app;
+}
 
-  app.post('/v1/infer', async (req, reply) => {
-    const body = parseBody(inferBodySchema, req.body, reply);
-    if (!body) return reply;
+/** Inference, feedback, models and their routes, health and metrics. */
+const modelRoutes: FastifyPluginAsyncZod<RouterAppDeps> = async (app, deps) => {
+  const { pool, predictor, table, writer, recent, metrics, apiToken } = deps;
+  const auth = apiToken !== undefined;
+  const log = deps.logger.child({ component: 'router' });
+  const contexts = new VersionedCache<ContextDocument>(async (id, version) => Object.freeze((await readContext(pool, id, version)).document));
+
+  app.get('/healthz', {
+    config: { public: true },
+    schema: { summary: 'Liveness', security: [], response: { 200: healthResponseSchema } },
+  }, async () => ({ ok: true as const, bufferedRows: writer.buffered }));
+
+  app.get('/metrics', {
+    schema: {
+      summary: 'Prometheus metrics',
+      response: {
+        200: { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: z.string() } } },
+        ...errorResponses(auth, 401),
+      },
+    },
+  }, async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+
+  app.post('/v1/infer', {
+    schema: {
+      summary: 'Run the model version the routes choose',
+      body: inferBodySchema,
+      response: { 200: inferResponseSchema, 502: modelFailureSchema, ...errorResponses(auth, 400, 401, 404, 413, 415, 503) },
+    },
+  }, async (req, reply) => {
+    const { body } = req;
     const target = table.choose(body.modelId, body.userKey);
     if (!target) return reply.code(404).send({ error: `modelId: no routes for model ${body.modelId}` });
     // Refuse before running the model: its row could not be kept.
@@ -140,15 +208,21 @@ export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
     recent.remember(requestId, target);
     if (error !== null) {
       log.error({ requestId, modelId, version, contextId, contextVersion, latencyMs, error }, 'inference failed');
-      return reply.code(500).send({ requestId, modelId, version, contextId, contextVersion, error });
+      // The model is this route's upstream: its failure is a 502, not the router's own 500.
+      return reply.code(502).send({ requestId, modelId, version, contextId, contextVersion, error });
     }
     log.info({ requestId, modelId, version, contextId, contextVersion, latencyMs, cpuMs }, 'inference');
-    return { requestId, modelId, version, contextId, contextVersion, output, latencyMs };
+    return { requestId, modelId, version, contextId, contextVersion, output: output!, latencyMs };
   });
 
-  app.post('/v1/feedback', async (req, reply) => {
-    const body = parseBody(feedbackBodySchema, req.body, reply);
-    if (!body) return reply;
+  app.post('/v1/feedback', {
+    schema: {
+      summary: 'Store feedback on an inference (answered once committed)',
+      body: feedbackBodySchema,
+      response: { 202: feedbackResponseSchema, ...errorResponses(auth, 400, 401, 404, 413, 415, 422, 503) },
+    },
+  }, async (req, reply) => {
+    const { body } = req;
     let served;
     try {
       served = await recent.lookup(body.requestId);
@@ -177,29 +251,40 @@ export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
     return reply.code(202).send({ requestId: body.requestId, modelId, version });
   });
 
-  app.get('/v1/models', async () => {
+  app.get('/v1/models', {
+    schema: { summary: 'Registered models, versions and weights', response: { 200: modelsResponseSchema, ...errorResponses(auth, 401, 503) } },
+  }, async () => {
     const { rows } = await pool.query<{ model_id: string; version: string; status: string; sha256: string; created_at: Date }>(
       'SELECT model_id, version, status, sha256, created_at FROM model_versions ORDER BY model_id, created_at, version',
     );
-    const models = new Map<string, { modelId: string; versions: unknown[]; weights: Readonly<Record<string, number>> }>();
+    type Model = z.infer<typeof modelsResponseSchema>['models'][number];
+    const models = new Map<string, Model>();
     for (const r of rows) {
       const m = models.get(r.model_id) ?? { modelId: r.model_id, versions: [], weights: table.weights(r.model_id) ?? {} };
-      m.versions.push({ version: r.version, status: r.status, sha256: r.sha256, createdAt: r.created_at });
+      m.versions.push({ version: r.version, status: r.status, sha256: r.sha256, createdAt: r.created_at.toISOString() });
       models.set(r.model_id, m);
     }
     return { models: [...models.values()] };
   });
 
-  app.get<{ Params: { modelId: string } }>('/v1/models/:modelId/routes', async (req, reply) => {
+  app.get('/v1/models/:modelId/routes', {
+    schema: { summary: "A model's routes", params: modelIdParams, response: { 200: routesResponseSchema, ...errorResponses(auth, 400, 401, 404) } },
+  }, async (req, reply) => {
     const weights = table.weights(req.params.modelId);
     if (!weights) return reply.code(404).send({ error: `modelId: no routes for model ${req.params.modelId}` });
-    return { modelId: req.params.modelId, weights, routes: table.variants(req.params.modelId) };
+    return { modelId: req.params.modelId, weights, routes: [...(table.variants(req.params.modelId) ?? [])] };
   });
 
-  app.put<{ Params: { modelId: string } }>('/v1/models/:modelId/routes', async (req, reply) => {
+  app.put('/v1/models/:modelId/routes', {
+    schema: {
+      summary: "Change a model's routes (admin: needs the token)",
+      params: modelIdParams,
+      body: routesBodySchema,
+      response: { 200: routesResponseSchema, ...errorResponses(auth, 400, 401, 403, 413, 415, 503) },
+    },
+  }, async (req, reply) => {
     if (!apiToken) return reply.code(403).send({ error: 'route changes over HTTP need LEARNLOOP_API_TOKEN to be configured' });
-    const body = parseBody(routesBodySchema, req.body, reply);
-    if (!body) return reply;
+    const { body } = req;
     const { modelId } = req.params;
     try {
       if (body.routes) await writeVariantRoutes(pool, modelId, body.routes, 'router-http');
@@ -211,10 +296,6 @@ export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
     // Every router (this one included) learns it by NOTIFY; applying it here too makes a read right after see it.
     table.set(modelId, body.routes ?? body.weights);
     log.info({ requestId: req.id, modelId, weights: body.weights, routes: body.routes }, 'routes changed');
-    return { modelId, weights: table.weights(modelId), routes: table.variants(modelId) };
+    return { modelId, weights: table.weights(modelId)!, routes: [...(table.variants(modelId) ?? [])] };
   });
-
-  app.register(applicationRequestsRoutes, { pool, applications: deps.applications, metrics, logger: deps.logger });
-  if (deps.dispatchCiEvent) app.register(ciEventsRoutes, { pool, logger: deps.logger, dispatch: deps.dispatchCiEvent });
-  return app;
-}
+};

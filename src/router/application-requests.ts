@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { insertOutcomes, readRequirements, type ServedOutcome } from '../db/learning.js';
 import type { Pool } from '../db/pool.js';
@@ -9,7 +9,7 @@ import type { RequirementsDocument } from '../learning/requirements.js';
 import type { Logger } from '../log.js';
 import type { ApplicationTable } from './application-table.js';
 import type { RouterMetrics } from './metrics.js';
-import { describeZodError } from './schemas.js';
+import { errorResponses } from './schemas.js';
 import { VersionedCache } from './versioned-cache.js';
 
 export interface ApplicationRequestsOptions {
@@ -17,6 +17,8 @@ export interface ApplicationRequestsOptions {
   applications: ApplicationTable;
   metrics: RouterMetrics;
   logger: Logger;
+  /** Whether the router checks a bearer token (the routes then declare 401). */
+  auth?: boolean;
 }
 
 /** Most requests one call may carry (a monitoring window's worth, with room). */
@@ -35,13 +37,44 @@ export const applicationRequestsBodySchema = z.strictObject({
   instances: z.array(instanceSchema).min(1, 'must hold at least one request').max(MAX_INSTANCES, `must hold at most ${MAX_INSTANCES} requests`),
 });
 
+const applicationParams = z.strictObject({ application: z.string().min(1).max(200) });
+
+const applicationsResponseSchema = z
+  .strictObject({
+    applications: z.array(
+      z.strictObject({
+        application: z.string(),
+        routes: z.array(
+          z.strictObject({ variant: z.string(), percent: z.number(), baseline: z.boolean(), requirementsVersion: z.number().int(), cycleId: z.string() }),
+        ),
+      }),
+    ),
+  })
+  .describe("The applications deployed behind this router: each variant's live share, baseline, requirements version and cycle.");
+
+const predictResponseSchema = z
+  .strictObject({
+    application: z.string(),
+    predictions: z.array(
+      z.strictObject({
+        requestId: z.uuid(),
+        variant: z.string(),
+        status: z.enum(['ok', 'handled_error', 'error']),
+        output: z.unknown().optional(),
+        error: z.string().optional(),
+        latencyMs: z.number(),
+      }),
+    ),
+  })
+  .describe('One prediction per instance, in order: the live variant\'s answer (shadow answers are stored, not returned).');
+
 /**
  * `POST /v1/applications/:application/predict`: the learning cycle's applications served behind the router. Each
  * request is answered by the variant its user is routed to; every other deployed variant answers it in shadow, and
  * all answers are stored (unclaimed) for the cycle's next monitoring check. An application's implementation is its
  * simulator (src/learning/applications): it follows the requirements version deployed with the route.
  */
-export const applicationRequestsRoutes: FastifyPluginAsync<ApplicationRequestsOptions> = async (app, { pool, applications, metrics, logger }) => {
+export const applicationRequestsRoutes: FastifyPluginAsyncZod<ApplicationRequestsOptions> = async (app, { pool, applications, metrics, logger, auth = false }) => {
   const log = logger.child({ component: 'router-applications' });
   const documents = new VersionedCache<RequirementsDocument>(async (application, version) => {
     const doc = await readRequirements(pool, application, version);
@@ -50,13 +83,20 @@ export const applicationRequestsRoutes: FastifyPluginAsync<ApplicationRequestsOp
   });
 
   /** What this router serves: each application's variants, live share, baseline, requirements version and cycle. */
-  app.get('/v1/applications', async () => ({
-    applications: applications.applications().map((application) => ({ application, routes: applications.get(application)!.routes })),
+  app.get('/v1/applications', {
+    schema: { summary: 'Applications deployed behind this router', response: { 200: applicationsResponseSchema, ...errorResponses(auth, 401) } },
+  }, async () => ({
+    applications: applications.applications().map((application) => ({ application, routes: [...applications.get(application)!.routes] })),
   }));
 
-  app.post<{ Params: { application: string } }>('/v1/applications/:application/predict', async (req, reply) => {
-    const parsed = applicationRequestsBodySchema.safeParse(req.body);
-    if (!parsed.success) return reply.code(400).send({ error: describeZodError(parsed.error) });
+  app.post('/v1/applications/:application/predict', {
+    schema: {
+      summary: "Serve requests by an application's live variant (every other variant answers in shadow)",
+      params: applicationParams,
+      body: applicationRequestsBodySchema,
+      response: { 200: predictResponseSchema, ...errorResponses(auth, 400, 401, 404, 413, 415, 503) },
+    },
+  }, async (req, reply) => {
     const { application } = req.params;
     // One snapshot for the whole call: a route change arriving while the documents are read applies to the next call.
     const deployed = applications.get(application);
@@ -73,7 +113,7 @@ export const applicationRequestsRoutes: FastifyPluginAsync<ApplicationRequestsOp
     }
 
     const stored: ServedOutcome[] = [];
-    const predictions = parsed.data.instances.map((instance) => {
+    const predictions = req.body.instances.map((instance) => {
       const requestId = instance.requestId ?? randomUUID();
       const live = deployed.live(instance.userKey ?? requestId);
       const answers = deployed.routes.map((route): ServedOutcome => ({

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { SwaggerTransform } from '@fastify/swagger';
 import { z } from 'zod';
 import type { Pool } from '../db/pool.js';
 import { storeCiEvent, type CiEvent } from '../experiments/ci-event-store.js';
@@ -9,7 +10,8 @@ import { parseJUnit } from '../experiments/junit.js';
 import { ReportError } from '../experiments/report-error.js';
 import { parseSarif } from '../experiments/sarif.js';
 import type { Logger } from '../log.js';
-import { describeZodError } from './schemas.js';
+import { routeTransform } from './openapi.js';
+import { describeZodError, errorResponses } from './schemas.js';
 
 export interface CiEventsRouteOptions {
   pool: Pool;
@@ -21,7 +23,51 @@ export interface CiEventsRouteOptions {
   dispatch: (eventId: string) => Promise<void>;
   /** Largest report accepted; bigger ones get 413 without their body being read. Default 10 MiB. */
   bodyLimitBytes?: number;
+  /** Whether the router checks a bearer token (the route then declares 401). */
+  auth?: boolean;
 }
+
+const ciEventResponseSchema = z
+  .looseObject({ eventId: z.string(), duplicate: z.boolean(), kind: z.enum(['junit', 'sarif', 'envelope']), contextId: z.string() })
+  .describe(
+    'Stored (or already stored: `duplicate`) and its processing started, with what was read: JUnit `tests`, `passed`, `failed`, ' +
+      '`skipped`; SARIF `findings`, `security`; the envelope `buildSuccess`, `qualityGatesPassed`.',
+  );
+
+const notDispatchedSchema = z
+  .strictObject({ error: z.string(), eventId: z.string().optional() })
+  .describe('Not processed now: the database is unavailable, or the event was stored (`eventId`) but its processing could not be started. Redeliver it after `Retry-After` seconds.');
+
+/** The body is read as text (so errors name the format), which the document states per content type. */
+const documentBody: SwaggerTransform = (arg) => {
+  const transformed = routeTransform(arg);
+  const envelope = z.toJSONSchema(ciEnvelopeSchema, { target: 'draft-2020-12', io: 'input' });
+  delete envelope.$schema;
+  const sarif = { type: 'object', required: ['version', 'runs'], properties: { version: { const: '2.1.0' }, runs: { type: 'array' } } };
+  const junit = { type: 'string', description: 'A JUnit XML report (`<testsuites>` or `<testsuite>`).' };
+  return {
+    ...transformed,
+    schema: {
+      ...transformed.schema,
+      headers: {
+        type: 'object',
+        properties: {
+          'x-learnloop-context-id': { type: 'string', minLength: 1, maxLength: 200, description: 'The context the report is about (required with JUnit and SARIF).' },
+          'x-learnloop-task': { type: 'string', minLength: 1, maxLength: 10_000, description: 'The task the job did (required with JUnit and SARIF).' },
+          'x-learnloop-event-id': { type: 'string', minLength: 1, maxLength: 200, description: "The webhook's delivery id (default: the body's sha256)." },
+        },
+      },
+      body: {
+        content: {
+          'application/json': { schema: { anyOf: [envelope, sarif] } },
+          'application/sarif+json': { schema: sarif },
+          'application/xml': { schema: junit },
+          'text/xml': { schema: junit },
+        },
+      },
+    },
+  };
+};
 
 const xmlTypes = ['application/xml', 'text/xml'];
 const acceptedTypes = [...xmlTypes, 'application/json', 'application/sarif+json'];
@@ -95,7 +141,14 @@ export const ciEventsRoutes: FastifyPluginAsync<CiEventsRouteOptions> = async (a
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser(acceptedTypes, { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
-  app.post('/v1/ci-events', { bodyLimit }, async (req, reply) => {
+  app.post('/v1/ci-events', {
+    bodyLimit,
+    config: { swaggerTransform: documentBody },
+    schema: {
+      summary: 'A CI report (JUnit XML, SARIF 2.1.0 or the JSON envelope) for a context',
+      response: { 202: ciEventResponseSchema, 503: notDispatchedSchema, ...errorResponses(opts.auth ?? false, 400, 401, 404, 413, 415) },
+    },
+  }, async (req, reply) => {
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     // Fastify's own text/plain parser would otherwise hand such a body over.
     if (!acceptedTypes.includes(contentType)) {

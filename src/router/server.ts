@@ -61,6 +61,7 @@ export async function startRouter(opts: StartRouterOptions): Promise<RunningRout
   const sync = new WeightsSync({ databaseUrl: config.databaseUrl, table, applications, logger, resyncMs: settings.weightsResyncMs });
   const app = buildRouterApp({
     pool, predictor, table, applications, writer, metrics, logger, apiToken: config.apiToken, dispatchCiEvent: opts.dispatchCiEvent,
+    maxBodyBytes: settings.maxBodyBytes,
     // Every buffered request must stay findable for its feedback.
     recent: new RecentRequests(pool, Math.max(settings.maxBufferedRows, 100_000)),
   });

@@ -70,7 +70,8 @@ export async function simulateTraffic(opts: TrafficOptions): Promise<Map<string,
   const post = async (path: string, body: unknown) => {
     const res = await fetch(`${opts.routerUrl}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
     const json = (await res.json()) as Record<string, unknown>;
-    if (res.status >= 400 && res.status !== 500) throw new Error(`${path} answered ${res.status}: ${String(json.error)}`);
+    // 502: the serving model failed (counted as its error, not the router's).
+    if (res.status >= 400 && res.status !== 502) throw new Error(`${path} answered ${res.status}: ${String(json.error)}`);
     return { status: res.status, json };
   };
 
@@ -90,7 +91,7 @@ export async function simulateTraffic(opts: TrafficOptions): Promise<Map<string,
         tally.set(version, (t = { ...empty(), errors: 0, byPhrasing: { standard: empty(), drifted: empty() } }));
       }
       t.requests++;
-      if (status === 500) {
+      if (status === 502) {
         t.errors++;
       } else {
         const label = (json.output as { label: string }).label;

@@ -18,13 +18,13 @@ after(async () => {
   await stack.close();
 });
 
-test('a model failure answers 500 with the request id, is stored with its error and counted per version', async () => {
+test('a model failure answers 502 (the model is the route\'s upstream) with the request id, is stored with its error and counted per version', async () => {
   const res = await fetch(`${stack.router.url}/v1/infer`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ modelId: 'm', input: { text: 'Index the orders table by customer' } }),
   });
-  assert.equal(res.status, 500);
+  assert.equal(res.status, 502);
   const body = (await res.json()) as { requestId: string; version: string; error: string };
   assert.equal(body.version, 'v1');
   assert.match(body.error, /Gemm/);

@@ -42,6 +42,7 @@ interface RouterOptions {
   env?: Record<string, string>;
   logger?: Logger;
   predictor?: Predictor;
+  dispatchCiEvent?: (eventId: string) => Promise<void>;
 }
 
 /**
@@ -54,6 +55,7 @@ export function startRouterOn(db: TestDatabase, options: RouterOptions = {}): Pr
     pool: db.pool,
     predictor: options.predictor ?? versionEchoPredictor,
     logger: options.logger ?? createLogger({ level: 'silent' }),
+    dispatchCiEvent: options.dispatchCiEvent,
     port: 0,
   });
 }
