@@ -4,6 +4,10 @@ import type { WindowMetrics } from './monitor.js';
 export const PROBLEMATIC_RELIABILITY = 0.6;
 /** The tracker scores the most recent outcomes only. */
 export const RELIABILITY_WINDOW = 10;
+/** Spec 000's `compute_reliability_score` weights. */
+export const RELIABILITY_WEIGHTS = { incidents: 0.3, errors: 0.25, apiCompliance: 0.25, behavioralAccuracy: 0.2 } as const;
+/** Mean incidents per outcome at which the incident score reaches 0 (spec 000: `/ 5.0`). */
+export const INCIDENTS_FOR_ZERO_SCORE = 5;
 
 /** One monitoring window of one deployment of a requirements version. */
 export interface DeploymentOutcome extends Pick<WindowMetrics, 'errorRate' | 'apiCompliance' | 'behavioralAccuracy'> {
@@ -30,11 +34,12 @@ export function reliabilityScore(history: readonly DeploymentOutcome[]): Reliabi
     return { score: 1, incidentScore: 1, errorScore: 1, apiCompliance: 1, behavioralAccuracy: 1, outcomes: 0, problematic: false };
   }
   const mean = (f: (o: DeploymentOutcome) => number) => recent.reduce((s, o) => s + f(o), 0) / recent.length;
-  const incidentScore = 1 - Math.min(1, mean((o) => o.incidents) / 5);
+  const incidentScore = 1 - Math.min(1, mean((o) => o.incidents) / INCIDENTS_FOR_ZERO_SCORE);
   const errorScore = 1 - mean((o) => o.errorRate);
   const apiCompliance = mean((o) => o.apiCompliance);
   const behavioralAccuracy = mean((o) => o.behavioralAccuracy);
-  const score = 0.3 * incidentScore + 0.25 * errorScore + 0.25 * apiCompliance + 0.2 * behavioralAccuracy;
+  const w = RELIABILITY_WEIGHTS;
+  const score = w.incidents * incidentScore + w.errors * errorScore + w.apiCompliance * apiCompliance + w.behavioralAccuracy * behavioralAccuracy;
   return { score, incidentScore, errorScore, apiCompliance, behavioralAccuracy, outcomes: recent.length, problematic: score < PROBLEMATIC_RELIABILITY };
 }
 
