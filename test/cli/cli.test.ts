@@ -1,32 +1,18 @@
 import { after, before, test } from 'node:test';
-import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config.js';
 import { createContext } from '../../src/experiments/context-store.js';
 import { phrasebookContext } from '../../src/reference/phrasebook-context.js';
+import { runCommand, runLearnloop } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 let db: TestDatabase;
 
-function run(command: string, args: string[], env: Record<string, string> = {}, timeoutMs = 240_000) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(command, args, {
-      cwd: root,
-      env: { PATH: loadConfig().searchPath, HOME: process.env.HOME ?? '/root', DATABASE_URL: db.url, LEARNLOOP_HOME: loadConfig().home, ...env },
-      timeout: timeoutMs,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const learnloop = (...args: string[]) => run(process.execPath, [path.join(root, 'bin/learnloop.js'), ...args]);
+/** The machine's PATH and home with this test's database; `env` adds or overrides. */
+const environment = (env: Record<string, string> = {}) => ({ PATH: loadConfig().searchPath, HOME: process.env.HOME ?? '/root', DATABASE_URL: db.url, LEARNLOOP_HOME: loadConfig().home, ...env });
+const run = (command: string, args: string[], env: Record<string, string> = {}) => runCommand(command, args, environment(env));
+const learnloop = (...args: string[]) => runLearnloop(args, environment());
 
 before(async () => {
   db = await createTestDatabase({ migrate: false });
@@ -57,7 +43,7 @@ test('a bad command line is one readable line and a non-zero exit', async () => 
   assert.notEqual(unregistered.code, 0);
   assert.match(unregistered.stderr, /not registered/);
 
-  const config = await run(process.execPath, [path.join(root, 'bin/learnloop.js'), 'models', 'list'], { ROUTER_PORT: 'abc' });
+  const config = await runLearnloop(['models', 'list'], environment({ ROUTER_PORT: 'abc' }));
   assert.notEqual(config.code, 0);
   assert.match(config.stderr.trim(), /^learnloop: invalid configuration: ROUTER_PORT: /);
 });
@@ -71,6 +57,11 @@ test('npm run demo trains and registers the reference model, sends traffic throu
   });
   assert.equal(code, 0, stderr);
   const lines = stdout.split('\n');
+  const first = lines.find((l) => l.startsWith('PostgreSQL '));
+  assert.match(first ?? '', /; deduplication (exact|through the pgvector HNSW index): \S/, `the demo's first lines name the dedup path:\n${stdout}`);
+  // Only what is about the demo: no pino warn/error records, no npm warnings.
+  assert.doesNotMatch(stdout + stderr, /"level":(40|50|60)/);
+  assert.doesNotMatch(stdout + stderr, /npm warn/i);
   for (const version of ['v1', 'v2']) {
     const line = lines.find((l) => l.startsWith(`${version} `));
     assert.ok(line, `a row for ${version} in:\n${stdout}`);

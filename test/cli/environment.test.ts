@@ -1,37 +1,23 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.js';
 import { detectDedupPath } from '../../src/db/vector-index.js';
+import { runLearnloop } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
 // A bad environment is one line naming what to fix and a non-zero exit, never a stack trace; `learnloop doctor`
 // says what this machine has. Everything runs the real CLI in a child process against the real PostgreSQL.
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 let db: TestDatabase;
 const emptyDir = mkdtempSync(path.join(tmpdir(), 'learnloop-no-python-'));
 
-function learnloop(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [path.join(root, 'bin/learnloop.js'), ...args], {
-      cwd: root,
-      env: { PATH: loadConfig().searchPath, HOME: process.env.HOME ?? '/root', DATABASE_URL: db.url, LEARNLOOP_HOME: loadConfig().home, ...env },
-      timeout: 180_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const learnloop = (args: string[], env: Record<string, string> = {}) =>
+  runLearnloop(args, { PATH: loadConfig().searchPath, HOME: process.env.HOME ?? '/root', DATABASE_URL: db.url, LEARNLOOP_HOME: loadConfig().home, ...env }, 180_000);
 
 /** A port something already listens on, for as long as the test holds it. */
 async function takenPort(): Promise<{ port: number; release(): Promise<void> }> {

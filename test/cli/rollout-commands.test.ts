@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
@@ -9,26 +6,14 @@ import { startReferenceStack, type ReferenceStack } from '../support/reference-m
 import { registerCopyOfV1, startRolloutWorker } from '../support/rollout.js';
 import { waitFor } from '../support/wait-for.js';
 import { createDevServerEnv } from '../support/temporal.js';
+import { runLearnloop } from '../support/cli.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 let env: TestWorkflowEnvironment;
 let stack: ReferenceStack;
 let worker: Awaited<ReturnType<typeof startRolloutWorker>>;
 
-function learnloop(...args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [path.join(root, 'bin/learnloop.js'), ...args], {
-      cwd: root,
-      env: { ...process.env, TEMPORAL_ADDRESS: env.address, DATABASE_URL: stack.db.url, LOG_LEVEL: 'warn' },
-      timeout: 60_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const learnloop = (...args: string[]) =>
+  runLearnloop(args, { ...process.env, TEMPORAL_ADDRESS: env.address, DATABASE_URL: stack.db.url, LOG_LEVEL: 'warn' }, 60_000);
 
 before(async () => {
   env = await createDevServerEnv();
