@@ -13,6 +13,7 @@ import { TRAINING_TASK_QUEUE } from '../../src/temporal/task-queues.js';
 import { tfjsTrainer } from '../../src/training/tfjs-trainer.js';
 import type { Trainer, TrainerRequest } from '../../src/training/trainer.js';
 import { insertTrainingSamples } from '../../src/db/training-samples.js';
+import { detectDedupPath } from '../../src/db/vector-index.js';
 import { sampleWeight, type TrainingSample } from '../../src/learning/feedback-trainer.js';
 import { abortSignal } from '../../workflows/canary-rollout.js';
 import { progressQuery, retrainModel } from '../../workflows/retrain-model.js';
@@ -109,6 +110,10 @@ describe('retrainModel on the time-skipping server', () => {
     assert.ok(['wasm', 'cpu', 'tensorflow'].some((b) => String(runs[0].backend).includes(b)), runs[0].backend);
     const { rows: used } = await stack.db.pool.query('SELECT count(*)::int AS n FROM phase4_training_data WHERE model_id = $1', [REFERENCE_MODEL_ID]);
     assert.equal(used[0].n, result.examplesAfterDedup);
+    const { rows: embedded } = await stack.db.pool.query('SELECT count(*)::int AS n FROM phase4_training_data WHERE model_id = $1 AND embedding IS NOT NULL', [REFERENCE_MODEL_ID]);
+    assert.equal(embedded[0].n, result.examplesAfterDedup, 'each used example keeps its embedding for later runs to dedup against');
+    // Either path: on a server without pgvector (npm test in CI) this is the exact one.
+    t.diagnostic(`deduplication: ${JSON.stringify(await detectDedupPath(stack.db.pool))}`);
     assert.ok(await stack.registry.find(REFERENCE_MODEL_ID, result.candidateVersion!));
 
     // The rollout outlives the retraining (parent close policy ABANDON) and is running now.
