@@ -1,0 +1,14 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { Worker } from '@temporalio/worker';
+import { historyFromJson } from '../support/history-json.js';
+import { workflowBundle } from '../support/rollout.js';
+
+const fixture = new URL('../fixtures/histories/canary-rollout-pre-window.json', import.meta.url);
+
+test('a rollout recorded before the one-hour check window replays on today’s workflow code', async () => {
+  const history = historyFromJson(readFileSync(fixture, 'utf8'));
+  assert.ok((history.events?.length ?? 0) > 100);
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'rollout-reference-good-1');
+});
