@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { loadConfig } from '../src/config.js';
 import { decodeEmbedding, embeddingLiteral, exactUsedNeighbours, type UsedNeighbour } from '../src/retraining/embedding-store.js';
 import { throwawayDatabase } from './support/database.js';
-import { embedSentences, requirementSentences, storeUsedExamples } from './support/dedup-data.js';
+import { benchSentences, storeUsedExamples } from './support/dedup-data.js';
 import type { Pool } from '../src/db/pool.js';
 
 const argsSchema = z.object({
@@ -53,14 +53,13 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
 const { values } = parseArgs({ options: { examples: { type: 'string' }, candidates: { type: 'string' }, rounds: { type: 'string' } } });
 const args = argsSchema.parse(values);
 const config = loadConfig();
-const texts = requirementSentences(args.examples + args.candidates);
-const { vectors, ms: embedMs } = await embedSentences(config, texts);
-const used = vectors.slice(0, args.examples);
-const candidates = vectors.slice(args.examples);
+const data = await benchSentences(config, { used: args.examples, candidates: args.candidates });
+const used = data.used.vectors;
+const candidates = data.candidates.vectors;
 // Exact only: no HNSW index is built even where the server has pgvector.
 const db = await throwawayDatabase({ vectorIndex: 'off' });
 try {
-  const loadMs = await storeUsedExamples(db.pool, 'bench', texts.slice(0, args.examples), used);
+  const loadMs = await storeUsedExamples(db.pool, 'bench', data.used.texts, used);
 
   const inProcessMs: number[] = [];
   const sqlMs: number[] = [];
@@ -101,7 +100,7 @@ try {
       sameNearest: `${sameNearest}/${candidates.length}`,
       maxSimilarityDifference,
       readAllEmbeddingsMs: { binary: round1(readBinaryMs), text: round1(readTextMs) },
-      embedMs: Math.round(embedMs),
+      embedMs: Math.round(data.embedMs),
       loadMs: Math.round(loadMs),
     }),
   );

@@ -1,156 +1,168 @@
 /**
- * Recall of the pgvector HNSW search that retraining's dedup uses, against exact search, on 10k real examples:
- * requirement sentences from the reference generator (both phrasing families; the phrasebook makes many
- * near-duplicates) encoded by all-MiniLM-L6-v2 and stored in phase4_training_data of a throwaway database.
+ * pgvector's HNSW index against exact search, like with like: the same rows in PostgreSQL (phase4_training_data,
+ * `real[]` embeddings) searched by the two paths retraining's dedup has (src/retraining/embedding-store.ts), on
+ * `--examples` reference requirements (both phrasing families; the phrasebook makes many near-duplicates) encoded
+ * by all-MiniLM-L6-v2 and stored as a model's used examples. Exact is the reference.
  *
- * Exact search (the baseline, same run) compares every pair in process. For each example the index is then asked,
- * through the very query dedup runs (usedNeighbours), for as many neighbours as exact search found at cosine ≥ 0.9
- * (plus the example itself). `pairRecall`: the share of those (example, neighbour ≥ 0.9) pairs the index returned.
- * `duplicateRecall`: of the examples exact search calls a duplicate (some other example ≥ 0.9), the share the
- * index also does — dedup's own decision. Last stdout line: the JSON result.
+ * - `dedup`: `--candidates` other requirements deduplicated as retraining does (cosine ≥ 0.9 to a used example or
+ *   to a candidate kept before), once with exact search and once through the index at `--ef-search`: both kept
+ *   sets, how many candidates only one of them keeps, and that as a share of the exact set (must be ≤ 1%).
+ * - `pairs`: every stored example asked for its neighbours among the others: `pairRecall`, the share of the exact
+ *   (example, neighbour ≥ 0.9) pairs the index returned; `duplicateRecall`, of the examples exact search calls a
+ *   duplicate of another, the share the index also does.
  *
- *   npx tsx bench/dedup-recall.ts [--examples 10000] [--ef-search 100 (what dedup uses)] [--batch 200]
+ * Each timed HNSW statement's plan is read with EXPLAIN (the statement itself, with the first batch's parameters):
+ * `planUsesIndex` says whether the planner took the index. Without pgvector on the server the HNSW half is skipped,
+ * said on stderr and in the JSON. Last stdout line: the JSON result.
+ *
+ *   npx tsx bench/dedup-recall.ts [--examples 10000] [--candidates 1000] [--ef-search 100 (what dedup uses)] [--batch 200]
  */
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadConfig } from '../src/config.js';
-import { SentenceEmbedder } from '../src/models/embedder.js';
-import { embeddingModelDir } from '../src/models/fetch-model.js';
-import { embedWithCache } from '../src/reference/embedding-cache.js';
-import { generateRequirements } from '../src/reference/generator.js';
+import { migrate } from '../src/db/migrate.js';
+import type { Pool } from '../src/db/pool.js';
+import { withTransaction } from '../src/db/pool.js';
+import { detectDedupPath, HNSW_INDEX, type DedupPathName } from '../src/db/vector-index.js';
 import { DUPLICATE_SIMILARITY } from '../src/retraining/criteria.js';
-import { DEDUP_EF_SEARCH, usedNeighbours, vectorLiteral } from '../src/retraining/embedding-store.js';
-import { createTestDatabase } from '../test/support/db.js';
+import { deduplicate } from '../src/retraining/deduplicate.js';
+import { DEDUP_EF_SEARCH, hnswNeighboursQuery, setHnswSearch, usedNeighbours, type UsedNeighbour } from '../src/retraining/embedding-store.js';
+import { throwawayDatabase } from './support/database.js';
+import { benchRequestId, benchSentences, storeUsedExamples } from './support/dedup-data.js';
 
 const argsSchema = z.object({
   examples: z.coerce.number().int().min(100).default(10_000),
+  candidates: z.coerce.number().int().min(1).default(1_000),
   'ef-search': z.coerce.number().int().min(1).max(1000).default(DEDUP_EF_SEARCH),
   batch: z.coerce.number().int().min(1).default(200),
 });
 
-/** Distinct requirement texts, alternating between the two phrasing families. */
-function sentences(count: number): string[] {
-  const seen = new Set<string>();
-  for (let seed = 1; seen.size < count; seed++) {
-    const standard = generateRequirements({ seed, count, phrasing: 'standard' });
-    const drifted = generateRequirements({ seed, count, phrasing: 'drifted' });
-    for (let i = 0; i < count && seen.size < count; i++) seen.add(standard[i]!.text).add(drifted[i]!.text);
-  }
-  return [...seen].slice(0, count);
-}
+/** Neighbours the exact pass keeps per stored example: far more than any example has at ≥ 0.9 (checked below). */
+const EXACT_LIMIT = 256;
 
-/** Every other example at cosine ≥ threshold, for each example, by comparing all pairs (vectors are unit length). */
-function exactNeighbours(vectors: readonly Float32Array[], threshold: number): number[][] {
-  const n = vectors.length;
-  const dim = vectors[0]!.length;
-  const flat = new Float32Array(n * dim);
-  vectors.forEach((v, i) => flat.set(v, i * dim));
-  const out: number[][] = vectors.map(() => []);
-  for (let i = 0; i < n; i++) {
-    const a = i * dim;
-    for (let j = i + 1; j < n; j++) {
-      const b = j * dim;
-      let dot = 0;
-      for (let k = 0; k < dim; k++) dot += flat[a + k]! * flat[b + k]!;
-      if (dot >= threshold) {
-        out[i]!.push(j);
-        out[j]!.push(i);
-      }
-    }
-  }
-  return out;
-}
-
-const { values } = parseArgs({ options: { examples: { type: 'string' }, 'ef-search': { type: 'string' }, batch: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { examples: { type: 'string' }, candidates: { type: 'string' }, 'ef-search': { type: 'string' }, batch: { type: 'string' } },
+});
 const args = argsSchema.parse(values);
 const config = loadConfig();
-const embedder = await SentenceEmbedder.load(embeddingModelDir(config.home));
-const db = await createTestDatabase();
+const MODEL = 'bench';
+
+/** Every vector's neighbours through one path, in batches of `--batch` (as dedup asks), with its time. */
+async function search(pool: Pool, path: DedupPathName, vectors: readonly Float32Array[], limitOf: (batchStart: number, size: number) => number) {
+  const out: UsedNeighbour[][] = [];
+  const t = performance.now();
+  for (let start = 0; start < vectors.length; start += args.batch) {
+    const batch = vectors.slice(start, start + args.batch);
+    out.push(...(await usedNeighbours(pool, MODEL, batch, { path, limit: limitOf(start, batch.length), efSearch: args['ef-search'] })));
+  }
+  return { neighbours: out, ms: Math.round(performance.now() - t) };
+}
+
+/** Whether the HNSW path's statement, with these parameters, is planned as a scan of the index. */
+async function planUsesIndex(pool: Pool, vectors: readonly Float32Array[], limit: number): Promise<boolean> {
+  const plan = await withTransaction(pool, async (c) => {
+    await setHnswSearch(c, args['ef-search']);
+    const q = hnswNeighboursQuery(MODEL, vectors, limit);
+    return (await c.query({ text: `EXPLAIN ${q.text}`, values: q.values })).rows.map((r: Record<string, string>) => Object.values(r)[0]).join('\n');
+  });
+  return plan.includes(`Index Scan using ${HNSW_INDEX}`);
+}
+
+const keptBy = (candidateVectors: readonly Float32Array[], nearest: readonly UsedNeighbour[][]) =>
+  deduplicate(
+    candidateVectors.map((embedding, i) => ({ requestId: `candidate-${i}`, embedding })),
+    nearest.map((n) => n[0] ?? null),
+  ).kept;
+
+const data = await benchSentences(config, { used: args.examples, candidates: args.candidates });
+// Loaded without an index, then the start-up step builds it, as on a database that gains pgvector.
+const db = await throwawayDatabase({ vectorIndex: 'off' });
 try {
-  const texts = sentences(args.examples);
-  let t = performance.now();
-  const vectors = await embedWithCache(embedder, texts, path.join(config.home, 'cache'));
-  const embedMs = performance.now() - t;
+  const loadMs = await storeUsedExamples(db.pool, MODEL, data.used.texts, data.used.vectors);
+  const t = performance.now();
+  await migrate(db.url, { vectorIndex: 'auto' });
+  const indexBuildMs = Math.round(performance.now() - t);
+  const path = await detectDedupPath(db.pool, 'auto');
+  const hnswSkipped = path.path === 'hnsw' ? undefined : `HNSW half skipped: ${path.reason}`;
+  if (hnswSkipped) console.error(`dedup-recall: ${hnswSkipped} (scripts/install-pgvector.sh installs the accelerator)`);
 
-  const ids = texts.map((_, i) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`);
-  await db.pool.query("INSERT INTO models (model_id) VALUES ('bench')");
-  t = performance.now();
-  for (let start = 0; start < texts.length; start += 1000) {
-    const end = Math.min(start + 1000, texts.length);
-    await db.pool.query(
-      `WITH r AS (
-         INSERT INTO inference_requests (request_id, model_id, version, input, output, latency_ms)
-         SELECT id, 'bench', 'v1', jsonb_build_object('text', text), '{}'::jsonb, 1 FROM unnest($1::uuid[], $2::text[]) AS u (id, text)
-         RETURNING request_id)
-       INSERT INTO phase4_training_data (request_id, model_id, input, output, quality_score, embedding)
-       SELECT u.id, 'bench', jsonb_build_object('text', u.text), '{}'::jsonb, 1, u.embedding
-       FROM unnest($1::uuid[], $2::text[], $3::vector[]) AS u (id, text, embedding) JOIN r ON r.request_id = u.id`,
-      [ids.slice(start, end), texts.slice(start, end), vectors.slice(start, end).map(vectorLiteral)],
-    );
+  // Dedup of the candidates, retraining's own decision.
+  const candidates = data.candidates.vectors;
+  const exactDedup = await search(db.pool, 'exact', candidates, () => 1);
+  const keptExact = keptBy(candidates, exactDedup.neighbours);
+  let dedup: Record<string, unknown> = { keptExact: keptExact.length, exactMs: exactDedup.ms };
+  if (!hnswSkipped) {
+    const hnswDedup = await search(db.pool, 'hnsw', candidates, () => 1);
+    const keptHnsw = keptBy(candidates, hnswDedup.neighbours);
+    const inExact = new Set(keptExact);
+    const inHnsw = new Set(keptHnsw);
+    const inOneSetOnly = keptExact.filter((id) => !inHnsw.has(id)).length + keptHnsw.filter((id) => !inExact.has(id)).length;
+    dedup = {
+      keptExact: keptExact.length,
+      keptHnsw: keptHnsw.length,
+      inOneSetOnly,
+      keptDifference: inOneSetOnly / keptExact.length,
+      withinOnePercent: inOneSetOnly <= 0.01 * keptExact.length,
+      exactMs: exactDedup.ms,
+      hnswMs: hnswDedup.ms,
+      planUsesIndex: await planUsesIndex(db.pool, candidates.slice(0, args.batch), 1),
+    };
   }
-  const loadMs = performance.now() - t;
-  await db.pool.query('ANALYZE phase4_training_data');
 
-  t = performance.now();
-  const exact = exactNeighbours(vectors, DUPLICATE_SIMILARITY);
-  const exactMs = performance.now() - t;
-
-  // The planner must really take the HNSW index for dedup's query, or this would measure a sequential scan.
-  const plan = await db.pool.query(
-    `EXPLAIN SELECT p.request_id FROM phase4_training_data p WHERE p.model_id = 'bench' AND p.embedding IS NOT NULL
-     ORDER BY p.embedding <=> $1::vector LIMIT 1`,
-    [vectorLiteral(vectors[0]!)],
-  );
-  const usesHnswIndex = plan.rows.some((r: Record<string, string>) => Object.values(r)[0]!.includes('phase4_training_data_embedding'));
-
-  const position = new Map(ids.map((id, i) => [id, i]));
-  let exactPairs = 0;
-  let foundPairs = 0;
-  let exactDuplicates = 0;
-  let foundDuplicates = 0;
-  t = performance.now();
-  for (let start = 0; start < texts.length; start += args.batch) {
-    const idx = Array.from({ length: Math.min(args.batch, texts.length - start) }, (_, k) => start + k);
-    const limit = Math.max(2, ...idx.map((i) => exact[i]!.length + 1));
-    const found = await usedNeighbours(db.pool, 'bench', idx.map((i) => vectors[i]!), { limit, efSearch: args['ef-search'] });
-    idx.forEach((i, k) => {
-      const want = new Set(exact[i]);
-      const got = found[k]!
-        .slice(0, exact[i]!.length + 1)
-        .map((n) => ({ j: position.get(n.requestId)!, similarity: n.similarity }))
-        .filter((n) => n.j !== i && n.similarity >= DUPLICATE_SIMILARITY);
-      exactPairs += want.size;
-      foundPairs += got.filter((n) => want.has(n.j)).length;
-      if (want.size > 0) {
-        exactDuplicates++;
-        if (got.length > 0) foundDuplicates++;
-      }
+  // Every stored example's neighbours among the others (itself excluded).
+  const stored = data.used.vectors;
+  const exactPairs = await search(db.pool, 'exact', stored, () => EXACT_LIMIT);
+  const self = (i: number) => benchRequestId(i);
+  const exactAbove = exactPairs.neighbours.map((n, i) => n.filter((x) => x.requestId !== self(i) && x.similarity >= DUPLICATE_SIMILARITY));
+  const truncated = exactAbove.filter((n) => n.length >= EXACT_LIMIT - 1).length;
+  const degrees = exactAbove.map((n) => n.length).sort((a, b) => a - b);
+  const exactPairCount = degrees.reduce((a, b) => a + b, 0);
+  const exactDuplicates = degrees.filter((d) => d > 0).length;
+  let pairs: Record<string, unknown> = {
+    exactPairs: exactPairCount,
+    exactDuplicates,
+    neighboursPerExample: { median: degrees[degrees.length >> 1], p99: degrees[Math.floor(degrees.length * 0.99)], max: degrees.at(-1) },
+    truncated,
+    exactMs: exactPairs.ms,
+  };
+  if (!hnswSkipped) {
+    // The index is asked for as many neighbours as exact search found in the batch (plus the example itself).
+    const limitOf = (start: number, size: number) => Math.max(2, ...exactAbove.slice(start, start + size).map((n) => n.length + 1));
+    const hnswPairs = await search(db.pool, 'hnsw', stored, limitOf);
+    let foundPairs = 0;
+    let foundDuplicates = 0;
+    hnswPairs.neighbours.forEach((n, i) => {
+      const want = new Set(exactAbove[i]!.map((x) => x.requestId));
+      const got = n.filter((x) => x.requestId !== self(i) && x.similarity >= DUPLICATE_SIMILARITY);
+      foundPairs += got.filter((x) => want.has(x.requestId)).length;
+      if (want.size > 0 && got.length > 0) foundDuplicates++;
     });
-  }
-  const indexMs = performance.now() - t;
-
-  const degrees = exact.map((e) => e.length).sort((a, b) => a - b);
-  console.log(
-    JSON.stringify({
-      examples: texts.length,
-      threshold: DUPLICATE_SIMILARITY,
-      efSearch: args['ef-search'],
-      usesHnswIndex,
-      exactPairs,
+    pairs = {
+      ...pairs,
       foundPairs,
-      pairRecall: exactPairs === 0 ? null : foundPairs / exactPairs,
-      exactDuplicates,
+      pairRecall: exactPairCount === 0 ? null : foundPairs / exactPairCount,
       foundDuplicates,
       duplicateRecall: exactDuplicates === 0 ? null : foundDuplicates / exactDuplicates,
-      neighboursPerExample: { median: degrees[degrees.length >> 1], p99: degrees[Math.floor(degrees.length * 0.99)], max: degrees.at(-1) },
-      exactSearchMs: Math.round(exactMs),
-      indexSearchMs: Math.round(indexMs),
-      embedMs: Math.round(embedMs),
+      hnswMs: hnswPairs.ms,
+      planUsesIndex: await planUsesIndex(db.pool, stored.slice(0, args.batch), limitOf(0, Math.min(args.batch, stored.length))),
+    };
+  }
+
+  console.log(
+    JSON.stringify({
+      examples: stored.length,
+      candidates: candidates.length,
+      threshold: DUPLICATE_SIMILARITY,
+      efSearch: args['ef-search'],
+      dedupPath: path,
+      ...(hnswSkipped ? { hnsw: hnswSkipped } : {}),
+      dedup,
+      pairs,
+      indexBuildMs: hnswSkipped ? null : indexBuildMs,
+      embedMs: Math.round(data.embedMs),
       loadMs: Math.round(loadMs),
     }),
   );
 } finally {
-  await embedder.close();
   await db.drop();
 }

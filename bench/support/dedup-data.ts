@@ -13,13 +13,25 @@ import { embeddingLiteral } from '../../src/retraining/embedding-store.js';
  */
 export const requirementSentences = distinctRequirementTexts;
 
-/** The sentences' embeddings, cached under LEARNLOOP_HOME/cache (the first run encodes them: minutes on 2 cores). */
-export async function embedSentences(config: Config, texts: readonly string[]): Promise<{ vectors: Float32Array[]; ms: number }> {
+/**
+ * Sentences for a dedup bench: `used` ones to store as a model's used examples and `candidates` others to
+ * deduplicate against them, with their embeddings. Each list is cached apart under LEARNLOOP_HOME/cache, so benches
+ * with the same `used` share its vectors; the first run encodes them (minutes on 2 cores).
+ */
+export async function benchSentences(
+  config: Config,
+  counts: { used: number; candidates: number },
+): Promise<{ used: { texts: string[]; vectors: Float32Array[] }; candidates: { texts: string[]; vectors: Float32Array[] }; embedMs: number }> {
+  const texts = requirementSentences(counts.used + counts.candidates);
   const embedder = await SentenceEmbedder.load(embeddingModelDir(config.home));
   try {
     const t = performance.now();
-    const vectors = await embedWithCache(embedder, texts, path.join(config.home, 'cache'));
-    return { vectors, ms: performance.now() - t };
+    const cache = path.join(config.home, 'cache');
+    const used = texts.slice(0, counts.used);
+    const candidates = texts.slice(counts.used);
+    const usedVectors = await embedWithCache(embedder, used, cache);
+    const candidateVectors = await embedWithCache(embedder, candidates, cache);
+    return { used: { texts: used, vectors: usedVectors }, candidates: { texts: candidates, vectors: candidateVectors }, embedMs: performance.now() - t };
   } finally {
     await embedder.close();
   }

@@ -3,7 +3,7 @@ import { generateRequirements } from './generator.js';
 /**
  * `count` distinct requirement texts, alternating between the two phrasing families; the phrasebook makes many
  * near-duplicates among them, which is what deduplication's benches and tests need. The same count gives the same
- * list (a prefix of a longer one).
+ * list.
  */
 export function distinctRequirementTexts(count: number): string[] {
   const seen = new Set<string>();
