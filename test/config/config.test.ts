@@ -20,6 +20,7 @@ test('a bad value stops start-up with one line naming the variable and the reaso
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ LEARNLOOP_ALERT_WEBHOOK_URL: 'not a url' }, 'LEARNLOOP_ALERT_WEBHOOK_URL'],
+    [{ LEARNLOOP_VECTOR_INDEX: 'on' }, 'LEARNLOOP_VECTOR_INDEX'],
   ] as const) {
     assert.throws(
       () => loadConfig(env),
@@ -32,4 +33,9 @@ test('a bad value stops start-up with one line naming the variable and the reaso
 test('an empty token counts as no token, so auth is not silently enabled with an empty secret', () => {
   assert.equal(loadConfig({ LEARNLOOP_API_TOKEN: '' }).apiToken, undefined);
   assert.equal(loadConfig({ LEARNLOOP_API_TOKEN: 's3cret' }).apiToken, 's3cret');
+});
+
+test('LEARNLOOP_VECTOR_INDEX: pgvector used where the server has it unless set to off', () => {
+  assert.equal(loadConfig({}).vectorIndex, 'auto');
+  assert.equal(loadConfig({ LEARNLOOP_VECTOR_INDEX: 'off' }).vectorIndex, 'off');
 });
