@@ -1,4 +1,4 @@
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { CiEventOutcome, createExperimentActivities } from '../activities/experiments.js';
 
@@ -12,9 +12,14 @@ const experiments = proxyActivities<ExperimentActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: ['InvalidCiEvent'] },
 });
 
+/** The debugging step was added after runs had been recorded without it; those replay without it. */
+export const DEBUGGING_STEP_PATCH = 'ci-feedback-debugging-step';
+
 /**
- * ciFeedback: applies one stored CI event to the context that produced the code. Started with the event id as its
- * workflow id (see src/experiments/ci-dispatch.ts), so a redelivered webhook does not run it twice.
+ * ciFeedback: applies one stored CI event to the context that produced the code (its learning step and the
+ * pipeline's improvement per failed stage), then, when the event came with a stack trace, runs the debugging
+ * session on it. Started with the event id as its workflow id (see src/experiments/ci-dispatch.ts), so a
+ * redelivered webhook does not run it twice.
  */
 export async function ciFeedback(rawInput: unknown): Promise<CiEventOutcome> {
   const parsed = inputSchema.safeParse(rawInput);
@@ -22,5 +27,10 @@ export async function ciFeedback(rawInput: unknown): Promise<CiEventOutcome> {
     const issue = parsed.error.issues[0]!;
     throw ApplicationFailure.nonRetryable(`input.${issue.path.join('.') || 'eventId'}: ${issue.message}`, 'InvalidCiFeedbackInput');
   }
-  return experiments.processCiEvent({ eventId: parsed.data.eventId });
+  const outcome = await experiments.processCiEvent({ eventId: parsed.data.eventId });
+  if (outcome.hasTrace && patched(DEBUGGING_STEP_PATCH)) {
+    const debugging = await experiments.debugCiFailure({ eventId: parsed.data.eventId });
+    if (debugging) return { ...outcome, debugging };
+  }
+  return outcome;
 }

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { Pool } from '../db/pool.js';
 import { withTransaction } from '../db/pool.js';
 import { learnPattern, recordRecurrence, type DebugPattern, type FixReport } from './debug-patterns.js';
@@ -18,31 +19,47 @@ async function save(c: Pick<Pool, 'query'>, p: DebugPattern): Promise<void> {
   );
 }
 
-/** Learns from a fixed error (row-locked, so concurrent reports of one signature both count). */
-export async function learnFromFix(pool: Pool, signature: ErrorSignature, fix: FixReport): Promise<DebugPattern> {
-  return withTransaction(pool, async (c) => {
-    await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`debug_patterns:${signature.hash}`]);
-    const { rows } = await c.query<Row>('SELECT * FROM debug_patterns WHERE signature_hash = $1 AND fix_type = $2', [signature.hash, fix.fixType]);
-    const pattern = learnPattern(rows[0] && toPattern(rows[0]), signature, fix);
-    await save(c, pattern);
-    return pattern;
-  });
+const lockSignature = (c: pg.ClientBase, signature: ErrorSignature) =>
+  c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`debug_patterns:${signature.hash}`]);
+
+/** Learns from a fixed error inside the caller's transaction (signature-locked, so concurrent reports both count). */
+export async function learnFromFixWith(c: pg.ClientBase, signature: ErrorSignature, fix: FixReport): Promise<DebugPattern> {
+  await lockSignature(c, signature);
+  const { rows } = await c.query<Row>('SELECT * FROM debug_patterns WHERE signature_hash = $1 AND fix_type = $2', [signature.hash, fix.fixType]);
+  const pattern = learnPattern(rows[0] && toPattern(rows[0]), signature, fix);
+  await save(c, pattern);
+  return pattern;
 }
 
-/** The error was seen again: every fix applied for its signature that has not yet been charged a recurrence is charged one. */
+/** Learns from a fixed error. */
+export async function learnFromFix(pool: Pool, signature: ErrorSignature, fix: FixReport): Promise<DebugPattern> {
+  return withTransaction(pool, (c) => learnFromFixWith(c, signature, fix));
+}
+
+/**
+ * The error was seen again, inside the caller's transaction: every fix applied for its signature that has not yet
+ * been charged a recurrence is charged one.
+ */
+export async function chargeRecurrence(c: pg.ClientBase, signature: ErrorSignature): Promise<DebugPattern[]> {
+  await lockSignature(c, signature);
+  const { rows } = await c.query<Row>('SELECT * FROM debug_patterns WHERE signature_hash = $1 AND recurred < applied', [signature.hash]);
+  const updated = rows.map((r) => recordRecurrence(toPattern(r)));
+  for (const p of updated) await save(c, p);
+  return updated;
+}
+
+/** The error was seen again (see chargeRecurrence). */
 export async function recordSignatureRecurrence(pool: Pool, signature: ErrorSignature): Promise<DebugPattern[]> {
-  return withTransaction(pool, async (c) => {
-    await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`debug_patterns:${signature.hash}`]);
-    const { rows } = await c.query<Row>('SELECT * FROM debug_patterns WHERE signature_hash = $1 AND recurred < applied', [signature.hash]);
-    const updated = rows.map((r) => recordRecurrence(toPattern(r)));
-    for (const p of updated) await save(c, p);
-    return updated;
-  });
+  return withTransaction(pool, (c) => chargeRecurrence(c, signature));
 }
 
 /** Patterns of one language and error type (the only ones recommendFix can match), or all of them. */
 export async function listPatterns(pool: Pool, filter: { language?: string; type?: string } = {}): Promise<DebugPattern[]> {
-  const { rows } = await pool.query<Row>(
+  return listPatternsWith(pool, filter);
+}
+
+export async function listPatternsWith(db: Pool | pg.ClientBase, filter: { language?: string; type?: string } = {}): Promise<DebugPattern[]> {
+  const { rows } = await db.query<Row>(
     `SELECT * FROM debug_patterns
      WHERE ($1::text IS NULL OR signature->>'language' = $1) AND ($2::text IS NULL OR signature->>'type' = $2)
      ORDER BY updated_at DESC`,

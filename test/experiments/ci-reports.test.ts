@@ -41,7 +41,7 @@ test('SARIF from eslint: every result becomes a finding with rule, level and loc
   assert.match(findings[3]!.location!, /lint-target\.js:9$/);
   const fb = feedbackFromFindings(findings);
   assert.deepEqual(fb.security, { count: 0, severity: 0 });
-  assert.equal(fb.problems.filter((p) => p.kind === 'quality').length, 4);
+  assert.equal(fb.problems.filter((p) => p.kind === 'static-analysis').length, 4);
 });
 
 test('SARIF rules tagged security or scored feed the security dimension with their security-severity', () => {

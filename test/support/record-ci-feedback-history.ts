@@ -1,0 +1,43 @@
+/**
+ * Records a ciFeedback history for the replay test: one JUnit event with failing tests processed on the
+ * time-skipping server over the real experiment activities and a fresh database, its history written as JSON. Run
+ * it on the workflow code a replay test must stay compatible with (the code before a change that `patched()`
+ * guards), then commit the file:
+ *
+ *   node --import tsx test/support/record-ci-feedback-history.ts test/fixtures/histories/ci-feedback-pre-debugging.json
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { historyToJson } from './history-json.js';
+import { startCiFeedback } from '../../src/experiments/ci-dispatch.js';
+import { storeCiEvent } from '../../src/experiments/ci-event-store.js';
+import { createContext } from '../../src/experiments/context-store.js';
+import { feedbackFromTests } from '../../src/experiments/execution-feedback.js';
+import { parseJUnit } from '../../src/experiments/junit.js';
+import { startAbTestWorker } from './ab-test-worker.js';
+import { createTestDatabase } from './db.js';
+import { createTimeSkippingEnv } from './temporal.js';
+
+const out = process.argv[2];
+if (!out) throw new Error('usage: record-ci-feedback-history.ts <out.json>');
+
+const db = await createTestDatabase();
+const env = await createTimeSkippingEnv();
+const worker = await startAbTestWorker(env, db, async () => {});
+try {
+  await createContext(db.pool, 'ctx-recorded', { template: 'Write it.', examples: [{ id: 'ex-1', input: 'q', output: 'a' }] }, 'test');
+  const junit = readFileSync(new URL('../fixtures/experiments/junit-node.xml', import.meta.url), 'utf8');
+  const eventId = 'ci-recorded-1';
+  await storeCiEvent(db.pool, { eventId, contextId: 'ctx-recorded', task: 'cart totals', kind: 'junit', feedback: feedbackFromTests(parseJUnit(junit)) });
+  await startCiFeedback(env.client, eventId, worker.taskQueue);
+  const handle = env.client.workflow.getHandle(eventId);
+  const result = await handle.result();
+  const history = await handle.fetchHistory();
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, `${historyToJson(history)}\n`);
+  console.log(`${out}: ${history.events?.length} events, context ${result.contextId} v${result.fromVersion} → v${result.toVersion}`);
+} finally {
+  await worker.stop();
+  await env.teardown();
+  await db.drop();
+}
