@@ -108,7 +108,24 @@ export function clipByGlobalNorm(gradients: readonly tf.Tensor[], maxNorm: numbe
   return { clipped: gradients.map((g) => (scale === 1 ? tf.clone(g) : tf.mul(g, scale))), norm };
 }
 
-/** Linear warm-up from lr/warmupSteps at step 1 to lr at step warmupSteps, then constant. */
-export function warmupLearningRate(step: number, lr: number, warmupSteps: number): number {
-  return warmupSteps > 0 && step < warmupSteps ? (lr * step) / warmupSteps : lr;
+export interface LinearSchedule {
+  /** The peak learning rate, reached at the end of the warm-up. */
+  learningRate: number;
+  warmupSteps: number;
+  /** The run's optimizer steps: the rate reaches 0 here. */
+  totalSteps: number;
+}
+
+/**
+ * The specs' schedule (configure_online_learning: `get_linear_schedule_with_warmup(optimizer, num_warmup_steps=10,
+ * num_training_steps=…)`), as Hugging Face transformers defines it: the learning rate of the optimizer step that
+ * `step` steps precede (0-based, the scheduler's count) rises linearly from 0 over the warm-up, then falls linearly
+ * to 0 at `totalSteps`:
+ *   lr · step / max(1, warmupSteps)                              while step < warmupSteps
+ *   lr · max(0, (totalSteps − step) / max(1, totalSteps − warmupSteps))   after
+ * So the first step of a warm-up runs at 0 and the last step (totalSteps − 1) at lr / (totalSteps − warmupSteps).
+ */
+export function linearScheduleWithWarmup(step: number, { learningRate, warmupSteps, totalSteps }: LinearSchedule): number {
+  if (step < warmupSteps) return (learningRate * step) / Math.max(1, warmupSteps);
+  return learningRate * Math.max(0, (totalSteps - step) / Math.max(1, totalSteps - warmupSteps));
 }

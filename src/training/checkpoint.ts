@@ -14,6 +14,8 @@ export interface Checkpoint {
   fingerprint: string;
   seed: number;
   epochsDone: number;
+  /** The learning-rate schedule's length the run began with (absent in checkpoints written before it was saved). */
+  scheduledSteps?: number;
   optimizer: AdamWState;
   weights: HeadWeights;
   /** Best validation loss so far and the weights that reached it (early stopping returns those). */
@@ -31,6 +33,7 @@ const checkpointSchema = z.strictObject({
   fingerprint: z.string(),
   seed: z.number().int(),
   epochsDone: z.number().int().min(1),
+  scheduledSteps: z.number().int().min(1).optional(),
   optimizer: z.strictObject({ step: z.number().int().min(0), firstMoments: z.array(floats), secondMoments: z.array(floats) }),
   weights: weightsSchema,
   best: z.strictObject({ epoch: z.number().int().min(0), validationLoss: z.number(), weights: weightsSchema }),

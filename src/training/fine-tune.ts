@@ -3,15 +3,16 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 import { seededRandom, shuffled } from '../reference/random.js';
-import { AdamW, adamWDefaults, clipByGlobalNorm, warmupLearningRate } from './adamw.js';
+import { AdamW, adamWDefaults, clipByGlobalNorm, linearScheduleWithWarmup, type LinearSchedule } from './adamw.js';
 import { selectTrainingBackend, type TrainingBackend } from './backend.js';
 import { loadLatestCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint.js';
 import { assertHeadShape, headInputDim, headLogits, headVariables, readHeadVariables, stackEmbeddings, type HeadVariables, type HeadWeights } from './head.js';
 
 /**
  * The specs' fine-tuning configuration (phase 4): epochs 5 (3 for an emergency), batch 2, gradient accumulation 4
- * (an optimizer step every 8 examples), lr 1e-6 with 10 linear warm-up steps, max grad norm 0.5, AdamW with weight
- * decay 0.01, early stopping with patience 2 on a validation split. The learning rate is the one knob a user must
+ * (an optimizer step every 8 examples), lr 1e-6 with 10 linear warm-up steps then a linear decay to 0 at the run's
+ * last step (get_linear_schedule_with_warmup), max grad norm 0.5, AdamW with weight decay 0.01, early stopping with
+ * patience 2 on a validation split. The learning rate is the one knob a user must
  * set for the model at hand: 1e-6 suits a pre-trained LLM; a small head needs far more (README).
  */
 export const fineTuneSettingsSchema = z.strictObject({
@@ -20,6 +21,14 @@ export const fineTuneSettingsSchema = z.strictObject({
   gradientAccumulationSteps: z.number().int().min(1).default(4),
   learningRate: z.number().positive().default(1e-6),
   warmupSteps: z.number().int().min(0).default(10),
+  /**
+   * The schedule's num_training_steps, where the learning rate reaches 0. null: the run's own optimizer steps,
+   * epochs × ⌈training examples / (batchSize · gradientAccumulationSteps)⌉, which the specs' 50 ("Expected steps per
+   * retraining") stands for; 50 taken literally would train at 0 after step 50 of a larger run and never finish the
+   * decay in a smaller one. Give 50 for the specs' literal value. Early stopping ends a run before the decay does, as
+   * in Hugging Face's Trainer.
+   */
+  trainingSteps: z.number().int().min(1).nullable().default(null),
   maxGradNorm: z.number().positive().default(0.5),
   weightDecay: z.number().min(0).default(0.01),
   earlyStoppingPatience: z.number().int().min(1).default(2),
@@ -62,6 +71,8 @@ export interface BatchProgress {
   batch: number;
   /** Weighted mean cross-entropy of this micro-batch. */
   loss: number;
+  /** The learning rate of the optimizer step this micro-batch goes into. */
+  learningRate: number;
 }
 
 export interface FineTuneOptions {
@@ -85,6 +96,8 @@ export interface FineTuneResult {
   stoppedEarly: boolean;
   /** Optimizer steps (after accumulation) over the whole run, resumed or not. */
   steps: number;
+  /** The learning-rate schedule's length: where it reaches 0 (steps < this when early stopping ended the run). */
+  scheduledSteps: number;
   /** Epochs the run took over from a checkpoint (0 when it started fresh). */
   resumedFromEpoch: number;
   trainingExamples: number;
@@ -120,10 +133,16 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     { ...adamWDefaults, weightDecay: settings.weightDecay },
   );
   if (resumed) optimizer.restore(resumed.optimizer);
+  // The schedule a resumed run continues is the one it began with, saved in its checkpoint.
+  const scheduledSteps =
+    resumed?.scheduledSteps ??
+    settings.trainingSteps ??
+    settings.epochs * Math.ceil(split.train.length / (settings.batchSize * settings.gradientAccumulationSteps));
+  const schedule: LinearSchedule = { learningRate: settings.learningRate, warmupSteps: settings.warmupSteps, totalSteps: scheduledSteps };
   const dim = headInputDim(base);
   const train = tensorsOf(split.train, dim, base.labels.length);
   const validation = tensorsOf(split.validation, dim, base.labels.length);
-  const state: Omit<Checkpoint, 'optimizer' | 'weights' | 'fingerprint' | 'seed'> = resumed ?? {
+  const state: Omit<Checkpoint, 'optimizer' | 'weights' | 'fingerprint' | 'seed' | 'scheduledSteps'> = resumed ?? {
     epochsDone: 0,
     best: { epoch: -1, validationLoss: Number.POSITIVE_INFINITY, weights: base },
     epochsWithoutImprovement: 0,
@@ -134,7 +153,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     while (state.epochsDone < settings.epochs && state.epochsWithoutImprovement < settings.earlyStoppingPatience) {
       const epoch = state.epochsDone;
       const order = epochOrder(split.train.length, settings.seed, epoch);
-      state.losses.push(await trainEpoch({ epoch, order, weights: split.train.map((e) => e.weight), train, vars, optimizer, settings, onBatch: opts.onBatch }));
+      state.losses.push(await trainEpoch({ epoch, order, weights: split.train.map((e) => e.weight), train, vars, optimizer, settings, schedule, onBatch: opts.onBatch }));
       const validationLoss = await weightedLoss(vars, validation);
       state.validationLosses.push(validationLoss);
       if (validationLoss < state.best.validationLoss) {
@@ -144,10 +163,14 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
         state.epochsWithoutImprovement++;
       }
       state.epochsDone = epoch + 1;
-      opts.logger?.info({ epoch, steps: optimizer.steps, loss: state.losses.at(-1), validationLoss }, 'fine-tuning epoch finished');
+      opts.logger?.info(
+        { epoch, steps: optimizer.steps, scheduledSteps, learningRate: linearScheduleWithWarmup(optimizer.steps, schedule), loss: state.losses.at(-1), validationLoss },
+        'fine-tuning epoch finished',
+      );
       if (opts.checkpointDir) {
         await saveCheckpoint(opts.checkpointDir, {
           ...state,
+          scheduledSteps,
           fingerprint,
           seed: settings.seed,
           optimizer: await optimizer.state(),
@@ -163,6 +186,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
       bestEpoch: state.best.epoch,
       stoppedEarly: state.epochsDone < settings.epochs,
       steps: optimizer.steps,
+      scheduledSteps,
       resumedFromEpoch,
       trainingExamples: split.train.length,
       validationExamples: split.validation.length,
@@ -214,8 +238,8 @@ async function weightedLoss(vars: readonly HeadVariables[], t: ExampleTensors): 
 /**
  * One epoch: micro-batches of `batchSize`, gradients summed over `gradientAccumulationSteps` of them and divided by
  * the group's total sample weight (so the step follows the weighted mean loss of the group), clipped to the global
- * norm, then one AdamW step at the warmed-up learning rate. A last, shorter group still steps, as Hugging Face's
- * Trainer does. Returns the epoch's weighted mean training loss.
+ * norm, then one AdamW step at the schedule's learning rate for that step. A last, shorter group still steps, as
+ * Hugging Face's Trainer does. Returns the epoch's weighted mean training loss.
  */
 async function trainEpoch(args: {
   epoch: number;
@@ -225,9 +249,10 @@ async function trainEpoch(args: {
   vars: HeadVariables[];
   optimizer: AdamW;
   settings: FineTuneSettings;
+  schedule: LinearSchedule;
   onBatch?: FineTuneOptions['onBatch'];
 }): Promise<number> {
-  const { epoch, order, weights, train, vars, optimizer, settings } = args;
+  const { epoch, order, weights, train, vars, optimizer, settings, schedule } = args;
   const parameters = vars.flatMap((v) => [v.kernel, v.bias]);
   const groupSize = settings.batchSize * settings.gradientAccumulationSteps;
   let lossSum = 0;
@@ -235,6 +260,7 @@ async function trainEpoch(args: {
   for (let groupStart = 0; groupStart < order.length; groupStart += groupSize) {
     const group = order.slice(groupStart, groupStart + groupSize);
     const groupWeight = group.reduce((s, i) => s + weights[i]!, 0);
+    const learningRate = linearScheduleWithWarmup(optimizer.steps, schedule);
     let summed: tf.Tensor[] | undefined;
     try {
       for (let from = 0; from < group.length; from += settings.batchSize) {
@@ -252,13 +278,13 @@ async function trainEpoch(args: {
         value.dispose();
         lossSum += batchLoss;
         const batchWeight = rows.reduce((s, i) => s + weights[i]!, 0);
-        await args.onBatch?.({ epoch, step: optimizer.steps, batch, loss: batchLoss / batchWeight });
+        await args.onBatch?.({ epoch, step: optimizer.steps, batch, loss: batchLoss / batchWeight, learningRate });
         batch++;
       }
       const update = summed!;
       tf.tidy(() => {
         const { clipped } = clipByGlobalNorm(update.map((g) => tf.div(g, groupWeight)), settings.maxGradNorm);
-        optimizer.apply(clipped, warmupLearningRate(optimizer.steps + 1, settings.learningRate, settings.warmupSteps));
+        optimizer.apply(clipped, learningRate);
       });
     } finally {
       summed?.forEach((t) => t.dispose());

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { AdamW, clipByGlobalNorm, warmupLearningRate } from '../../src/training/adamw.js';
+import { AdamW, clipByGlobalNorm, linearScheduleWithWarmup } from '../../src/training/adamw.js';
 
 test('AdamW shrinks decayed weights by lr·λ apart from the Adam step, and leaves biases undecayed', async () => {
   const weight = tf.variable(tf.tensor1d([1]));
@@ -42,10 +42,26 @@ test('gradients over the max norm are scaled together to it; smaller ones pass u
   assert.deepEqual(Array.from(small.clipped[0]!.dataSync()), Array.from(tf.tensor1d([0.3, 0.4]).dataSync()));
 });
 
-test('the learning rate warms up linearly over the warm-up steps, then holds', () => {
-  assert.equal(warmupLearningRate(1, 1e-3, 10), 1e-4);
-  assert.ok(Math.abs(warmupLearningRate(5, 1e-3, 10) - 5e-4) < 1e-18);
-  assert.equal(warmupLearningRate(10, 1e-3, 10), 1e-3);
-  assert.equal(warmupLearningRate(500, 1e-3, 10), 1e-3);
-  assert.equal(warmupLearningRate(1, 1e-3, 0), 1e-3);
+test('the learning rate follows get_linear_schedule_with_warmup: up from 0 over the warm-up, then down to 0 at the last step', () => {
+  // The specs' configure_online_learning: lr 1e-6, num_warmup_steps 10, num_training_steps 50. Hugging Face's
+  // lr_lambda: step / max(1, warmup) before the warm-up ends, max(0, (total − step) / max(1, total − warmup)) after.
+  const specs = { learningRate: 1e-6, warmupSteps: 10, totalSteps: 50 };
+  const close = (step: number, expected: number) => {
+    const lr = linearScheduleWithWarmup(step, specs);
+    assert.ok(Math.abs(lr - expected) < 1e-21, `step ${step}: ${lr}, expected ${expected}`);
+  };
+  close(0, 0); // the first optimizer step of a warm-up runs at 0, as in transformers
+  close(1, 1e-7);
+  close(5, 5e-7);
+  close(10, 1e-6); // the warm-up's end: the peak
+  close(30, 5e-7); // half-way down the decay: (50 − 30) / (50 − 10)
+  close(49, 2.5e-8); // the run's last step: 1 / 40 of the peak
+  close(50, 0); // the decay line reaches 0 at num_training_steps
+  close(60, 0); // and stays there, never negative
+  // Without a warm-up the first step runs at the peak and the decay starts at once.
+  assert.equal(linearScheduleWithWarmup(0, { learningRate: 1e-3, warmupSteps: 0, totalSteps: 4 }), 1e-3);
+  assert.equal(linearScheduleWithWarmup(2, { learningRate: 1e-3, warmupSteps: 0, totalSteps: 4 }), 5e-4);
+  // A run shorter than its warm-up never leaves it (transformers' max(1, total − warmup) keeps the division finite).
+  assert.equal(linearScheduleWithWarmup(2, { learningRate: 1e-3, warmupSteps: 10, totalSteps: 6 }), 2e-4);
+  assert.equal(linearScheduleWithWarmup(10, { learningRate: 1e-3, warmupSteps: 10, totalSteps: 10 }), 0);
 });

@@ -13,7 +13,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 interface ChildRun {
   heartbeats: BatchProgress[];
-  result?: { steps: number; epochsRun: number; resumedFromEpoch: number; losses: number[]; weights: { layers: { kernel: number[]; bias: number[] }[] } };
+  result?: { steps: number; scheduledSteps: number; epochsRun: number; resumedFromEpoch: number; losses: number[]; weights: { layers: { kernel: number[]; bias: number[] }[] } };
   signal: NodeJS.Signals | null;
   code: number | null;
 }
@@ -60,6 +60,14 @@ test('a training process killed mid-epoch resumes from its last checkpoint and e
     assert.equal(resumed.heartbeats[0]!.epoch, 1, 'the resumed run starts at the epoch that was interrupted');
     assert.ok(resumed.heartbeats[0]!.step < stepsBeforeKill, 'the steps of the interrupted epoch are redone from the checkpoint');
     assert.equal(resumed.result!.steps, uninterrupted.result!.steps);
+    // The learning-rate schedule (warm-up, then decay to 0 at the run's last step) goes on where it was: same length,
+    // same rate at every step the resumed run takes.
+    assert.equal(resumed.result!.scheduledSteps, uninterrupted.result!.scheduledSteps);
+    assert.equal(uninterrupted.result!.scheduledSteps, 24);
+    const rateAt = (run: ChildRun, step: number) => run.heartbeats.find((h) => h.step === step)!.learningRate;
+    const resumedSteps = [...new Set(resumed.heartbeats.map((h) => h.step))];
+    assert.deepEqual(resumedSteps.map((step) => rateAt(resumed, step)), resumedSteps.map((step) => rateAt(uninterrupted, step)));
+    assert.ok(rateAt(resumed, 23) > 0 && rateAt(resumed, 23) < rateAt(resumed, 10), 'decaying after the warm-up');
     assert.equal(resumed.result!.epochsRun, uninterrupted.result!.epochsRun);
     assert.deepEqual(resumed.result!.losses.slice(0, 1), uninterrupted.result!.losses.slice(0, 1), 'the first epoch comes from the checkpoint');
     const a = uninterrupted.result!.weights.layers.flatMap((l) => [...l.kernel, ...l.bias]);

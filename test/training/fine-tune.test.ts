@@ -10,11 +10,11 @@ import { argmax, initialHead, predictHead } from '../../src/training/head.js';
 import { clusters } from './clusters.js';
 import { resumeTestRun } from './resume-run.js';
 
-test("the specs' configuration is the default: 5 epochs (3 in an emergency), batch 2, accumulation 4, lr 1e-6", () => {
+test("the specs' configuration is the default: 5 epochs (3 in an emergency), batch 2, accumulation 4, lr 1e-6 decaying to 0 over the run", () => {
   const settings = specFineTuneSettings();
   assert.deepEqual(
     { ...settings },
-    { epochs: 5, batchSize: 2, gradientAccumulationSteps: 4, learningRate: 1e-6, warmupSteps: 10, maxGradNorm: 0.5, weightDecay: 0.01, earlyStoppingPatience: 2, validationShare: 0.2, seed: 0 },
+    { epochs: 5, batchSize: 2, gradientAccumulationSteps: 4, learningRate: 1e-6, warmupSteps: 10, trainingSteps: null, maxGradNorm: 0.5, weightDecay: 0.01, earlyStoppingPatience: 2, validationShare: 0.2, seed: 0 },
   );
   assert.equal(specFineTuneSettings({ emergency: true }).epochs, 3);
   assert.equal(specFineTuneSettings({ emergency: true, overrides: { learningRate: 1e-3 } }).learningRate, 1e-3);
@@ -33,6 +33,12 @@ test('every micro-batch heartbeats, and an optimizer step is taken every 4 micro
   assert.equal(beats.length, 4 * 24);
   assert.deepEqual(beats.slice(0, 9).map((b) => b.step), [0, 0, 0, 0, 1, 1, 1, 1, 2]);
   assert.deepEqual(beats.filter((b) => b.batch === 0).map((b) => [b.epoch, b.step]), [[0, 0], [1, 6], [2, 12], [3, 18]]);
+  // The schedule spans the run's 24 steps: up over the 10 warm-up steps from 0, down to 1/14 of lr 1e-2 at step 23.
+  assert.equal(result.scheduledSteps, 24);
+  const rateAt = (step: number) => beats.find((b) => b.step === step)!.learningRate;
+  assert.deepEqual([0, 5, 10].map(rateAt), [0, 5e-3, 1e-2]);
+  assert.ok(Math.abs(rateAt(17) - 1e-2 * (7 / 14)) < 1e-15 && Math.abs(rateAt(23) - 1e-2 / 14) < 1e-15, `${rateAt(17)} ${rateAt(23)}`);
+  assert.ok(beats.every((b) => beats.filter((o) => o.step === b.step).every((o) => o.learningRate === b.learningRate)), 'one rate per optimizer step');
   assert.equal(result.backend, 'wasm');
   assert.ok(result.losses.at(-1)! < result.losses[0]!, `training loss fell: ${result.losses}`);
   assert.ok(result.validationLosses.at(-1)! < result.validationLosses[0]!, `validation loss fell: ${result.validationLosses}`);
