@@ -106,7 +106,7 @@ export function pipelineImprovements(fb: ExecutionFeedback): Improvement[] {
     const additions = violations.length > 0 ? violations.map(gateAddition) : [gateAddition({ kind: 'quality', text: '' })];
     out.push({
       type: 'quality_gate',
-      issues: unique(violations.map((v) => v.rule ?? 'quality_gate')),
+      issues: violations.length > 0 ? unique(violations.map((v) => v.rule ?? 'quality_gate')) : ['quality_gate'],
       contextAdditions: Object.fromEntries(additions),
       evidence: violations.map((v) => v.text),
     });

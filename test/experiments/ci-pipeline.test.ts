@@ -69,6 +69,8 @@ test('quality gates: complexity and duplication get the spec\'s additions, other
   assert.match(gate!.contextAdditions.complexity!, /complexity at most 15/);
   assert.deepEqual(gate!.evidence, ['complexity = 31 (threshold 15)', 'code_duplication = 12', 'coverage below 80%']);
   assert.deepEqual(pipelineImprovements(envelope({ qualityGates: { passed: true, violations: ['a note'] } })), []);
+  const unnamed = pipelineImprovements(envelope({ qualityGates: { passed: false, violations: [] } }));
+  assert.deepEqual(unnamed.map((i) => [i.type, i.issues, Object.keys(i.contextAdditions)]), [['quality_gate', ['quality_gate'], ['quality_gates']]]);
 });
 
 test('every static-analysis issue learns, not only security findings', () => {
