@@ -28,7 +28,7 @@ export const variantRoutesSchema = z
     z.strictObject({
       version: z.string().min(1),
       contextId: z.string().min(1).nullable().default(null),
-      contextVersion: z.number().int().min(1).nullable().default(null),
+      contextVersion: z.number().int().min(1).max(2_147_483_647, 'must fit an integer column').nullable().default(null),
       percent: z.number().int('must be a whole percent').min(0).max(100),
     }).refine((r) => (r.contextId === null) === (r.contextVersion === null), 'contextId and contextVersion go together'),
   )

@@ -94,6 +94,14 @@ export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: (parent) => parent,
     bodyLimit: deps.maxBodyBytes ?? 1024 * 1024,
+    // Past any path Node reads (16 KiB of headers), so an overlong parameter meets its schema (400 naming it)
+    // instead of the router's own 414.
+    routerOptions: { maxParamLength: 16 * 1024 },
+    // Errors met before a route is chosen (a malformed or overlong path) in the router's own `{ error }` shape.
+    frameworkErrors: (err, _req, reply: FastifyReply) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void reply.code(tooLong ? 414 : 400).send({ error: tooLong ? 'path: a parameter is too long' : 'path: not a valid URL path' });
+    },
   });
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -120,6 +128,21 @@ export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
     // Fastify's own 4xx (unparseable JSON, wrong content type) are about the body as a whole.
     return reply.code(status).send({ error: status === 500 ? 'internal error' : `body: ${err.message}` });
   });
+  // A path served with other methods answers 405 naming them (Allow); any other path 404.
+  const served: { pattern: RegExp; method: string }[] = [];
+  app.addHook('onRoute', (route) => {
+    const pattern = new RegExp(`^${route.url.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}$`);
+    for (const method of [route.method].flat()) served.push({ pattern, method });
+  });
+  // Before the body is read: a method that carries one (QUERY, say) would otherwise fail on its content type first.
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.routeOptions.url !== undefined) return;
+    const path = req.url.split('?')[0]!;
+    const allowed = [...new Set(served.filter((r) => r.pattern.test(path)).map((r) => r.method))].sort();
+    if (allowed.length > 0) {
+      return reply.code(405).header('allow', allowed.join(', ')).send({ error: `method: ${req.method} is not served on ${path}; ${allowed.join(', ')} are` });
+    }
+  });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url}` }));
 
   // Before any route, so that every route is in the document.
@@ -142,11 +165,12 @@ const modelRoutes: FastifyPluginAsyncZod<RouterAppDeps> = async (app, deps) => {
 
   app.get('/healthz', {
     config: { public: true },
-    schema: { summary: 'Liveness', security: [], response: { 200: healthResponseSchema } },
+    schema: { operationId: 'health', summary: 'Liveness', security: [], response: { 200: healthResponseSchema } },
   }, async () => ({ ok: true as const, bufferedRows: writer.buffered }));
 
   app.get('/metrics', {
     schema: {
+      operationId: 'metrics',
       summary: 'Prometheus metrics',
       response: {
         200: { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: z.string() } } },
@@ -156,7 +180,18 @@ const modelRoutes: FastifyPluginAsyncZod<RouterAppDeps> = async (app, deps) => {
   }, async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
   app.post('/v1/infer', {
+    // Feedback refers to an inference by the requestId it answered with (Schemathesis' stateful phase follows it).
+    links: {
+      200: {
+        feedback: {
+          operationId: 'postFeedback',
+          requestBody: { requestId: '$response.body#/requestId', testPassRate: 1, implementationVariance: 0 },
+          description: 'Feedback on this inference.',
+        },
+      },
+    },
     schema: {
+      operationId: 'infer',
       summary: 'Run the model version the routes choose',
       body: inferBodySchema,
       response: { 200: inferResponseSchema, 502: modelFailureSchema, ...errorResponses(auth, 400, 401, 404, 413, 415, 503) },
@@ -217,6 +252,7 @@ const modelRoutes: FastifyPluginAsyncZod<RouterAppDeps> = async (app, deps) => {
 
   app.post('/v1/feedback', {
     schema: {
+      operationId: 'postFeedback',
       summary: 'Store feedback on an inference (answered once committed)',
       body: feedbackBodySchema,
       response: { 202: feedbackResponseSchema, ...errorResponses(auth, 400, 401, 404, 413, 415, 422, 503) },
@@ -252,7 +288,7 @@ const modelRoutes: FastifyPluginAsyncZod<RouterAppDeps> = async (app, deps) => {
   });
 
   app.get('/v1/models', {
-    schema: { summary: 'Registered models, versions and weights', response: { 200: modelsResponseSchema, ...errorResponses(auth, 401, 503) } },
+    schema: { operationId: 'listModels', summary: 'Registered models, versions and weights', response: { 200: modelsResponseSchema, ...errorResponses(auth, 401, 503) } },
   }, async () => {
     const { rows } = await pool.query<{ model_id: string; version: string; status: string; sha256: string; created_at: Date }>(
       'SELECT model_id, version, status, sha256, created_at FROM model_versions ORDER BY model_id, created_at, version',
@@ -268,7 +304,9 @@ const modelRoutes: FastifyPluginAsyncZod<RouterAppDeps> = async (app, deps) => {
   });
 
   app.get('/v1/models/:modelId/routes', {
-    schema: { summary: "A model's routes", params: modelIdParams, response: { 200: routesResponseSchema, ...errorResponses(auth, 400, 401, 404) } },
+    schema: {
+      operationId: 'getRoutes', summary: "A model's routes", params: modelIdParams, response: { 200: routesResponseSchema, ...errorResponses(auth, 400, 401, 404) },
+    },
   }, async (req, reply) => {
     const weights = table.weights(req.params.modelId);
     if (!weights) return reply.code(404).send({ error: `modelId: no routes for model ${req.params.modelId}` });
@@ -277,6 +315,7 @@ const modelRoutes: FastifyPluginAsyncZod<RouterAppDeps> = async (app, deps) => {
 
   app.put('/v1/models/:modelId/routes', {
     schema: {
+      operationId: 'setRoutes',
       summary: "Change a model's routes (admin: needs the token)",
       params: modelIdParams,
       body: routesBodySchema,

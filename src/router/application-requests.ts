@@ -9,7 +9,7 @@ import type { RequirementsDocument } from '../learning/requirements.js';
 import type { Logger } from '../log.js';
 import type { ApplicationTable } from './application-table.js';
 import type { RouterMetrics } from './metrics.js';
-import { errorResponses } from './schemas.js';
+import { errorResponses, jsonObjectSchema } from './schemas.js';
 import { VersionedCache } from './versioned-cache.js';
 
 export interface ApplicationRequestsOptions {
@@ -26,7 +26,7 @@ export const MAX_INSTANCES = 1_000;
 
 const instanceSchema = z.strictObject({
   // PostgreSQL jsonb cannot hold U+0000: refused here rather than failing the whole batch's insert.
-  input: z.record(z.string(), z.unknown()).refine((v) => !JSON.stringify(v).includes('\\u0000'), 'must not contain NUL (U+0000) characters'),
+  input: jsonObjectSchema,
   userKey: z.string().min(1).max(256).optional(),
   /** A client's own id makes a resent request idempotent: stored once, answered alike. */
   requestId: z.uuid().optional(),
@@ -84,13 +84,14 @@ export const applicationRequestsRoutes: FastifyPluginAsyncZod<ApplicationRequest
 
   /** What this router serves: each application's variants, live share, baseline, requirements version and cycle. */
   app.get('/v1/applications', {
-    schema: { summary: 'Applications deployed behind this router', response: { 200: applicationsResponseSchema, ...errorResponses(auth, 401) } },
+    schema: { operationId: 'listApplications', summary: 'Applications deployed behind this router', response: { 200: applicationsResponseSchema, ...errorResponses(auth, 401) } },
   }, async () => ({
     applications: applications.applications().map((application) => ({ application, routes: [...applications.get(application)!.routes] })),
   }));
 
   app.post('/v1/applications/:application/predict', {
     schema: {
+      operationId: 'predict',
       summary: "Serve requests by an application's live variant (every other variant answers in shadow)",
       params: applicationParams,
       body: applicationRequestsBodySchema,

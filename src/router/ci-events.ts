@@ -44,7 +44,15 @@ const documentBody: SwaggerTransform = (arg) => {
   const envelope = z.toJSONSchema(ciEnvelopeSchema, { target: 'draft-2020-12', io: 'input' });
   delete envelope.$schema;
   const sarif = { type: 'object', required: ['version', 'runs'], properties: { version: { const: '2.1.0' }, runs: { type: 'array' } } };
-  const junit = { type: 'string', description: 'A JUnit XML report (`<testsuites>` or `<testsuite>`).' };
+  const junit = {
+    type: 'string',
+    description: 'A JUnit XML report (`<testsuites>` or `<testsuite>`).',
+    examples: ['<testsuite name="cart" tests="2" failures="1"><testcase name="totals"/><testcase name="tax"><failure message="expected 8.25"/></testcase></testsuite>'],
+  };
+  const envelopeExample = {
+    contextId: 'checkout-service', task: 'Add a discount code to the cart',
+    build: { success: true, errors: [] }, qualityGates: { passed: false, violations: ['coverage below 80%'] },
+  };
   return {
     ...transformed,
     schema: {
@@ -52,14 +60,18 @@ const documentBody: SwaggerTransform = (arg) => {
       headers: {
         type: 'object',
         properties: {
-          'x-learnloop-context-id': { type: 'string', minLength: 1, maxLength: 200, description: 'The context the report is about (required with JUnit and SARIF).' },
-          'x-learnloop-task': { type: 'string', minLength: 1, maxLength: 10_000, description: 'The task the job did (required with JUnit and SARIF).' },
+          'x-learnloop-context-id': {
+            type: 'string', minLength: 1, maxLength: 200, examples: ['checkout-service'], description: 'The context the report is about (required with JUnit and SARIF).',
+          },
+          'x-learnloop-task': {
+            type: 'string', minLength: 1, maxLength: 10_000, examples: ['Add a discount code to the cart'], description: 'The task the job did (required with JUnit and SARIF).',
+          },
           'x-learnloop-event-id': { type: 'string', minLength: 1, maxLength: 200, description: "The webhook's delivery id (default: the body's sha256)." },
         },
       },
       body: {
         content: {
-          'application/json': { schema: { anyOf: [envelope, sarif] } },
+          'application/json': { schema: { anyOf: [envelope, sarif], examples: [envelopeExample] } },
           'application/sarif+json': { schema: sarif },
           'application/xml': { schema: junit },
           'text/xml': { schema: junit },
@@ -85,6 +97,14 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
   const parsed = schema.safeParse(Array.isArray(value) ? value[0] : value);
   if (!parsed.success) throw new BadRequest(`${name} header: ${parsed.error.issues[0]!.message}`);
   return parsed.data;
+}
+
+/** Whether a string anywhere in the value (or a key) holds U+0000, which PostgreSQL's text and jsonb cannot store. */
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(holdsNul);
+  if (typeof value === 'object' && value !== null) return Object.entries(value).some(([k, v]) => k.includes('\u0000') || holdsNul(v));
+  return false;
 }
 
 function json(body: string, what: string): unknown {
@@ -145,6 +165,7 @@ export const ciEventsRoutes: FastifyPluginAsync<CiEventsRouteOptions> = async (a
     bodyLimit,
     config: { swaggerTransform: documentBody },
     schema: {
+      operationId: 'postCiEvent',
       summary: 'A CI report (JUnit XML, SARIF 2.1.0 or the JSON envelope) for a context',
       response: { 202: ciEventResponseSchema, 503: notDispatchedSchema, ...errorResponses(opts.auth ?? false, 400, 401, 404, 413, 415) },
     },
@@ -158,12 +179,17 @@ export const ciEventsRoutes: FastifyPluginAsync<CiEventsRouteOptions> = async (a
     let read;
     let eventId: string;
     try {
+      // The headers the document describes are checked whenever sent, even with an envelope that does not need them.
+      header(req.headers, 'x-learnloop-context-id', idHeader);
+      header(req.headers, 'x-learnloop-task', textHeader);
       read = readEvent(contentType, body, req.headers);
       eventId = header(req.headers, 'x-learnloop-event-id', idHeader) ?? `sha256:${createHash('sha256').update(body).digest('hex')}`;
     } catch (err) {
       if (err instanceof ReportError || err instanceof BadRequest) return reply.code(400).send({ error: err.message });
       throw err;
     }
+    // Refused here rather than by the database, which cannot store it (that would be a 500).
+    if (holdsNul(read.event)) return reply.code(400).send({ error: 'body: must not contain NUL (U+0000) characters' });
     if (!(await contextExists(pool, read.event.contextId))) {
       return reply.code(404).send({ error: `contextId: unknown context ${read.event.contextId}` });
     }

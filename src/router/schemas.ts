@@ -6,25 +6,38 @@ import { variantRoutesSchema, weightsSchema } from '../db/routing-weights.js';
 
 // PostgreSQL text and jsonb cannot hold U+0000; refusing it here keeps such a row from ever being accepted. A
 // pattern rather than a refinement, so the OpenAPI document says it too.
-const text = (max: number) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
-    // eslint-disable-next-line no-control-regex -- NUL is exactly what it refuses
-    .regex(/^[^\u0000]*$/, 'must not contain NUL (U+0000) characters');
+// eslint-disable-next-line no-control-regex -- NUL is exactly what it refuses
+const noNul = z.string().regex(/^[^\u0000]*$/, 'must not contain NUL (U+0000) characters');
+const text = (max: number) => noNul.min(1).max(max);
 
-export const inferBodySchema = z.strictObject({
-  modelId: z.string().min(1).max(63).describe('The model to route to (`GET /v1/models` lists them).'),
-  input: z.strictObject({ text: text(10_000) }),
-  userKey: text(256).optional().describe('Routes this user to the same variant on every call while the routes hold.'),
-});
+/** Any JSON value PostgreSQL's jsonb can hold: no NUL in any string or key, however deep (recursive, so the document states it too). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export const jsonValueSchema: z.ZodType<JsonValue> = z
+  .lazy(() => z.union([noNul, z.number(), z.boolean(), z.null(), z.array(jsonValueSchema), z.record(noNul, jsonValueSchema)]))
+  // A named component: the document refers to it, recursively.
+  .meta({ id: 'JsonValue' });
+export const jsonObjectSchema = z.record(noNul, jsonValueSchema);
+
+export const inferBodySchema = z
+  .strictObject({
+    modelId: z.string().min(1).max(63).describe('The model to route to (`GET /v1/models` lists them).'),
+    input: z.strictObject({ text: text(10_000) }),
+    userKey: text(256).optional().describe('Routes this user to the same variant on every call while the routes hold.'),
+  })
+  .meta({ examples: [{ modelId: 'reference', input: { text: 'Expose CRUD endpoints for the invoice resource' }, userKey: 'user-42' }] });
+
+/**
+ * A number stored in a PostgreSQL `real` column: rounded to single precision here, so that a value too small for it
+ * is stored as 0 instead of the database refusing the row (bounds keep it below real's largest).
+ */
+const real = (schema: z.ZodNumber) => schema.transform((x) => Math.fround(x));
 
 export const feedbackBodySchema = z.strictObject({
   requestId: z.uuid().describe('The `requestId` an inference answered with.'),
-  testPassRate: z.number().min(0).max(1),
-  implementationVariance: z.number().min(0),
-  latencyMs: z.number().min(0).optional(),
+  testPassRate: real(z.number().min(0).max(1)),
+  // The variance of pass rates (each in [0, 1]) across implementations: at most 0.25.
+  implementationVariance: real(z.number().min(0).max(1)),
+  latencyMs: real(z.number().min(0).max(86_400_000)).optional().describe("The client's own latency, in ms (at most a day)."),
   error: text(10_000).optional(),
 });
 
@@ -38,9 +51,10 @@ export const routesBodySchema = z
     path: ['weights'],
     message: 'give either weights ({"v1": 90, "v2": 10}) or routes ([{"version", "contextId", "contextVersion", "percent"}])',
   })
-  .describe('Exactly one of `weights` and `routes`.');
+  .describe('Exactly one of `weights` and `routes`.')
+  .meta({ examples: [{ weights: { v1: 90, v2: 10 } }, { routes: [{ version: 'v1', percent: 100 }] }] });
 
-export const modelIdParams = z.strictObject({ modelId: z.string().min(1).max(63) });
+export const modelIdParams = z.strictObject({ modelId: z.string().min(1).max(63).meta({ examples: ['reference'] }) });
 
 const prediction = z.strictObject({
   label: z.string(),
@@ -103,6 +117,7 @@ const errorDescriptions = {
   401: 'The bearer token is missing or wrong (every route but /healthz and the API description needs it when LEARNLOOP_API_TOKEN is set).',
   403: 'Route changes over HTTP need LEARNLOOP_API_TOKEN to be configured.',
   404: 'No such model, request, application or route.',
+  405: 'The path exists, not with this method: `Allow` lists those it takes.',
   413: 'The body is larger than the route accepts (ROUTER_MAX_BODY_KB).',
   415: 'The content type is not one the route reads (JSON: application/json).',
   422: 'The database refused the row on its own merits (e.g. its request was refused); resending will not help.',

@@ -137,7 +137,9 @@ test('bad bodies get 400 with the field and reason, and nothing is stored', asyn
     [{ instances: [{ input: 'text' }] }, /^instances\.0\.input: /],
     [{ instances: [{ input: {}, requestId: 'not-a-uuid' }] }, /^instances\.0\.requestId: /],
     [{ instances: [{ input: {}, extra: 1 }] }, /^instances\.0\.extra: /],
-    [{ instances: [{ input: { text: 'a\u0000b' } }] }, /^instances\.0\.input: must not contain NUL/],
+    [{ instances: [{ input: { text: 'a\u0000b' } }] }, /^instances\.0\.input\.text: must not contain NUL/],
+    [{ instances: [{ input: { a: [1, { b: 'c\u0000' }] } }] }, /^instances\.0\.input\.a\.1\.b: must not contain NUL/],
+    [{ instances: [{ input: { 'k\u0000': 1 } }] }, /^instances\.0\.input\.k.: Invalid key/],
     [{ instances: Array.from({ length: 1001 }, () => ({ input: {} })) }, /^instances: must hold at most 1000 requests/],
   ];
   for (const [body, reason] of cases) {
