@@ -6,7 +6,7 @@ import { detectDedupPath, HNSW_INDEX } from '../../src/db/vector-index.js';
 import { DEDUP_EF_SEARCH, hnswNeighboursQuery, setHnswSearch } from '../../src/retraining/embedding-store.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { dedupCandidates, dedupData, storeUsedExamples, type DedupData } from '../support/dedup-data.js';
-import { vectorSkipReason } from './support.js';
+import { preferIndex, vectorSkipReason } from './support.js';
 
 // The data of the exact dedup test (test/retraining/exact-dedup.test.ts) through pgvector's HNSW index: exact
 // dedup is the reference, and the index at dedup's ef_search must keep a set within 1% of it.
@@ -18,6 +18,7 @@ before(async () => {
   if (skip) return;
   db = await createTestDatabase({ migrate: false });
   await migrate(db.url, { vectorIndex: 'auto' });
+  await preferIndex(db.url); // before db.pool opens its first session
   data = await dedupData();
   await storeUsedExamples(db.pool, 'm', data);
 });
@@ -30,7 +31,7 @@ test(`through the HNSW index at ef_search ${DEDUP_EF_SEARCH} dedup keeps the set
   assert.deepEqual(found.path, 'hnsw', found.reason);
   assert.match(found.reason, new RegExp(`^pgvector \\d+\\.\\d+\\.\\d+ installed, HNSW index ${HNSW_INDEX}$`));
 
-  // The statement the HNSW path runs really takes the index (not a sequential scan that is exact anyway).
+  // The statement the HNSW path runs really takes the index here (not a sequential scan that is exact anyway).
   const plan = await withTransaction(db.pool, async (c) => {
     await setHnswSearch(c);
     const q = hnswNeighboursQuery('m', data.candidateVectors, 1);

@@ -11,7 +11,7 @@ import { createLogger } from '../../src/log.js';
 import { hnswNeighboursQuery, nearestUsedExamples, readEmbeddings, setHnswSearch } from '../../src/retraining/embedding-store.js';
 import { createTestDatabase } from '../support/db.js';
 import { dedupData, storeUsedExamples } from '../support/dedup-data.js';
-import { vectorSkipReason } from './support.js';
+import { preferIndex, vectorSkipReason } from './support.js';
 
 // How a database reaches pgvector's index in place: one created where the server had no extension, and one
 // migrated when embeddings were still vector(384) columns. Plus the start-up step's manners: refused CREATE
@@ -47,9 +47,14 @@ const state = async (pool: Pool) =>
     )
   ).rows[0]!;
 
+/**
+ * The plan of the HNSW path's statement with sorting disabled: whether the statement can take the index at all
+ * (at this test's 2,000 rows the planner would rightly prefer reading the rows and sorting them; see preferIndex).
+ */
 async function planOf(pool: Pool, vectors: Float32Array[]): Promise<string> {
   return withTransaction(pool, async (c) => {
     await setHnswSearch(c);
+    await c.query('SET LOCAL enable_sort = off');
     const q = hnswNeighboursQuery('m', vectors, 1);
     return (await c.query({ text: `EXPLAIN ${q.text}`, values: q.values })).rows.map((r: Record<string, string>) => Object.values(r)[0]).join('\n');
   });
@@ -94,6 +99,8 @@ test('a database migrated where the server had no pgvector moves to the HNSW ind
     assert.match(await planOf(db.pool, data.candidateVectors), new RegExp(`Index Scan using ${HNSW_INDEX}`));
 
     // The pool that started exact keeps its path (correct, only slower); a fresh start takes the index.
+    assert.deepEqual(await nearestUsedExamples(db.pool, 'm', data.candidateVectors), exact);
+    await preferIndex(db.url);
     const restarted = createPool(db.url, { max: 2 });
     try {
       const { lines, logger } = capturingLogger();
