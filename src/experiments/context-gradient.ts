@@ -1,7 +1,7 @@
 import type { ContextFeature } from './context-document.js';
 import type { ExecutionFeedback } from './execution-feedback.js';
 
-/** The specs' learning constants. */
+/** The specs' learning constants (ContextUpdateStrategy: learning_rate=0.01, momentum_factor=0.9). */
 export const learningRate = 0.01;
 export const momentum = 0.9;
 /** A dimension's gradient below its line makes the update add a context aimed at that failure. */
@@ -65,26 +65,27 @@ export function contextGradient(fb: ExecutionFeedback, features: readonly Contex
 }
 
 export interface LearningState {
+  /** What the updates built for each feature: w ← w + learning rate · m. Read when the model's input is built. */
   weights: Record<string, number>;
-  velocity: Record<string, number>;
+  /** Each feature's momentum m. */
+  momentum: Record<string, number>;
 }
 
-/** Feature keys and dimension keys share the weight map; dimensions are prefixed so a feature cannot shadow one. */
-const dimensionKey = (d: Dimension) => `dimension:${d}`;
-
-/** Gradient ascent with momentum on every key the gradient names: v ← μv + ηg, w ← w + v. */
+/**
+ * The specs' ContextUpdateStrategy.update_context, for every feature the gradient names (features of the context;
+ * the dimension gradients act through contextsToAdd instead, as add_compilation_context and the others do there):
+ *   m ← momentum_factor · m + (1 − momentum_factor) · g        (0.9 · m + 0.1 · g)
+ * then the feature's update with the momentum and the learning rate, which for a feature's weight is
+ *   w ← w + learning_rate · m                                  (w + 0.01 · m)
+ */
 export function momentumUpdate(state: LearningState, gradient: ContextGradient): LearningState {
   const weights = { ...state.weights };
-  const velocity = { ...state.velocity };
-  const entries: [string, number][] = [
-    ...Object.entries(gradient.dimensions).map(([d, g]): [string, number] => [dimensionKey(d as Dimension), g]),
-    ...Object.entries(gradient.features),
-  ];
-  for (const [key, g] of entries) {
-    velocity[key] = momentum * (velocity[key] ?? 0) + learningRate * g;
-    weights[key] = (weights[key] ?? 0) + velocity[key];
+  const m = { ...state.momentum };
+  for (const [feature, g] of Object.entries(gradient.features)) {
+    m[feature] = momentum * (m[feature] ?? 0) + (1 - momentum) * g;
+    weights[feature] = (weights[feature] ?? 0) + learningRate * m[feature];
   }
-  return { weights, velocity };
+  return { weights, momentum: m };
 }
 
 /** The failure kinds whose gradient fell below its line, in a fixed order. */

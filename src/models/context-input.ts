@@ -7,15 +7,28 @@ import type { ContextDocument } from '../experiments/context-document.js';
  * the phrasebook's placeholders: {e} / {es} / {E} match an entity word (singular, plural, capitalised) and {n} a
  * number, and the output gets what they matched. Then a non-empty template is filled: `{input}` is the rewritten
  * text, `{constraints}` the constraints' texts joined.
+ *
+ * The weights the context's learning built for its features (context-gradient.ts: w ← w + 0.01·m per CI event) are
+ * read here: the specs' apply_feature_update emphasises a feature whose momentum is positive and reduces one whose
+ * momentum is not, and a model reads what comes first as what matters, so constraints go heaviest first, and of
+ * two example phrases of the same length the heavier one rewrites first. Features of equal weight (all of them in
+ * a context that has learned nothing) keep the document's order.
  */
 export function applyContext(text: string, context: ContextDocument | undefined): string {
   if (!context) return text;
+  const { rules, constraints } = compiled(context);
   let out = text;
-  for (const rule of compiled(context)) out = out.replace(rule.pattern, (...m) => fill(rule.output, rule.slots, m));
+  for (const rule of rules) out = out.replace(rule.pattern, (...m) => fill(rule.output, rule.slots, m));
   if (context.template.includes('{input}')) {
-    out = context.template.replaceAll('{constraints}', context.constraints.map((c) => c.text).join(' ')).replaceAll('{input}', out);
+    out = context.template.replaceAll('{constraints}', constraints).replaceAll('{input}', out);
   }
   return out;
+}
+
+/** The features heaviest first by the context's learned weights; equal weights keep their order (a stable sort). */
+export function byLearnedWeight<T extends { id: string }>(features: readonly T[], context: ContextDocument): T[] {
+  const weight = (f: T) => context.learning.weights[f.id] ?? 0;
+  return [...features].sort((a, b) => weight(b) - weight(a));
 }
 
 type Slot = 'e' | 'n';
@@ -26,16 +39,22 @@ interface Rule {
   slots: Slot[];
 }
 
+interface Compiled {
+  rules: Rule[];
+  /** The constraints' texts, heaviest first, joined. */
+  constraints: string;
+}
+
 const PLACEHOLDER = /\{(es|e|E|n)\}/g;
-const rulesOf = new WeakMap<ContextDocument, Rule[]>();
+const compiledOf = new WeakMap<ContextDocument, Compiled>();
 
 /** Compiled once per document: the router caches documents, so the same object comes back for every request. */
-function compiled(context: ContextDocument): Rule[] {
-  let rules = rulesOf.get(context);
-  if (!rules) {
-    // Longer phrases first, so a phrase that contains another is rewritten whole.
-    const examples = [...context.examples].sort((a, b) => b.input.length - a.input.length);
-    rules = examples.filter((e) => e.input.trim() !== '').map((e) => {
+function compiled(context: ContextDocument): Compiled {
+  let done = compiledOf.get(context);
+  if (!done) {
+    // Longer phrases first, so a phrase that contains another is rewritten whole; the heavier first at equal length.
+    const examples = byLearnedWeight(context.examples, context).sort((a, b) => b.input.length - a.input.length);
+    const rules = examples.filter((e) => e.input.trim() !== '').map((e) => {
       const slots: Slot[] = [];
       let source = '';
       let last = 0;
@@ -48,9 +67,10 @@ function compiled(context: ContextDocument): Rule[] {
       source += escape(e.input.slice(last));
       return { pattern: new RegExp(`\\b${source}\\b`, 'giu'), output: e.output, slots };
     });
-    rulesOf.set(context, rules);
+    done = { rules, constraints: byLearnedWeight(context.constraints, context).map((c) => c.text).join(' ') };
+    compiledOf.set(context, done);
   }
-  return rules;
+  return done;
 }
 
 function fill(output: string, slots: readonly Slot[], match: unknown[]): string {
