@@ -83,6 +83,27 @@ test('SARIF (application/sarif+json or application/json) and the JSON envelope a
   assert.deepEqual(await read(env), { eventId: 'build-1', duplicate: false, kind: 'envelope', contextId: 'ctx-1', buildSuccess: true, qualityGatesPassed: true });
 });
 
+test('the envelope carries deployment, production metrics and a trace with its fix; a bad fix type is refused naming the field', async () => {
+  const envelope = {
+    contextId: 'ctx-1', task: 'cart totals', build: { success: false, errors: ['npm ERR! missing dependency left-pad'] }, qualityGates: { passed: true, violations: [] },
+    deployment: { success: false, environment: 'staging', rolledBack: true }, productionMetrics: { errorRate: 0.2 },
+    debugging: { trace: fixture('trace-node-7.txt'), fix: { caseId: 'PR-9', fixType: 'null-check', contextChange: {} } },
+  };
+  const res = await post(JSON.stringify(envelope), 'application/json', { 'x-learnloop-event-id': 'deploy-1' });
+  assert.equal(res.status, 202);
+  const { rows } = await db.pool.query(`SELECT feedback FROM ci_events WHERE event_id = 'deploy-1'`);
+  assert.deepEqual(rows[0].feedback.deployment, envelope.deployment);
+  assert.deepEqual(rows[0].feedback.productionMetrics, envelope.productionMetrics);
+  assert.equal(rows[0].feedback.debugging.fix.caseId, 'PR-9');
+  const { rows: improvements } = await db.pool.query(`SELECT type, issues FROM ci_improvements WHERE event_id = 'deploy-1'`);
+  assert.deepEqual(improvements, [{ type: 'build_failure', issues: ['missing_dependencies'] }]);
+
+  const bad = { ...envelope, debugging: { trace: 'x', fix: { caseId: 'c', fixType: 'prayer', contextChange: {} } } };
+  const refused = await post(JSON.stringify(bad), 'application/json', { 'x-learnloop-event-id': 'deploy-2' });
+  assert.equal(refused.status, 400);
+  assert.match((await read(refused)).error, /^debugging\.fix\.fixType: /);
+});
+
 test('malformed reports get 400 naming what is wrong; unknown context 404; no token 401', async () => {
   const cases: [string, string, Record<string, string>, number, RegExp][] = [
     ['<testsuites><testsuite name="x"><testcase name="a"></testsuite></testsuites>', 'application/xml', ctx, 400, /^JUnit XML: line 1, column \d+: Expected closing tag 'testcase'/],
