@@ -11,7 +11,7 @@ import {
   type CheckRecord,
   type DbTime,
 } from '../src/db/rollouts.js';
-import { readVersionMetrics } from '../src/db/version-metrics.js';
+import { readCheckWindows, readVersionMetrics } from '../src/db/version-metrics.js';
 import { ModelRegistry } from '../src/models/registry.js';
 import type { VersionMetrics } from '../src/rollout/metrics.js';
 import { activityLogger } from './activity-logger.js';
@@ -131,6 +131,20 @@ export function createRolloutActivities({ pool, logger, config }: ActivityDeps) 
     /** Each version's metrics since `since` (exclusive) up to now minus the metrics lag; `until` starts the next window. */
     async collectVersionMetrics(input: { modelId: string; versions: string[]; since: DbTime }): Promise<{ until: DbTime; metrics: VersionMetrics[] }> {
       return readVersionMetrics(pool, { ...input, lagMs: config.rollout.metricsLagMs });
+    },
+
+    /**
+     * A health check's reads, both ending now minus the metrics lag: each version over the last `windowMs` (not before
+     * `notBefore`), and over (since, until] for the sequential test; `until` is the next check's `since`.
+     */
+    async collectCheckMetrics(input: {
+      modelId: string;
+      versions: string[];
+      since: DbTime;
+      windowMs: number;
+      notBefore: DbTime;
+    }): Promise<{ until: DbTime; window: VersionMetrics[]; sinceLastCheck: VersionMetrics[] }> {
+      return readCheckWindows(pool, { ...input, lagMs: config.rollout.metricsLagMs });
     },
 
     async recordCheck(record: CheckRecord): Promise<void> {

@@ -9,6 +9,7 @@ import {
   defineSignal,
   defineUpdate,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -83,6 +84,13 @@ export interface RolloutCarry {
   /** DB time the stage's weights were set; null until they are. */
   stageSince: DbTime | null;
   windowSince: DbTime | null;
+  /** DB time of the rollout's first weight change: no check window reaches back before it. */
+  rolloutSince?: DbTime | null;
+  /**
+   * Each check reads the last `checkWindow` of feedback (true), or only the rows since the previous check (false or
+   * absent: a rollout begun on the workflow code before PATCH_CHECK_WINDOW keeps that after continue-as-new too).
+   */
+  checkWindow?: boolean;
   stageStartedAt: number | null;
   /** The candidate's share of traffic now. */
   percent: number;
@@ -100,6 +108,13 @@ export interface RolloutCarry {
 }
 
 const MAX_CHECKS_SHOWN = 20;
+/**
+ * The patch that made each check read the last `checkWindow` (1h) instead of the rows since the previous check.
+ * Rollouts that were running when it was deployed replay their history without its marker and keep the old reads
+ * to their end; test/rollout/replay-pre-window.test.ts replays one. Deprecate it (`deprecatePatch`) once no rollout
+ * begun before it can still be running, then remove the old branch.
+ */
+export const PATCH_CHECK_WINDOW = 'canary-check-window';
 /** Far below Temporal's 50k limit; continue-as-new also happens when the server suggests it. */
 const HISTORY_EVENTS_BEFORE_CONTINUE = 10_000;
 
@@ -136,8 +151,9 @@ const failureMessage = (err: unknown): string =>
 
 /**
  * canaryRollout: the staged rollout of a candidate model version (10% → 50% → 100% by default). Each stage dwells,
- * health checks run every checkInterval and roll back on failure, a stage advances when its dwell is over, its
- * latest check passed and its gate holds, and the last stage promotes the candidate.
+ * health checks run every checkInterval over the last checkWindow of feedback and roll back on failure, a stage
+ * advances when its dwell is over, its latest check passed and its gate holds, and the last stage promotes the
+ * candidate.
  */
 export async function canaryRollout(rawInput: unknown, carried?: RolloutCarry): Promise<RolloutResult> {
   const parsed = parseRolloutInput(rawInput);
@@ -148,6 +164,8 @@ export async function canaryRollout(rawInput: unknown, carried?: RolloutCarry): 
   const { stages } = input;
 
   let s: RolloutCarry | null = carried ?? null;
+  // Decided once, before the rollout's first command, so that a rollout keeps one way of reading checks throughout.
+  const checkWindow = carried ? carried.checkWindow === true : patched(PATCH_CHECK_WINDOW);
   let paused = carried?.paused ?? false;
   let abortReason: string | null = null;
   let finished: { state: RolloutStateName; reason: string } | null = null;
@@ -388,6 +406,8 @@ export async function canaryRollout(rawInput: unknown, carried?: RolloutCarry): 
         stageIndex: 0,
         stageSince: null,
         windowSince: null,
+        rolloutSince: null,
+        checkWindow,
         stageStartedAt: null,
         percent: 0,
         dwellDoneMs: 0,
@@ -430,6 +450,7 @@ export async function canaryRollout(rawInput: unknown, carried?: RolloutCarry): 
         const { at } = await rollout.setRouteWeights(traffic(`stage-${s.stageIndex}`, stage.percent, 'stage', { stage: s.stageIndex + 1 }));
         s.stageSince = at;
         s.windowSince ??= at;
+        s.rolloutSince ??= at;
         s.percent = stage.percent;
         s.stageStartedAt = Date.now();
         s.dwellDoneMs = 0;
@@ -452,19 +473,33 @@ export async function canaryRollout(rawInput: unknown, carried?: RolloutCarry): 
       if (abortReason !== null) continue;
       if (woken && s.promote == null) continue; // resumed: the dwell clock runs again, recompute the wake-up
 
-      const window = await rollout.collectVersionMetrics({
-        modelId: input.modelId,
-        versions: [input.candidateVersion, s.baselineVersion],
-        since: s.windowSince!,
-      });
-      s.windowSince = window.until;
-      const { candidate, baseline } = byRole(window.metrics, input.candidateVersion, s.baselineVersion);
+      // The check's rules judge the last checkWindow; the sequential test folds in only the rows since the last check.
+      const versions = [input.candidateVersion, s.baselineVersion];
+      let window: VersionMetrics[];
+      let sinceLastCheck: VersionMetrics[];
+      if (checkWindow) {
+        const read = await rollout.collectCheckMetrics({
+          modelId: input.modelId,
+          versions,
+          since: s.windowSince!,
+          windowMs: input.checkWindowMs,
+          notBefore: s.rolloutSince ?? s.windowSince!,
+        });
+        s.windowSince = read.until;
+        ({ window, sinceLastCheck } = read);
+      } else {
+        const read = await rollout.collectVersionMetrics({ modelId: input.modelId, versions, since: s.windowSince! });
+        s.windowSince = read.until;
+        window = sinceLastCheck = read.metrics;
+      }
+      const { candidate, baseline } = byRole(window, input.candidateVersion, s.baselineVersion);
       const result = evaluateCheck({
         candidate,
         baseline,
         thresholds,
         minSamples: input.minSamples,
         sequential: { config: input.sequential, state: s.sequential },
+        sinceLastCheck: byRole(sinceLastCheck, input.candidateVersion, s.baselineVersion),
       });
       s.sequential = result.sequentialState;
       const reason = result.reasons.join('; ') || 'all rules hold';

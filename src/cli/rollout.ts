@@ -105,6 +105,7 @@ export function registerRolloutCommands(program: Command): void {
     .option('--baseline <version>', 'compare with and roll back to this version (default: the production alias)')
     .option('--stage <percent[:dwell]>', 'a stage, repeatable: 10:6h, 50:manual, 100 (default 10:6h 50:12h 100)', parseStage)
     .option('--check-every <duration>', 'health-check interval, e.g. 5m')
+    .option('--check-window <duration>', 'feedback each check reads, back from now (default 1h, at least the interval)')
     .option('--min-samples <n>', 'feedback rows a check needs to decide', wholeNumber())
     .option('--failure-limit <n>', 'failed checks tolerated before acting', wholeNumber())
     .option('--on-failure <action>', 'rollback or pause')
@@ -120,6 +121,7 @@ export function registerRolloutCommands(program: Command): void {
           ...(opts.baseline ? { baselineVersion: opts.baseline } : {}),
           ...(opts.stage ? { stages: opts.stage } : {}),
           ...(opts.checkEvery ? { checkInterval: opts.checkEvery } : {}),
+          ...(opts.checkWindow ? { checkWindow: opts.checkWindow } : {}),
           ...(opts.minSamples !== undefined ? { minSamples: opts.minSamples } : {}),
           ...(opts.failureLimit !== undefined ? { failureLimit: opts.failureLimit } : {}),
           ...(opts.onFailure ? { onFailure: opts.onFailure } : {}),

@@ -71,3 +71,37 @@ export async function readVersionMetrics(pool: Pool, w: MetricsWindow): Promise<
   );
   return { until, metrics };
 }
+
+export interface CheckWindows {
+  modelId: string;
+  versions: readonly string[];
+  /** The previous check's `until`: rows after it are new to this check. */
+  since: DbTime;
+  /** How far back the check's window reaches from its end. */
+  windowMs: number;
+  /** The window never reaches back before this (the rollout's first traffic change). */
+  notBefore: DbTime;
+  lagMs?: number;
+}
+
+/**
+ * One health check's two reads, ending at the same instant (`now() - lagMs`): `window`, each version's metrics over
+ * the last `windowMs` (from `notBefore` at the earliest), which the check's rules judge; and `sinceLastCheck`, over
+ * (since, until], which the sequential test folds in, so that a row counts in it once however many windows hold it.
+ */
+export async function readCheckWindows(
+  pool: Pool,
+  w: CheckWindows,
+): Promise<{ until: DbTime; window: VersionMetrics[]; sinceLastCheck: VersionMetrics[] }> {
+  const { rows } = await pool.query<{ until: string; start: string }>(
+    `SELECT until::text, greatest(until - make_interval(secs => $2::double precision / 1000), $3::timestamptz)::text AS start
+       FROM (SELECT now() - make_interval(secs => $1::double precision / 1000) AS until) t`,
+    [w.lagMs ?? 0, w.windowMs, w.notBefore],
+  );
+  const { until, start } = rows[0]!;
+  const [window, fresh] = await Promise.all([
+    readVersionMetrics(pool, { modelId: w.modelId, versions: w.versions, since: start, until }),
+    readVersionMetrics(pool, { modelId: w.modelId, versions: w.versions, since: w.since, until }),
+  ]);
+  return { until, window: window.metrics, sinceLastCheck: fresh.metrics };
+}

@@ -28,6 +28,12 @@ export interface CheckInput {
   /** A window with fewer candidate feedback rows decides nothing; a baseline with fewer is not compared with. */
   minSamples: number;
   sequential: { config: SequentialConfig; state: SequentialState };
+  /**
+   * The rows new since the previous check, which the sequential test folds in: the check's window (the last hour)
+   * overlaps the previous checks' windows, and a row counted twice would count as evidence twice. Absent: the
+   * check's window is itself only the new rows (the rollouts started before the one-hour window).
+   */
+  sinceLastCheck?: { candidate: VersionMetrics; baseline: VersionMetrics | null };
 }
 
 export interface CheckResult {
@@ -119,13 +125,16 @@ function sequentialDropFinding(evidence: SequentialEvidence | null, t: Threshold
 /**
  * One health check. Absolute rules on the candidate's window; baseline-relative rules when the baseline has
  * minSamples rows in the same window. The pass-rate drop rule is judged by the sequential test when it is
- * enabled (evidence accumulated over all windows so far, false rollbacks ≤ alpha) and by this window's means
- * otherwise (the specs' rule, which on a few hundred rows per window rolls back good candidates by chance).
+ * enabled (evidence accumulated over the rows of all checks so far, each row once, false rollbacks ≤ alpha) and by
+ * this window's means otherwise (the specs' rule, which on a few hundred rows per window rolls back good candidates
+ * by chance).
  */
-export function evaluateCheck({ candidate, baseline, thresholds, minSamples, sequential }: CheckInput): CheckResult {
-  const comparable = baseline !== null && baseline.samples > 0;
+export function evaluateCheck({ candidate, baseline, thresholds, minSamples, sequential, sinceLastCheck }: CheckInput): CheckResult {
+  const fresh = sinceLastCheck ?? { candidate, baseline };
   const sequentialState =
-    sequential.config.enabled && comparable ? accumulateWindow(sequential.state, candidate, baseline) : sequential.state;
+    sequential.config.enabled && fresh.baseline !== null && fresh.baseline.samples > 0
+      ? accumulateWindow(sequential.state, fresh.candidate, fresh.baseline)
+      : sequential.state;
   const sequentialEvidence = sequential.config.enabled
     ? testPassRateDrop(sequentialState, {
         alpha: sequential.config.alpha,

@@ -57,6 +57,10 @@ const stagesSchema = z
   })
   .transform((stages): Stage[] => stages.map(({ percent, dwell }) => ({ percent, dwellMs: dwell ?? 0 })));
 
+/** 3600000 → "1h", 300000 → "5m": a duration as an operator wrote it. */
+const formatMs = (ms: number): string =>
+  ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1_000 === 0 ? `${ms / 1_000}s` : `${ms}ms`;
+
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
 const nameSchema = z
@@ -73,6 +77,12 @@ export const rolloutInputSchema = z
     baselineVersion: nameSchema.optional(),
     stages: stagesSchema.prefault(DEFAULT_STAGES),
     checkInterval: durationSchema.pipe(z.number().min(1_000, 'must be at least 1s')).prefault('5m'),
+    /**
+     * What each check reads: the feedback of the last `checkWindow` (the specs' monitor_canary_health reads "recent
+     * canary metrics (last hour)" every 5 minutes), not only the rows since the previous check. The sequential test
+     * still folds in only the rows new since the previous check, so no row counts in it twice.
+     */
+    checkWindow: durationSchema.pipe(z.number().min(1_000, 'must be at least 1s')).prefault('1h'),
     /**
      * 100: at 100 rows a window's pass rate has a standard error of at most 0.05 (0.5/√100), and a model at 0.85
      * falls under the 0.70 floor by chance about once in 10^5 checks (Bernoulli, z ≈ 4.2), far under one per rollout.
@@ -97,8 +107,16 @@ export const rolloutInputSchema = z
     if (input.baselineVersion === input.candidateVersion) {
       ctx.addIssue({ code: 'custom', path: ['baselineVersion'], message: 'must differ from candidateVersion' });
     }
+    // Shorter than the interval, rows between two windows would never be looked at by the absolute rules.
+    if (input.checkWindow < input.checkInterval) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['checkWindow'],
+        message: `must be at least checkInterval (${formatMs(input.checkInterval)}), got ${formatMs(input.checkWindow)}: feedback between two windows would go unchecked`,
+      });
+    }
   })
-  .transform(({ checkInterval, ...rest }) => ({ ...rest, checkIntervalMs: checkInterval }));
+  .transform(({ checkInterval, checkWindow, ...rest }) => ({ ...rest, checkIntervalMs: checkInterval, checkWindowMs: checkWindow }));
 
 /** canaryRollout's input with every default filled in and every duration in milliseconds. */
 export type RolloutInput = z.output<typeof rolloutInputSchema>;

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
 /**
- * What a health check knows about one model version over one check window: the feedback rows of
- * `feedback` (joined with `inference_requests` for the version) whose `at` falls in the window.
- * Windows handed to the sequential test must not overlap (each row counted once): [previous check, this check).
+ * What a health check knows about one model version over one window: the feedback rows of `feedback` (joined with
+ * `inference_requests` for the version) whose `at` falls in the window. A check's rules read the last `checkWindow`
+ * (an hour by default); the windows handed to the sequential test must not overlap (each row counted once):
+ * (previous check, this check].
  */
 export const versionMetricsSchema = z.strictObject({
   version: z.string().min(1),

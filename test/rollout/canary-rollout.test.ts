@@ -117,6 +117,14 @@ describe('canaryRollout on the time-skipping server', () => {
     assert.equal(aliases[0].version, candidate);
     const { rows: checks } = await stack.db.pool.query('SELECT count(*)::int AS n FROM rollout_checks WHERE workflow_id = $1', [handle.workflowId]);
     assert.equal(checks[0].n, result.totalChecks);
+    // Each check judged the last hour, so the checks' windows overlap: together they hold the candidate's rows
+    // several times over (the sequential test folds each in once: health-check.test.ts, check-windows.test.ts).
+    const { rows: fed } = await stack.db.pool.query('SELECT count(*)::int AS n FROM feedback WHERE model_id = $1 AND version = $2', [REFERENCE_MODEL_ID, candidate]);
+    const judged = result.checks.reduce((sum, c) => sum + (c.candidate?.samples ?? 0), 0);
+    assert.ok(judged > 2 * fed[0].n, `rows judged over all checks ${judged}, candidate rows ${fed[0].n}`);
+    const events = (await handle.fetchHistory()).events ?? [];
+    const scheduled = events.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+    assert.ok(scheduled.includes('collectCheckMetrics') && events.some((e) => e.markerRecordedEventAttributes), 'a new rollout records the check-window patch');
     await replay(handle);
     await resetToV1();
   });
@@ -257,14 +265,19 @@ describe('canaryRollout on the time-skipping server', () => {
     const handle = await start({ modelId: REFERENCE_MODEL_ID, candidateVersion: candidate });
     await waitFor('the router to send 10% to the candidate', () => stack.router.table.weights(REFERENCE_MODEL_ID)?.[candidate] === 10);
     // One interval with many distinct users: the split the router really applied at 10%, and ≥ 100 candidate rows.
-    await sendTraffic(stack, 2_000, 1);
-    const { rows: split } = await stack.db.pool.query<{ version: string; n: number }>(
-      `SELECT version, count(*)::int AS n FROM inference_requests
-        WHERE model_id = $1 AND at > (SELECT at FROM deployment_events WHERE workflow_id = $2 AND details->>'step' = 'stage-0')
-        GROUP BY version`,
-      [REFERENCE_MODEL_ID, handle.workflowId],
-    );
-    const counts = Object.fromEntries(split.map((r) => [r.version, r.n]));
+    // sendTraffic stops after a minute of real time, in which a loaded 2-core machine serves fewer than 2,000
+    // requests: up to three minutes of it, all inside the first 5-minute interval (time is not skipped meanwhile).
+    const splitSoFar = async () => {
+      const { rows } = await stack.db.pool.query<{ version: string; n: number }>(
+        `SELECT version, count(*)::int AS n FROM inference_requests
+          WHERE model_id = $1 AND at > (SELECT at FROM deployment_events WHERE workflow_id = $2 AND details->>'step' = 'stage-0')
+          GROUP BY version`,
+        [REFERENCE_MODEL_ID, handle.workflowId],
+      );
+      return Object.fromEntries(rows.map((r) => [r.version, r.n])) as Record<string, number>;
+    };
+    for (let round = 1; round <= 3 && ((await splitSoFar())[candidate] ?? 0) < 120; round++) await sendTraffic(stack, 2_000, round);
+    const counts = await splitSoFar();
     const share = counts[candidate]! / (counts[candidate]! + counts.v1!);
     assert.ok(share >= 0.08 && share <= 0.12, `candidate share during the 10% stage: ${share.toFixed(4)} of ${counts[candidate]! + counts.v1!}`);
 

@@ -158,3 +158,57 @@ describe('health check: pass-rate drop judged by the sequential test', () => {
     assert.fail('a candidate 7 points worse was never rolled back');
   });
 });
+
+describe('health check: the last hour judged, each row once in the sequential test', () => {
+  test('the rules judge the check’s window while the sequential test folds in only the rows since the last check', () => {
+    const hour = metricsFor('v2', { samples: 1200, passRate: 0.8, passRateSumSq: 960, variance: 0.02, latencyP95Ms: 100 });
+    const hourBaseline = metricsFor('v1', { samples: 10_800, passRate: 0.85, passRateSumSq: 9180, variance: 0.02, latencyP95Ms: 100 });
+    const fresh = metricsFor('v2', { samples: 100, passRate: 0.8, passRateSumSq: 80, variance: 0.02, latencyP95Ms: 100 });
+    const freshBaseline = metricsFor('v1', { samples: 900, passRate: 0.85, passRateSumSq: 765, variance: 0.02, latencyP95Ms: 100 });
+    const result = evaluateCheck({
+      candidate: hour,
+      baseline: hourBaseline,
+      thresholds: DEFAULT_THRESHOLDS,
+      minSamples: 100,
+      sequential: { config: SEQUENTIAL, state: initialSequentialState() },
+      sinceLastCheck: { candidate: fresh, baseline: freshBaseline },
+    });
+    assert.equal(result.sequentialState.windows, 1);
+    assert.deepEqual(result.sequentialState.candidate, { n: 100, sum: 80, sumSq: 80 });
+    assert.deepEqual(result.sequentialState.baseline, { n: 900, sum: 765, sumSq: 765 });
+  });
+
+  test('twelve checks over overlapping one-hour windows count each of their rows once in the sequential test', () => {
+    let state = initialSequentialState();
+    for (let k = 1; k <= 12; k++) {
+      const fresh = metricsFor('v2', { samples: 100, passRate: 0.85, passRateSumSq: 85 });
+      const freshBaseline = metricsFor('v1', { samples: 900, passRate: 0.85, passRateSumSq: 765 });
+      const result = evaluateCheck({
+        // The hour holds this check's rows and the previous checks' (up to 12 intervals of 5 minutes).
+        candidate: metricsFor('v2', { samples: 100 * k, passRate: 0.85, passRateSumSq: 85 * k }),
+        baseline: metricsFor('v1', { samples: 900 * k, passRate: 0.85, passRateSumSq: 765 * k }),
+        thresholds: DEFAULT_THRESHOLDS,
+        minSamples: 100,
+        sequential: { config: SEQUENTIAL, state },
+        sinceLastCheck: { candidate: fresh, baseline: freshBaseline },
+      });
+      state = result.sequentialState;
+    }
+    assert.equal(state.windows, 12);
+    assert.equal(state.candidate.n, 1200);
+    assert.equal(state.baseline.n, 10_800);
+  });
+
+  test('a floor broken over the hour fails the check even when the rows since the last check look fine', () => {
+    const result = evaluateCheck({
+      candidate: metricsFor('v2', { samples: 1200, passRate: 0.65, variance: 0.02, latencyP95Ms: 100 }),
+      baseline,
+      thresholds: DEFAULT_THRESHOLDS,
+      minSamples: 100,
+      sequential: { config: SEQUENTIAL, state: initialSequentialState() },
+      sinceLastCheck: { candidate: metricsFor('v2', { samples: 100, passRate: 0.9, variance: 0.02, latencyP95Ms: 100 }), baseline },
+    });
+    assert.equal(result.decision, 'fail');
+    assert.deepEqual(result.failedRules, ['minPassRate']);
+  });
+});

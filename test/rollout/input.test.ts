@@ -28,6 +28,7 @@ describe('canaryRollout input', () => {
         { percent: 100, dwellMs: 0 },
       ],
       checkIntervalMs: 5 * 60_000,
+      checkWindowMs: 3_600_000,
       minSamples: 100,
       maxInconclusiveChecks: 6,
       failureLimit: 0,
@@ -63,6 +64,7 @@ describe('canaryRollout input', () => {
       baselineVersion: 'v1',
       stages: [{ percent: 5, dwell: '30m' }, { percent: 25, dwell: 'manual' }, { percent: 100, dwell: '1h' }],
       checkInterval: '30s',
+      checkWindow: '10m',
       minSamples: 20,
       maxInconclusiveChecks: 3,
       failureLimit: 2,
@@ -77,6 +79,7 @@ describe('canaryRollout input', () => {
     ]);
     assert.equal(input.baselineVersion, 'v1');
     assert.equal(input.checkIntervalMs, 30_000);
+    assert.equal(input.checkWindowMs, 600_000);
     assert.deepEqual([input.minSamples, input.maxInconclusiveChecks, input.failureLimit, input.onFailure], [20, 3, 2, 'pause']);
     assert.deepEqual(input.sequential, { enabled: false, alpha: 0.05, mixingSd: 0.05 });
     assert.deepEqual(input.webhooks, { preRollout: 'http://127.0.0.1:9000/pre', confirmPromotion: 'https://ci.example.com/confirm' });
@@ -120,6 +123,17 @@ describe('canaryRollout input', () => {
       'checkInterval: must be a duration such as "30s", "5m", "6h" or "1d", got "300"',
     ],
     ['a check interval under a second', { ...minimal, checkInterval: '10ms' }, 'checkInterval: must be at least 1s'],
+    [
+      'a check window shorter than the check interval',
+      { ...minimal, checkInterval: '10m', checkWindow: '5m' },
+      'checkWindow: must be at least checkInterval (10m), got 5m: feedback between two windows would go unchecked',
+    ],
+    [
+      'a check interval longer than the default one-hour window',
+      { ...minimal, checkInterval: '2h' },
+      'checkWindow: must be at least checkInterval (2h), got 1h: feedback between two windows would go unchecked',
+    ],
+    ['a check window that is not a duration', { ...minimal, checkWindow: 'hour' }, 'checkWindow: must be a duration such as "30s", "5m", "6h" or "1d", got "hour"'],
     ['a negative rate', { ...minimal, thresholds: { maxErrorRate: -0.1 } }, 'thresholds.maxErrorRate: Too small: expected number to be >=0'],
     ['an unknown threshold', { ...minimal, thresholds: { maxPassRate: 0.9 } }, 'thresholds: Unrecognized key: "maxPassRate"'],
     ['a misspelt option', { ...minimal, stage: [] }, 'input: Unrecognized key: "stage"'],
