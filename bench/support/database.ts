@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { loadConfig } from '../../src/config.js';
-import { ensureDatabase, migrate } from '../../src/db/migrate.js';
+import { dropDatabase, ensureDatabase, migrate } from '../../src/db/migrate.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
 import type { VectorIndexSetting } from '../../src/db/vector-index.js';
 
@@ -28,15 +27,7 @@ export async function throwawayDatabase(options: { vectorIndex?: VectorIndexSett
     pool,
     async drop() {
       await pool.end();
-      const admin = new URL(config.databaseUrl);
-      admin.pathname = '/postgres';
-      const client = new pg.Client({ connectionString: admin.toString() });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
+      await dropDatabase(url.toString());
     },
   };
 }

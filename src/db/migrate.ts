@@ -54,6 +54,19 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   }
 }
 
+/** Drops the database named in the URL (connecting to `postgres` to do so), closing whatever still uses it. */
+export async function dropDatabase(databaseUrl: string): Promise<void> {
+  const name = decodeURIComponent(new URL(databaseUrl).pathname.replace(/^\//, ''));
+  const admin = new URL(databaseUrl);
+  admin.pathname = '/postgres';
+  const client = await connectClient(admin.toString(), databaseUrl);
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * Applies the migrations, then (going up) the start-up step that puts pgvector's HNSW index under deduplication
  * where the server has the extension and `vectorIndex` (LEARNLOOP_VECTOR_INDEX) allows it: every entry point and

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { createPool, type Pool } from '../../src/db/pool.js';
-import { ensureDatabase, migrate } from '../../src/db/migrate.js';
+import { dropDatabase, ensureDatabase, migrate } from '../../src/db/migrate.js';
 import { loadConfig } from '../../src/config.js';
 
 export interface TestDatabase {
@@ -30,15 +29,7 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
     pool,
     async drop() {
       await pool.end();
-      const admin = serverUrl();
-      admin.pathname = '/postgres';
-      const client = new pg.Client({ connectionString: admin.toString() });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
+      await dropDatabase(url.toString());
     },
   };
 }
