@@ -11,7 +11,7 @@ import { readTrainingSamples } from '../src/db/training-samples.js';
 import { embedExamples } from '../src/retraining/embed-examples.js';
 import { UnknownExamplesError } from '../src/retraining/unknown-examples.js';
 import { evaluateAgainstProduction } from '../src/training/candidate-evaluation.js';
-import { specFineTuneSettings, type FineTuneSettings } from '../src/training/fine-tune.js';
+import { runFineTuneSettings, type FineTuneSettings } from '../src/training/fine-tune.js';
 import type { HeadWeights } from '../src/training/head.js';
 import { headFromOnnx, headToOnnx } from '../src/training/onnx-head.js';
 import { qualityGate, type GateDecision } from '../src/training/quality-gate.js';
@@ -157,10 +157,13 @@ export function createTrainingActivities(
       if (resumedAfter) l.info({ resumedAfter }, 'fine-tuning retried: resuming from the checkpoint folder');
       let hyperparameters: FineTuneSettings;
       try {
-        hyperparameters = specFineTuneSettings({
+        // The input's learning rate, else the deployment's (LEARNLOOP_TRAINING_LR), else the trainer's default: the
+        // specs' 1e-6 for a command trainer (an upstream LLM), 3e-3 for the tfjs reference head.
+        hyperparameters = runFineTuneSettings({
+          trainer: trainer.kind,
           emergency: input.emergency,
-          // The deployment's learning rate (LEARNLOOP_TRAINING_LR) unless the input names one.
-          overrides: { learningRate: config.training.learningRate, ...input.hyperparameters },
+          configuredLearningRate: config.training.learningRate,
+          hyperparameters: input.hyperparameters,
         });
       } catch (err) {
         invalid(`hyperparameters: ${(err as Error).message}`);

@@ -49,7 +49,8 @@ export const configSchema = z.object({
         return z.NEVER;
       }
     }),
-  LEARNLOOP_TRAINING_LR: z.coerce.number().gt(0).max(1).default(3e-3),
+  /** Unset: each trainer's default (src/training/fine-tune.ts:defaultLearningRate): 1e-6 command, 3e-3 tfjs. */
+  LEARNLOOP_TRAINING_LR: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().gt(0).max(1).optional()),
   LEARNLOOP_SCHEDULE_TIMEZONE: z.string().min(1).default('UTC'),
   LEARNLOOP_ROUTER_URL: z.url().optional(),
   LEARNLOOP_CYCLE_TRAFFIC: z.enum(['simulated', 'none']).default('simulated'),
@@ -86,8 +87,11 @@ export interface Config {
   training: {
     /** A user's own training program (the `command` trainer, src/training/command-trainer.md); tfjs when unset. */
     command?: string[];
-    /** The reference head needs far more than the specs' 1e-6 (README, "Retraining"). */
-    learningRate: number;
+    /**
+     * Every run's learning rate, whatever the trainer. Unset: the trainer's default, the specs' 1e-6 for a `command`
+     * trainer (an upstream LLM) and 3e-3 for the tfjs reference head, which needs far more (README, "Retraining").
+     */
+    learningRate?: number;
   };
   /** IANA time zone of the retraining schedules (weekly Sunday 02:00, daily 03:00). */
   scheduleTimeZone: string;

@@ -9,6 +9,17 @@ import { loadLatestCheckpoint, saveCheckpoint, type Checkpoint } from './checkpo
 import { assertHeadShape, headInputDim, headLogits, headVariables, readHeadVariables, stackEmbeddings, type HeadVariables, type HeadWeights } from './head.js';
 
 /**
+ * The specs' learning rate (`retrain_phase4`, `configure_online_learning`, the table: 1e-6, "100× smaller than Phase
+ * 3") for the specs' model, a pre-trained LLM: the default of the `command` trainer, a user's own program.
+ */
+export const SPEC_LEARNING_RATE = 1e-6;
+/**
+ * The reference head's (the in-process tfjs trainer's) default: 1e-6 moves its ~0.1 weights by at most 5e-5 in a
+ * run, and 3e-3 is bench/train.ts's choice on a validation set (README, "Retraining").
+ */
+export const REFERENCE_HEAD_LEARNING_RATE = 3e-3;
+
+/**
  * The specs' fine-tuning configuration (phase 4): epochs 5 (3 for an emergency), batch 2, gradient accumulation 4
  * (an optimizer step every 8 examples), lr 1e-6 with 10 linear warm-up steps then a linear decay to 0 at the run's
  * last step (get_linear_schedule_with_warmup), max grad norm 0.5, AdamW with weight decay 0.01, early stopping with
@@ -19,7 +30,7 @@ export const fineTuneSettingsSchema = z.strictObject({
   epochs: z.number().int().min(1).default(5),
   batchSize: z.number().int().min(1).default(2),
   gradientAccumulationSteps: z.number().int().min(1).default(4),
-  learningRate: z.number().positive().default(1e-6),
+  learningRate: z.number().positive().default(SPEC_LEARNING_RATE),
   warmupSteps: z.number().int().min(0).default(10),
   /**
    * The schedule's num_training_steps, where the learning rate reaches 0. null: the run's own optimizer steps,
@@ -39,6 +50,25 @@ export const fineTuneSettingsSchema = z.strictObject({
 });
 export type FineTuneSettings = z.output<typeof fineTuneSettingsSchema>;
 export type FineTuneSettingsInput = z.input<typeof fineTuneSettingsSchema>;
+
+/** A trainer's default learning rate when neither LEARNLOOP_TRAINING_LR nor the run's hyperparameters name one. */
+export function defaultLearningRate(trainer: 'tfjs' | 'command'): number {
+  return trainer === 'command' ? SPEC_LEARNING_RATE : REFERENCE_HEAD_LEARNING_RATE;
+}
+
+/**
+ * A run's settings: the specs' (3 epochs for an emergency), the learning rate the run's `hyperparameters` name, else
+ * the deployment's (LEARNLOOP_TRAINING_LR), else the trainer's default (1e-6 for a `command` trainer, 3e-3 for tfjs).
+ */
+export function runFineTuneSettings(opts: {
+  trainer: 'tfjs' | 'command';
+  emergency?: boolean;
+  configuredLearningRate?: number;
+  hyperparameters?: FineTuneSettingsInput;
+}): FineTuneSettings {
+  const learningRate = opts.configuredLearningRate ?? defaultLearningRate(opts.trainer);
+  return specFineTuneSettings({ emergency: opts.emergency, overrides: { learningRate, ...opts.hyperparameters } });
+}
 
 /** The specs' settings for a run: 3 epochs for an emergency retrain, else 5; `overrides` win. */
 export function specFineTuneSettings(opts: { emergency?: boolean; overrides?: FineTuneSettingsInput } = {}): FineTuneSettings {

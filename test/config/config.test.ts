@@ -11,6 +11,10 @@ test('with no environment the embedded defaults apply', () => {
   assert.equal(config.temporal.namespace, 'default');
   assert.equal(config.home, path.resolve('.learnloop'));
   assert.equal(config.apiToken, undefined);
+  // No deployment-wide learning rate: each trainer's default applies (1e-6 command, 3e-3 tfjs; fine-tune.ts).
+  assert.equal(config.training.learningRate, undefined);
+  assert.equal(loadConfig({ LEARNLOOP_TRAINING_LR: '1e-6' }).training.learningRate, 1e-6);
+  assert.equal(loadConfig({ LEARNLOOP_TRAINING_LR: '' }).training.learningRate, undefined);
 });
 
 test('a bad value stops start-up with one line naming the variable and the reason', () => {

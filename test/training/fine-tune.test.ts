@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { seededRandom } from '../../src/reference/random.js';
-import { fineTune, parseSettings, specFineTuneSettings, type BatchProgress } from '../../src/training/fine-tune.js';
+import { defaultLearningRate, fineTune, parseSettings, runFineTuneSettings, specFineTuneSettings, type BatchProgress } from '../../src/training/fine-tune.js';
 import { argmax, initialHead, predictHead } from '../../src/training/head.js';
 import { clusters } from './clusters.js';
 import { resumeTestRun } from './resume-run.js';
@@ -19,6 +19,20 @@ test("the specs' configuration is the default: 5 epochs (3 in an emergency), bat
   assert.equal(specFineTuneSettings({ emergency: true }).epochs, 3);
   assert.equal(specFineTuneSettings({ emergency: true, overrides: { learningRate: 1e-3 } }).learningRate, 1e-3);
   assert.throws(() => parseSettings({ batchSize: 0 }), /invalid fine-tuning settings: batchSize/);
+});
+
+test("a run's learning rate: its hyperparameters', else LEARNLOOP_TRAINING_LR, else the specs' 1e-6 for a command trainer and 3e-3 for the reference head", () => {
+  assert.equal(defaultLearningRate('command'), 1e-6);
+  assert.equal(defaultLearningRate('tfjs'), 3e-3);
+  // Nothing configured: the trainer decides, with the rest of the specs' settings (3 epochs for an emergency).
+  const llm = runFineTuneSettings({ trainer: 'command', emergency: true });
+  assert.deepEqual({ ...llm }, { ...specFineTuneSettings({ emergency: true }), learningRate: 1e-6 });
+  assert.equal(runFineTuneSettings({ trainer: 'tfjs' }).learningRate, 3e-3);
+  // The deployment's LEARNLOOP_TRAINING_LR applies to every trainer; a run's own hyperparameters win over it.
+  assert.equal(runFineTuneSettings({ trainer: 'command', configuredLearningRate: 3e-3 }).learningRate, 3e-3);
+  assert.equal(runFineTuneSettings({ trainer: 'tfjs', configuredLearningRate: 1e-6 }).learningRate, 1e-6);
+  assert.equal(runFineTuneSettings({ trainer: 'tfjs', configuredLearningRate: 1e-6, hyperparameters: { learningRate: 1e-4 } }).learningRate, 1e-4);
+  assert.equal(runFineTuneSettings({ trainer: 'command', hyperparameters: { epochs: 2 } }).epochs, 2);
 });
 
 test('every micro-batch heartbeats, and an optimizer step is taken every 4 micro-batches of 2', async () => {
