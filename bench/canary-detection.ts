@@ -126,7 +126,8 @@ function simulate(seed: number, candidatePassRate: number, rules: Rule[], stopAt
       : { candidate, baseline };
     const dwellOver = dwellMs !== 'manual' && stageElapsed >= dwellMs;
     if (!paused && dwellOver && stage < rollout.stages.length - 1) {
-      const gate = stageGate({ stageIndex: stage, ...stageData, minSamples: rollout.minSamples });
+      // As the workflow before patched('canary-stage-gate-rollback'): a failed gate holds, no floor (not yet re-measured).
+      const gate = stageGate({ stageIndex: stage, percent: rollout.stages[stage]!.percent, ...stageData, minSamples: rollout.minSamples, floor: null });
       if (gate.advance) {
         stage += 1;
         stageElapsed = 0;

@@ -22,7 +22,7 @@ import { evaluateCheck, type CheckDecision } from '../src/rollout/health-check.j
 import { parseRolloutInput, type RolloutInput } from '../src/rollout/input.js';
 import type { VersionMetrics } from '../src/rollout/metrics.js';
 import { initialSequentialState, type SequentialState } from '../src/rollout/sequential.js';
-import { stageGate } from '../src/rollout/stage-gate.js';
+import { STAGE_PASS_RATE_FLOOR, stageGate } from '../src/rollout/stage-gate.js';
 import { applyThresholdsUpdate, parseThresholdsUpdate, type Thresholds, type ThresholdsUpdate } from '../src/rollout/thresholds.js';
 import { LearnloopCandidate, LearnloopModel, LearnloopStage, LearnloopState } from '../src/temporal/search-attributes.js';
 
@@ -91,6 +91,11 @@ export interface RolloutCarry {
    * absent: a rollout begun on the workflow code before PATCH_CHECK_WINDOW keeps that after continue-as-new too).
    */
   checkWindow?: boolean;
+  /**
+   * A failed stage gate follows onFailure and the gate has the 0.73 floor (true), or a failed gate holds the stage
+   * (false or absent: a rollout begun before PATCH_STAGE_GATE_ROLLBACK keeps that after continue-as-new too).
+   */
+  gateRollback?: boolean;
   stageStartedAt: number | null;
   /** The candidate's share of traffic now. */
   percent: number;
@@ -115,6 +120,12 @@ const MAX_CHECKS_SHOWN = 20;
  * begun before it can still be running, then remove the old branch.
  */
 export const PATCH_CHECK_WINDOW = 'canary-check-window';
+/**
+ * The patch that made a failed stage gate follow onFailure (roll back by default, with the specs' "10% phase
+ * performance below threshold") and gave the gate the specs' 0.73 floor; before it a failed gate held the stage.
+ * test/rollout/replay-pre-gate-rollback.test.ts replays a rollout held by its gate on the earlier code.
+ */
+export const PATCH_STAGE_GATE_ROLLBACK = 'canary-stage-gate-rollback';
 /** Far below Temporal's 50k limit; continue-as-new also happens when the server suggests it. */
 const HISTORY_EVENTS_BEFORE_CONTINUE = 10_000;
 
@@ -166,6 +177,7 @@ export async function canaryRollout(rawInput: unknown, carried?: RolloutCarry): 
   let s: RolloutCarry | null = carried ?? null;
   // Decided once, before the rollout's first command, so that a rollout keeps one way of reading checks throughout.
   const checkWindow = carried ? carried.checkWindow === true : patched(PATCH_CHECK_WINDOW);
+  const gateRollback = carried ? carried.gateRollback === true : patched(PATCH_STAGE_GATE_ROLLBACK);
   let paused = carried?.paused ?? false;
   let abortReason: string | null = null;
   let finished: { state: RolloutStateName; reason: string } | null = null;
@@ -408,6 +420,7 @@ export async function canaryRollout(rawInput: unknown, carried?: RolloutCarry): 
         windowSince: null,
         rolloutSince: null,
         checkWindow,
+        gateRollback,
         stageStartedAt: null,
         percent: 0,
         dwellDoneMs: 0,
@@ -529,8 +542,15 @@ export async function canaryRollout(rawInput: unknown, carried?: RolloutCarry): 
         });
         const { candidate: stageCandidate, baseline: stageBaseline } = byRole(stageData.metrics, input.candidateVersion, s.baselineVersion);
         const gate = isLastStage()
-          ? { advance: true, reason: 'bake time over' }
-          : stageGate({ stageIndex: s.stageIndex, candidate: stageCandidate, baseline: stageBaseline, minSamples: input.minSamples });
+          ? { advance: true, failed: false, reason: 'bake time over' }
+          : stageGate({
+              stageIndex: s.stageIndex,
+              percent: stage.percent,
+              candidate: stageCandidate,
+              baseline: stageBaseline,
+              minSamples: input.minSamples,
+              floor: gateRollback ? STAGE_PASS_RATE_FLOOR : null,
+            });
         if (gate.advance) {
           if (isLastStage()) {
             await rollout.promote(traffic('promote', 100, 'promoted'));
@@ -541,6 +561,13 @@ export async function canaryRollout(rawInput: unknown, carried?: RolloutCarry): 
           s.stageSince = null;
           s.stageStartedAt = null;
           continue;
+        }
+        if (gateRollback && gate.failed) {
+          // One word for one act: a failed gate does what a failed check does (roll back, or pause for an operator).
+          const metrics = { candidate: stageCandidate, baseline: stageBaseline, stageGate: gate.reason };
+          if (input.onFailure === 'rollback') return await rollBack(gate.reason, metrics, 'rolled_back');
+          pause(`failed stage gate: ${gate.reason}`);
+          await alertPaused(gate.reason);
         }
         waitingFor = `stage gate: ${gate.reason}`;
       }
