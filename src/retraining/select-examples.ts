@@ -10,7 +10,7 @@ export interface SelectedExample {
   output: unknown;
   testPassRate: number;
   implementationVariance: number;
-  /** pass rate − 0.5 × variance: the specs' ranking, best first. */
+  /** pass rate − 0.5 × variance: the specs' quality score (the sample weight); it orders ties of pass rate. */
   qualityScore: number;
 }
 
@@ -38,7 +38,10 @@ const criteriaParams = (modelId: string) => [
   qualifyingCriteria.maxVariance,
 ];
 
-/** The best `limit` qualifying examples of a model, by quality score (ties: newest first). */
+/**
+ * The best `limit` qualifying examples of a model in the specs' order, `ORDER BY test_pass_rate DESC`; of equal pass
+ * rates (the text leaves ties open) the higher quality score, the more consistent one, then the newest first.
+ */
 export async function selectExamples(pool: Pool, input: { modelId: string; limit: number }): Promise<SelectedExample[]> {
   const { rows } = await pool.query<SelectedExample>(
     `SELECT r.request_id::text AS "requestId",
@@ -49,7 +52,7 @@ export async function selectExamples(pool: Pool, input: { modelId: string; limit
             f.implementation_variance::float8 AS "implementationVariance",
             f.test_pass_rate::float8 - 0.5 * f.implementation_variance::float8 AS "qualityScore"
      ${QUALIFYING}
-     ORDER BY "qualityScore" DESC, r.at DESC, r.request_id
+     ORDER BY f.test_pass_rate DESC, "qualityScore" DESC, r.at DESC, r.request_id
      LIMIT $5`,
     [...criteriaParams(input.modelId), input.limit],
   );

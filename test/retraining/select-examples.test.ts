@@ -63,3 +63,14 @@ test('selection stops at the limit and takes the best examples', async () => {
   assert.ok(Math.abs(top[9]!.testPassRate - (0.8 + 20 / 200)) < 1e-6, 'the tenth best is last');
   assert.equal(await countQualifyingExamples(pool, 'bulk'), 30, 'the count ignores the limit');
 });
+
+test("the specs' order: by test pass rate, the quality score only between equal pass rates", async () => {
+  const pool = db.pool;
+  await seedModel(pool, 'ordered');
+  // quality 0.8805, 0.89 and 0.895: by quality score alone the 0.89 would come first.
+  await seedExample(pool, { modelId: 'ordered', passRate: 0.9, variance: 0.039 });
+  await seedExample(pool, { modelId: 'ordered', passRate: 0.89, variance: 0 });
+  await seedExample(pool, { modelId: 'ordered', passRate: 0.9, variance: 0.01 });
+  const order = (await selectExamples(pool, { modelId: 'ordered', limit: 3 })).map((e) => [Number(e.testPassRate.toFixed(3)), Number(e.implementationVariance.toFixed(3))]);
+  assert.deepEqual(order, [[0.9, 0.01], [0.9, 0.039], [0.89, 0]]);
+});
