@@ -1,4 +1,6 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import proto from '@temporalio/proto';
 import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root.js';
 
@@ -31,4 +33,11 @@ export function historyFromJson(text: string): History {
   const loaded = protojson.fromJson(historyType, JSON.parse(text), { ignoreUnknownFields: true });
   if (!loaded) throw new TypeError('not a Temporal history');
   return loaded as History;
+}
+
+/** Writes a recorded history as a fixture (its folder made if missing); the number of events, for the recorder's line. */
+export function writeHistoryFile(file: string, history: History): number {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${historyToJson(history)}\n`);
+  return history.events?.length ?? 0;
 }

@@ -6,9 +6,8 @@
  *
  *   node --import tsx test/support/record-ci-feedback-history.ts test/fixtures/histories/ci-feedback-pre-debugging.json
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { historyToJson } from './history-json.js';
+import { readFileSync } from 'node:fs';
+import { writeHistoryFile } from './history-json.js';
 import { startCiFeedback } from '../../src/experiments/ci-dispatch.js';
 import { storeCiEvent } from '../../src/experiments/ci-event-store.js';
 import { createContext } from '../../src/experiments/context-store.js';
@@ -32,10 +31,8 @@ try {
   await startCiFeedback(env.client, eventId, worker.taskQueue);
   const handle = env.client.workflow.getHandle(eventId);
   const result = await handle.result();
-  const history = await handle.fetchHistory();
-  mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, `${historyToJson(history)}\n`);
-  console.log(`${out}: ${history.events?.length} events, context ${result.contextId} v${result.fromVersion} → v${result.toVersion}`);
+  const events = writeHistoryFile(out, await handle.fetchHistory());
+  console.log(`${out}: ${events} events, context ${result.contextId} v${result.fromVersion} → v${result.toVersion}`);
 } finally {
   await worker.stop();
   await env.teardown();

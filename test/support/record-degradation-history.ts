@@ -6,12 +6,10 @@
  *
  *   node --import tsx test/support/record-degradation-history.ts test/fixtures/histories/check-degradation-pre-absolute.json
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { checkDegradation } from '../../workflows/check-degradation.js';
-import { historyToJson } from './history-json.js';
+import { writeHistoryFile } from './history-json.js';
 import { workflowBundle } from './rollout.js';
 import { createTimeSkippingEnv } from './temporal.js';
 
@@ -34,10 +32,8 @@ try {
   const result = await handle.result();
   if (!result.degraded || !result.retraining?.started) throw new Error(`expected a started emergency retraining, got ${JSON.stringify(result)}`);
   await env.client.workflow.getHandle(result.retraining.workflowId).terminate('recording over').catch(() => undefined);
-  const history = await handle.fetchHistory();
-  mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, `${historyToJson(history)}\n`);
-  console.log(`${out}: ${history.events?.length} events, ${result.reason}`);
+  const events = writeHistoryFile(out, await handle.fetchHistory());
+  console.log(`${out}: ${events} events, ${result.reason}`);
 } finally {
   worker.shutdown();
   await running;

@@ -7,11 +7,9 @@
  *
  *   node --import tsx test/support/record-held-gate-history.ts test/fixtures/histories/canary-rollout-pre-gate-rollback.json
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
 import { canaryRollout } from '../../workflows/canary-rollout.js';
-import { historyToJson } from './history-json.js';
+import { writeHistoryFile } from './history-json.js';
 import { startReferenceStack } from './reference-model.js';
 import { drive, startRolloutWorker } from './rollout.js';
 import { createTimeSkippingEnv } from './temporal.js';
@@ -45,10 +43,8 @@ try {
   // A stage's gate is asked once its dwell (two checks here) is over; every check beyond those was a held gate.
   const held = result.totalChecks - 2 * 9;
   if (result.outcome !== 'promoted' || held < 1) throw new Error(`expected a promoted rollout held at a gate, got ${result.outcome} after ${result.totalChecks} checks`);
-  const history = await handle.fetchHistory();
-  mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, `${historyToJson(history)}\n`);
-  console.log(`${out}: ${history.events?.length} events, ${result.totalChecks} checks, ${result.outcome}`);
+  const events = writeHistoryFile(out, await handle.fetchHistory());
+  console.log(`${out}: ${events} events, ${result.totalChecks} checks, ${result.outcome}`);
 } finally {
   await worker.stop();
   await stack.close();

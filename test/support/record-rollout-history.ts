@@ -5,11 +5,9 @@
  *
  *   node --import tsx test/support/record-rollout-history.ts test/fixtures/histories/canary-rollout-pre-window.json
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
 import { canaryRollout } from '../../workflows/canary-rollout.js';
-import { historyToJson } from './history-json.js';
+import { writeHistoryFile } from './history-json.js';
 import { startReferenceStack } from './reference-model.js';
 import { drive, registerCopyOfV1, startRolloutWorker } from './rollout.js';
 import { createTimeSkippingEnv } from './temporal.js';
@@ -39,10 +37,8 @@ try {
   await drive(env, stack, handle, { interval: '5m', requests: 200 });
   const result = await handle.result();
   if (result.outcome !== 'promoted') throw new Error(`expected a promoted rollout, got ${result.outcome}: ${result.reason}`);
-  const history = await handle.fetchHistory();
-  mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, `${historyToJson(history)}\n`);
-  console.log(`${out}: ${history.events?.length} events, ${result.totalChecks} checks, ${result.outcome}`);
+  const events = writeHistoryFile(out, await handle.fetchHistory());
+  console.log(`${out}: ${events} events, ${result.totalChecks} checks, ${result.outcome}`);
 } finally {
   await worker.stop();
   await stack.close();
