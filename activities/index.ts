@@ -1,5 +1,6 @@
 import type { ActivityDeps } from './deps.js';
-import { createExperimentActivities } from './experiments.js';
+import { createAbTestingActivities } from './ab-testing.js';
+import { createExecutionFeedbackActivities } from './execution-feedback.js';
 import { createLearningActivities } from './learning.js';
 import { createRetrainingDataActivities } from './retraining-data.js';
 import { createRetrainingRunActivities } from './retraining-runs.js';
@@ -11,7 +12,8 @@ export type { ActivityDeps } from './deps.js';
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createRolloutActivities(deps),
-    ...createExperimentActivities(deps),
+    ...createAbTestingActivities(deps),
+    ...createExecutionFeedbackActivities(deps),
     ...createRetrainingDataActivities(deps),
     ...createRetrainingRunActivities(deps),
     ...createLearningActivities(deps),

@@ -1,10 +1,10 @@
 import { ApplicationFailure, condition, defineQuery, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { createExperimentActivities } from '../activities/experiments.js';
-import { analyseAbTest, type AbAnalysis, type Variant } from '../src/experiments/ab-analysis.js';
-import type { MetricsSnapshot } from '../src/experiments/ab-metrics.js';
-import { parseAbTestInput, plannedSnapshots } from '../src/experiments/ab-test-input.js';
+import type { createAbTestingActivities } from '../activities/ab-testing.js';
+import { analyseAbTest, type AbAnalysis, type Variant } from '../src/ab-testing/analysis.js';
+import type { MetricsSnapshot } from '../src/ab-testing/metrics.js';
+import { parseAbTestInput, plannedSnapshots } from '../src/ab-testing/input.js';
 
-type ExperimentActivities = ReturnType<typeof createExperimentActivities>;
+type AbTestingActivities = ReturnType<typeof createAbTestingActivities>;
 
 export type AbTestState = 'running' | 'analysing' | 'winner' | 'inconclusive' | 'aborted';
 
@@ -32,7 +32,7 @@ export const abortSignal = defineSignal<[{ reason?: string }?]>('abort');
 export const progressQuery = defineQuery<AbTestProgress>('progress');
 
 // Database work, retried until the database is back: a test must not end half-recorded.
-const experiments = proxyActivities<ExperimentActivities>({
+const experiments = proxyActivities<AbTestingActivities>({
   startToCloseTimeout: '1m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: ['InvalidAbTestInput', 'UnknownAbTest'] },
 });

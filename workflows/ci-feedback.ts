@@ -1,13 +1,13 @@
 import { ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 import { z } from 'zod';
-import type { CiEventOutcome, createExperimentActivities } from '../activities/experiments.js';
+import type { CiEventOutcome, createExecutionFeedbackActivities } from '../activities/execution-feedback.js';
 
-type ExperimentActivities = ReturnType<typeof createExperimentActivities>;
+type ExecutionFeedbackActivities = ReturnType<typeof createExecutionFeedbackActivities>;
 
 const inputSchema = z.strictObject({ eventId: z.string().min(1).max(200) });
 
 // The update is one transaction and idempotent, so retrying until the database is back is always safe.
-const experiments = proxyActivities<ExperimentActivities>({
+const experiments = proxyActivities<ExecutionFeedbackActivities>({
   startToCloseTimeout: '1m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: ['InvalidCiEvent'] },
 });
@@ -18,7 +18,7 @@ export const DEBUGGING_STEP_PATCH = 'ci-feedback-debugging-step';
 /**
  * ciFeedback: applies one stored CI event to the context that produced the code (its learning step and the
  * pipeline's improvement per failed stage), then, when the event came with a stack trace, runs the debugging
- * session on it. Started with the event id as its workflow id (see src/experiments/ci-dispatch.ts), so a
+ * session on it. Started with the event id as its workflow id (see src/execution-feedback/ci-dispatch.ts), so a
  * redelivered webhook does not run it twice.
  */
 export async function ciFeedback(rawInput: unknown): Promise<CiEventOutcome> {

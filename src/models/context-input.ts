@@ -1,4 +1,4 @@
-import type { ContextDocument } from '../experiments/context-document.js';
+import type { ContextDocument } from './context-document.js';
 
 /**
  * How a context shapes a model's input before it is embedded. Examples are rewrite pairs: wherever a requirement says

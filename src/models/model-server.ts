@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import type { ContextDocument } from '../experiments/context-document.js';
+import type { ContextDocument } from './context-document.js';
 import type { Logger } from '../log.js';
 import { applyContext } from './context-input.js';
 import type { SentenceEmbedder } from './embedder.js';

@@ -1,4 +1,4 @@
-import type { ContextDocument } from '../experiments/context-document.js';
+import type { ContextDocument } from './context-document.js';
 
 /**
  * What the router needs from the model side: run one registered version on one input.

@@ -1,4 +1,4 @@
-import type { ContextDocument } from '../experiments/context-document.js';
+import type { ContextDocument } from './context-document.js';
 import { sampleLabels } from '../reference/sampling.js';
 import { onnxLabels } from '../training/onnx-head.js';
 import type { Prediction, PredictionInput, Predictor } from './predictor.js';

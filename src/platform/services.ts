@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import { startCiFeedback } from '../experiments/ci-dispatch.js';
+import { startCiFeedback } from '../execution-feedback/ci-dispatch.js';
 import type { Config } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../log.js';

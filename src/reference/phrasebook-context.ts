@@ -1,4 +1,4 @@
-import { contextDocumentSchema, type ContextDocument } from '../experiments/context-document.js';
+import { contextDocumentSchema, type ContextDocument } from '../models/context-document.js';
 import { phrasebook, type Phrasing } from './phrasebook.js';
 import type { Feature } from './task.js';
 

@@ -5,8 +5,8 @@ import { serializerCompiler, type FastifyPluginAsyncZod } from 'fastify-type-pro
 import { z } from 'zod';
 import type { Pool } from '../db/pool.js';
 import { writeVariantRoutes, writeWeights, WeightsError } from '../db/routing-weights.js';
-import type { ContextDocument } from '../experiments/context-document.js';
-import { readContext } from '../experiments/context-store.js';
+import type { ContextDocument } from '../models/context-document.js';
+import { readContext } from '../execution-feedback/context-store.js';
 import { applicationRequestsRoutes } from './application-requests.js';
 import type { ApplicationTable } from './application-table.js';
 import { ciEventsRoutes } from './ci-events.js';

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config.js';
-import { createContext } from '../../src/experiments/context-store.js';
+import { createContext } from '../../src/execution-feedback/context-store.js';
 import { phrasebookContext } from '../../src/reference/phrasebook-context.js';
 import { runCommand, runLearnloop } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { createContext } from '../../src/experiments/context-store.js';
+import { createContext } from '../../src/execution-feedback/context-store.js';
 import { startStubbedRouter, type StubbedRouter } from '../support/router.js';
 
 // What the Schemathesis run (fuzz.test.ts) found, each pinned down: before the fix, each of these was a 500, an

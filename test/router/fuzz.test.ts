@@ -9,7 +9,7 @@ import { replaceApplicationRoutes, type ApplicationRoute } from '../../src/db/ap
 import { insertRequirements } from '../../src/db/learning.js';
 import { withTransaction } from '../../src/db/pool.js';
 import { writeWeights } from '../../src/db/routing-weights.js';
-import { createContext } from '../../src/experiments/context-store.js';
+import { createContext } from '../../src/execution-feedback/context-store.js';
 import { ticketTriage } from '../../src/learning/applications/catalog.js';
 import { createLogger } from '../../src/log.js';
 import type { Predictor } from '../../src/models/predictor.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pg from 'pg';
-import { createContext } from '../../src/experiments/context-store.js';
+import { createContext } from '../../src/execution-feedback/context-store.js';
 import { loadConfig } from '../../src/config.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
 import { writeWeights } from '../../src/db/routing-weights.js';

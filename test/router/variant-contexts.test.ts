@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { withTransaction } from '../../src/db/pool.js';
 import { readRoutes, replaceRoutes, replaceWeights, WeightsError } from '../../src/db/routing-weights.js';
-import { createContext } from '../../src/experiments/context-store.js';
+import { createContext } from '../../src/execution-feedback/context-store.js';
 import { referenceSplits } from '../../src/reference/build.js';
 import { phrasebookContext } from '../../src/reference/phrasebook-context.js';
 import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createExperimentActivities } from '../../activities/experiments.js';
+import { createAbTestingActivities } from '../../activities/ab-testing.js';
 import { loadConfig } from '../../src/config.js';
 import type { Pool } from '../../src/db/pool.js';
 import { createLogger } from '../../src/log.js';
@@ -22,11 +22,11 @@ export async function startAbTestWorker(
   serveHour: (snapshot: SnapshotRequest) => Promise<void>,
 ): Promise<{ taskQueue: string; stop(): Promise<void> }> {
   const taskQueue = `ab-test-${randomUUID()}`;
-  const real = createExperimentActivities({ pool: db.pool, logger: createLogger({ level: 'silent' }), config: loadConfig({ DATABASE_URL: db.url }) });
+  const real = createAbTestingActivities({ pool: db.pool, logger: createLogger({ level: 'silent' }), config: loadConfig({ DATABASE_URL: db.url }) });
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
-    workflowsPath: fileURLToPath(new URL('./experiments-workflows.ts', import.meta.url)),
+    workflowsPath: fileURLToPath(new URL('./ab-testing-and-feedback-workflows.ts', import.meta.url)),
     activities: {
       ...real,
       async snapshotVariants(input: SnapshotRequest) {

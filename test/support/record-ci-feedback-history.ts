@@ -8,11 +8,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { writeHistoryFile } from './history-json.js';
-import { startCiFeedback } from '../../src/experiments/ci-dispatch.js';
-import { storeCiEvent } from '../../src/experiments/ci-event-store.js';
-import { createContext } from '../../src/experiments/context-store.js';
-import { feedbackFromTests } from '../../src/experiments/execution-feedback.js';
-import { parseJUnit } from '../../src/experiments/junit.js';
+import { startCiFeedback } from '../../src/execution-feedback/ci-dispatch.js';
+import { storeCiEvent } from '../../src/execution-feedback/ci-event-store.js';
+import { createContext } from '../../src/execution-feedback/context-store.js';
+import { feedbackFromTests } from '../../src/execution-feedback/feedback.js';
+import { parseJUnit } from '../../src/execution-feedback/junit.js';
 import { startAbTestWorker } from './ab-test-worker.js';
 import { createTestDatabase } from './db.js';
 import { createTimeSkippingEnv } from './temporal.js';
@@ -25,7 +25,7 @@ const env = await createTimeSkippingEnv();
 const worker = await startAbTestWorker(env, db, async () => {});
 try {
   await createContext(db.pool, 'ctx-recorded', { template: 'Write it.', examples: [{ id: 'ex-1', input: 'q', output: 'a' }] }, 'test');
-  const junit = readFileSync(new URL('../fixtures/experiments/junit-node.xml', import.meta.url), 'utf8');
+  const junit = readFileSync(new URL('../fixtures/execution-feedback/junit-node.xml', import.meta.url), 'utf8');
   const eventId = 'ci-recorded-1';
   await storeCiEvent(db.pool, { eventId, contextId: 'ctx-recorded', task: 'cart totals', kind: 'junit', feedback: feedbackFromTests(parseJUnit(junit)) });
   await startCiFeedback(env.client, eventId, worker.taskQueue);

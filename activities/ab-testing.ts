@@ -1,0 +1,90 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { withTransaction } from '../src/db/pool.js';
+import { replaceRoutes } from '../src/db/routing-weights.js';
+import { analyseAbTest, type AbAnalysis, type Variant } from '../src/ab-testing/analysis.js';
+import type { MetricsSnapshot, TestedMetric } from '../src/ab-testing/metrics.js';
+import type { VariantSpec } from '../src/ab-testing/input.js';
+import {
+  closeAbTest, createAbTest, measureVariant, promoteStrategy, readSnapshots, recordSnapshot, variantRoute, type AbTestRecord,
+} from '../src/ab-testing/store.js';
+import { readContext, UnknownContextError } from '../src/execution-feedback/context-store.js';
+import type { ActivityDeps } from './deps.js';
+
+interface AbTestRow {
+  model_id: string;
+  variant_a: VariantSpec;
+  variant_b: VariantSpec;
+  alpha: number;
+  started_at: Date;
+}
+
+/** Activities of abTest; each safe to run again after a crash or a retry. */
+export function createAbTestingActivities({ pool, logger }: ActivityDeps) {
+  const log = logger.child({ component: 'ab-testing' });
+
+  const abTest = async (abTestId: string): Promise<AbTestRow> => {
+    const { rows } = await pool.query<AbTestRow>('SELECT model_id, variant_a, variant_b, alpha, started_at FROM ab_tests WHERE id = $1', [abTestId]);
+    if (!rows[0]) throw ApplicationFailure.nonRetryable(`abTestId: no A/B test ${abTestId}`, 'UnknownAbTest');
+    return rows[0];
+  };
+
+  return {
+    /** Registers the test (both contexts must exist) and routes its traffic split between the variants. */
+    async startAbTest(t: AbTestRecord): Promise<void> {
+      for (const [name, v] of [['variantA', t.variantA], ['variantB', t.variantB]] as const) {
+        try {
+          await readContext(pool, v.contextId, v.contextVersion);
+        } catch (err) {
+          if (err instanceof UnknownContextError) throw ApplicationFailure.nonRetryable(`${name}.${err.message}`, 'InvalidAbTestInput');
+          throw err;
+        }
+      }
+      await createAbTest(pool, t);
+      // Each variant is its own route, so two variants of one version that differ in context are split too.
+      const routes = [variantRoute(t.variantA, 100 - t.trafficSplit), variantRoute(t.variantB, t.trafficSplit)];
+      await withTransaction(pool, (c) => replaceRoutes(c, t.modelId, routes, `abTest ${t.id}`));
+    },
+
+    /**
+     * Snapshot `snapshotNo` of both variants over the time since the previous snapshot (or the start), measured by
+     * the database's clock. A variant with no requests in the window has no snapshot. Retried, it returns the first reading.
+     */
+    async snapshotVariants(input: { abTestId: string; snapshotNo: number }): Promise<Record<Variant, MetricsSnapshot | null>> {
+      const t = await abTest(input.abTestId);
+      const { rows } = await pool.query<{ from: Date; to: Date }>(
+        `SELECT coalesce((SELECT max(window_end) FROM ab_test_snapshots WHERE ab_test_id = $1 AND snapshot_no < $2), $3) AS "from",
+                coalesce((SELECT max(window_end) FROM ab_test_snapshots WHERE ab_test_id = $1 AND snapshot_no = $2), now()) AS "to"`,
+        [input.abTestId, input.snapshotNo, t.started_at],
+      );
+      const { from, to } = rows[0]!;
+      const out: Record<Variant, MetricsSnapshot | null> = { A: null, B: null };
+      for (const variant of ['A', 'B'] as const) {
+        const spec = variant === 'A' ? t.variant_a : t.variant_b;
+        const measured = await measureVariant(pool, { modelId: t.model_id, variant: spec, from, to });
+        if (measured) out[variant] = await recordSnapshot(pool, { abTestId: input.abTestId, snapshotNo: input.snapshotNo, variant, windowStart: from, windowEnd: to, metrics: measured });
+      }
+      return out;
+    },
+
+    /** The specs' analysis over every stored snapshot. */
+    async analyseAbTest(input: { abTestId: string; metrics?: TestedMetric[] }): Promise<AbAnalysis> {
+      const t = await abTest(input.abTestId);
+      const snapshots = await readSnapshots(pool, input.abTestId);
+      return analyseAbTest(snapshots.A, snapshots.B, { alpha: t.alpha, ...(input.metrics && { metrics: input.metrics }) });
+    },
+
+    /** The winner's context into the library, all traffic to its version, the test closed. */
+    async promoteStrategy(input: { abTestId: string; winner: Variant; analysis: AbAnalysis }): Promise<{ promoted: boolean }> {
+      const t = await abTest(input.abTestId);
+      const variant = input.winner === 'A' ? t.variant_a : t.variant_b;
+      const result = await promoteStrategy(pool, { abTestId: input.abTestId, modelId: t.model_id, winner: input.winner, variant, analysis: input.analysis });
+      log.info({ abTestId: input.abTestId, winner: input.winner, contextId: variant.contextId, promoted: result.promoted }, 'A/B test winner promoted');
+      return result;
+    },
+
+    /** Records an inconclusive or aborted test and routes everything back to variant A. */
+    async closeAbTest(input: { abTestId: string; status: 'inconclusive' | 'aborted'; analysis: AbAnalysis | null }): Promise<void> {
+      await closeAbTest(pool, input.abTestId, input.status, input.analysis);
+    },
+  };
+}

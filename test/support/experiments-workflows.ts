@@ -1,3 +1,0 @@
-// The workflows of the experiments area, bundled together for test workers (workflows/index.ts is the lead's).
-export { abTest } from '../../workflows/ab-test.js';
-export { ciFeedback } from '../../workflows/ci-feedback.js';
