@@ -52,9 +52,10 @@ before(async () => {
   await createContext(stack.db.pool, 'drifted-phrasebook', phrasebookContext(), 'test');
 });
 after(async () => {
-  await worker?.stop();
-  await env?.teardown();
-  await stack?.close();
+  // after() runs even when before() failed part-way: what it did not get to is still undefined.
+  await (worker as typeof worker | undefined)?.stop();
+  await (env as typeof env | undefined)?.teardown();
+  await (stack as typeof stack | undefined)?.close();
 });
 
 test('an abTest of v1 without and with the drifted-phrasebook context, on real drifted traffic through the router, declares the context the winner and routes to it', async () => {

@@ -23,7 +23,7 @@ const learnloop = (args: string[], env: Record<string, string> = {}) =>
 async function takenPort(): Promise<{ port: number; release(): Promise<void> }> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as net.AddressInfo).port, release: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { port: (server.address() as net.AddressInfo).port, release: () => new Promise((resolve) => server.close(() => { resolve(); })) };
 }
 
 function assertOneLine(result: { code: number | null; stderr: string }, pattern: RegExp): void {

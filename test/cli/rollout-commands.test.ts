@@ -22,9 +22,10 @@ before(async () => {
   worker = await startRolloutWorker(env, stack, 'learnloop');
 });
 after(async () => {
-  await worker?.stop();
-  await stack?.close();
-  await env?.teardown();
+  // after() runs even when before() failed part-way: what it did not get to is still undefined.
+  await (worker as typeof worker | undefined)?.stop();
+  await (stack as typeof stack | undefined)?.close();
+  await (env as typeof env | undefined)?.teardown();
 });
 
 const id = `rollout-${REFERENCE_MODEL_ID}-v3`;

@@ -92,12 +92,12 @@ function parseRows(): Row[] {
   return rows;
 }
 
-let parseError: unknown;
+let parseError: Error | undefined;
 const rows = (() => {
   try {
     return parseRows();
   } catch (err) {
-    parseError = err;
+    parseError = err instanceof Error ? err : new Error(String(err));
     return [];
   }
 })();

@@ -40,10 +40,10 @@ after(async () => {
 
 test('a redelivered CI event is stored once and processed once; the context history reads back', async () => {
   const event = { eventId: 'evt-1', contextId: 'ctx-a', task: 'cart totals', kind: 'junit' as const, feedback: feedbackFromTests(parseJUnit(junit)) };
-  assert.deepEqual(await run(acts.storeCiEvent, event), { stored: true, status: 'received' });
-  assert.deepEqual(await run(acts.storeCiEvent, event), { stored: false, status: 'received' });
-  const first = await run(acts.processCiEvent, { eventId: 'evt-1' });
-  const second = await run(acts.processCiEvent, { eventId: 'evt-1' });
+  assert.deepEqual(await run(acts.storeCiEvent.bind(acts), event), { stored: true, status: 'received' });
+  assert.deepEqual(await run(acts.storeCiEvent.bind(acts), event), { stored: false, status: 'received' });
+  const first = await run(acts.processCiEvent.bind(acts), { eventId: 'evt-1' });
+  const second = await run(acts.processCiEvent.bind(acts), { eventId: 'evt-1' });
   assert.equal(first.alreadyProcessed, false);
   assert.deepEqual(second, { ...first, alreadyProcessed: true });
   assert.deepEqual([first.fromVersion, first.toVersion], [1, 2]);
@@ -54,8 +54,8 @@ test('a redelivered CI event is stored once and processed once; the context hist
   assert.equal(rows[0].n, 1);
 
   // The fixed suite: all three tests pass.
-  await run(acts.storeCiEvent, { eventId: 'evt-2', contextId: 'ctx-a', task: 'cart totals', kind: 'junit', feedback: { tests: { run: 3, passed: 3 }, problems: [] } });
-  const next = await run(acts.processCiEvent, { eventId: 'evt-2' });
+  await run(acts.storeCiEvent.bind(acts), { eventId: 'evt-2', contextId: 'ctx-a', task: 'cart totals', kind: 'junit', feedback: { tests: { run: 3, passed: 3 }, problems: [] } });
+  const next = await run(acts.processCiEvent.bind(acts), { eventId: 'evt-2' });
   assert.equal(next.score, 1);
   assert.ok(Math.abs(next.improvement! - (1 - -1 / 3)) < 1e-12, `improvement ${next.improvement}`);
 
@@ -67,16 +67,16 @@ test('a redelivered CI event is stored once and processed once; the context hist
   assert.deepEqual((history[1]!.gradient as { features: Record<string, number> }).features, { 'ex-1': 0.1, 'tests:evt-1': 0.2 });
 
   const build = feedbackFromEnvelope({ contextId: 'ctx-a', task: 'cart totals', build: { success: false, errors: ['e1', 'e2', 'e3', 'e4', 'e5', 'e6'] }, qualityGates: { passed: true, violations: [] } });
-  await run(acts.storeCiEvent, { eventId: 'evt-3', contextId: 'ctx-a', task: 'cart totals', kind: 'envelope', feedback: build });
-  const broken = await run(acts.processCiEvent, { eventId: 'evt-3' });
+  await run(acts.storeCiEvent.bind(acts), { eventId: 'evt-3', contextId: 'ctx-a', task: 'cart totals', kind: 'envelope', feedback: build });
+  const broken = await run(acts.processCiEvent.bind(acts), { eventId: 'evt-3' });
   assert.deepEqual(broken.addedConstraints, ['compilation:evt-3']);
   assert.ok(Math.abs(broken.improvement! - (-0.6 - 1)) < 1e-12);
 });
 
 test('an event for an unknown context fails without retry and is marked failed', async () => {
   const fb = feedbackFromTests(parseJUnit(junit));
-  await run(acts.storeCiEvent, { eventId: 'evt-x', contextId: 'nope', task: 't', kind: 'junit', feedback: fb });
-  await assert.rejects(run(acts.processCiEvent, { eventId: 'evt-x' }), (err) =>
+  await run(acts.storeCiEvent.bind(acts), { eventId: 'evt-x', contextId: 'nope', task: 't', kind: 'junit', feedback: fb });
+  await assert.rejects(run(acts.processCiEvent.bind(acts), { eventId: 'evt-x' }), (err) =>
     err instanceof ApplicationFailure && err.nonRetryable && /contextId: unknown context nope/.test(err.message));
   const { rows } = await db.pool.query(`SELECT status, error FROM ci_events WHERE event_id = 'evt-x'`);
   assert.deepEqual(rows[0], { status: 'failed', error: 'contextId: unknown context nope' });
@@ -100,12 +100,12 @@ async function serve(variant: { version: string; contextId: string }, n: number,
 test('A/B activities: split routed, snapshots measured once per window, winner promoted once', async () => {
   const A = { version: 'v1', contextId: 'ctx-a', contextVersion: 1 };
   const B = { version: 'v2', contextId: 'ctx-b', contextVersion: 1 };
-  await run(acts.startAbTest, { id: 'ab-1', modelId: 'm', variantA: A, variantB: B, trafficSplit: 30, alpha: 0.05 });
+  await run(acts.startAbTest.bind(acts), { id: 'ab-1', modelId: 'm', variantA: A, variantB: B, trafficSplit: 30, alpha: 0.05 });
   assert.deepEqual((await readWeights(db.pool, 'm')).get('m'), { v1: 70, v2: 30 });
 
   await serve(A, 10, { errors: 2, passRate: 0.6, cpuMs: 5, latencyMs: 100 });
   await serve(B, 4, { errors: 0, passRate: 0.9, cpuMs: 3, latencyMs: 50 });
-  const s1 = await run(acts.snapshotVariants, { abTestId: 'ab-1', snapshotNo: 1 });
+  const s1 = await run(acts.snapshotVariants.bind(acts), { abTestId: 'ab-1', snapshotNo: 1 });
   assert.equal(s1.A!.requests, 10);
   assert.equal(s1.A!.errorRate, 0.2);
   assert.ok(Math.abs(s1.A!.successRate! - 0.6) < 1e-6);
@@ -114,21 +114,21 @@ test('A/B activities: split routed, snapshots measured once per window, winner p
   assert.equal(s1.B!.memoryBytesPerRequest, 1000);
 
   await serve(B, 3, { errors: 3, passRate: 0.1, cpuMs: 9, latencyMs: 10 });
-  assert.deepEqual(await run(acts.snapshotVariants, { abTestId: 'ab-1', snapshotNo: 1 }), s1, 'a retried snapshot keeps its first reading');
-  const s2 = await run(acts.snapshotVariants, { abTestId: 'ab-1', snapshotNo: 2 });
+  assert.deepEqual(await run(acts.snapshotVariants.bind(acts), { abTestId: 'ab-1', snapshotNo: 1 }), s1, 'a retried snapshot keeps its first reading');
+  const s2 = await run(acts.snapshotVariants.bind(acts), { abTestId: 'ab-1', snapshotNo: 2 });
   assert.equal(s2.A, null, 'A served nothing since the first snapshot');
   assert.deepEqual([s2.B!.requests, s2.B!.errorRate], [3, 1]);
 
-  const analysis = await run(acts.analyseAbTest, { abTestId: 'ab-1' });
+  const analysis = await run(acts.analyseAbTest.bind(acts), { abTestId: 'ab-1' });
   assert.equal(analysis.untested.length, 4, 'one snapshot of A is too few to test');
   assert.equal(analysis.winner, null);
 
-  assert.deepEqual(await run(acts.promoteStrategy, { abTestId: 'ab-1', winner: 'B', analysis }), { promoted: true });
-  assert.deepEqual(await run(acts.promoteStrategy, { abTestId: 'ab-1', winner: 'B', analysis }), { promoted: false });
+  assert.deepEqual(await run(acts.promoteStrategy.bind(acts), { abTestId: 'ab-1', winner: 'B', analysis }), { promoted: true });
+  assert.deepEqual(await run(acts.promoteStrategy.bind(acts), { abTestId: 'ab-1', winner: 'B', analysis }), { promoted: false });
   assert.deepEqual((await readWeights(db.pool, 'm')).get('m'), { v2: 100 });
   const { rows } = await db.pool.query(`SELECT context_id, context_version FROM promoted_strategies WHERE ab_test_id = 'ab-1'`);
   assert.deepEqual(rows, [{ context_id: 'ctx-b', context_version: 1 }]);
-  await run(acts.closeAbTest, { abTestId: 'ab-1', status: 'inconclusive', analysis: null });
+  await run(acts.closeAbTest.bind(acts), { abTestId: 'ab-1', status: 'inconclusive', analysis: null });
   const status = await db.pool.query(`SELECT status, winner FROM ab_tests WHERE id = 'ab-1'`);
   assert.deepEqual(status.rows[0], { status: 'winner', winner: 'B' }, 'an ended test keeps its outcome');
 });
@@ -136,11 +136,11 @@ test('A/B activities: split routed, snapshots measured once per window, winner p
 test('an inconclusive test gives all traffic back to variant A; an unknown context is refused', async () => {
   const A = { version: 'v1', contextId: 'ctx-a', contextVersion: 1 };
   await assert.rejects(
-    run(acts.startAbTest, { id: 'ab-bad', modelId: 'm', variantA: A, variantB: { ...A, contextId: 'missing' }, trafficSplit: 50, alpha: 0.05 }),
+    run(acts.startAbTest.bind(acts), { id: 'ab-bad', modelId: 'm', variantA: A, variantB: { ...A, contextId: 'missing' }, trafficSplit: 50, alpha: 0.05 }),
     (err) => err instanceof ApplicationFailure && err.nonRetryable && /variantB\.contextId: unknown context missing/.test(err.message),
   );
-  await run(acts.startAbTest, { id: 'ab-2', modelId: 'm', variantA: A, variantB: { version: 'v2', contextId: 'ctx-b', contextVersion: 1 }, trafficSplit: 50, alpha: 0.05 });
+  await run(acts.startAbTest.bind(acts), { id: 'ab-2', modelId: 'm', variantA: A, variantB: { version: 'v2', contextId: 'ctx-b', contextVersion: 1 }, trafficSplit: 50, alpha: 0.05 });
   assert.deepEqual((await readWeights(db.pool, 'm')).get('m'), { v1: 50, v2: 50 });
-  await run(acts.closeAbTest, { abTestId: 'ab-2', status: 'inconclusive', analysis: null });
+  await run(acts.closeAbTest.bind(acts), { abTestId: 'ab-2', status: 'inconclusive', analysis: null });
   assert.deepEqual((await readWeights(db.pool, 'm')).get('m'), { v1: 100 });
 });

@@ -134,7 +134,9 @@ function partialUpload(headers: Record<string, string>, send: number): Promise<n
       res.resume();
       req.destroy();
     });
-    req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(err)));
+    req.on('error', (err) => {
+      if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET') reject(err);
+    });
     const chunk = Buffer.alloc(64 * 1024, 'a');
     for (let sent = 0; sent < send; sent += chunk.length) req.write(chunk);
     // The body is never finished: an answer can only come from a server that did not wait for it.

@@ -31,9 +31,10 @@ before(async () => {
   await createContext(db.pool, 'ctx-wf', { template: 'Write it.' }, 'test');
 });
 after(async () => {
-  await worker?.stop();
-  await env?.teardown();
-  await db?.drop();
+  // after() runs even when before() failed part-way: what it did not get to is still undefined.
+  await (worker as typeof worker | undefined)?.stop();
+  await (env as typeof env | undefined)?.teardown();
+  await (db as typeof db | undefined)?.drop();
 });
 
 const replay = (history: Parameters<typeof Worker.runReplayHistory>[1], workflowId: string) =>

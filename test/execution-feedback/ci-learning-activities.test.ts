@@ -39,8 +39,8 @@ test('each failed stage of an event is stored as its improvement record and writ
     deployment: { success: true, environment: 'staging' },
     productionMetrics: { errorRate: 0.01 },
   });
-  await run(acts.storeCiEvent, { eventId: 'build-1', contextId: 'ctx', task: 'orders', kind: 'envelope', feedback });
-  const first = await run(acts.processCiEvent, { eventId: 'build-1' });
+  await run(acts.storeCiEvent.bind(acts), { eventId: 'build-1', contextId: 'ctx', task: 'orders', kind: 'envelope', feedback });
+  const first = await run(acts.processCiEvent.bind(acts), { eventId: 'build-1' });
   assert.deepEqual(first.improvements, [
     { type: 'build_failure', issues: ['build_errors'], constraintId: 'build_failure:build-1' },
     { type: 'quality_gate', issues: ['complexity'], constraintId: 'quality_gate:build-1' },
@@ -54,15 +54,15 @@ test('each failed stage of an event is stored as its improvement record and writ
   const { rows } = await db.pool.query(`SELECT feedback->'deployment' AS deployment, feedback->'productionMetrics' AS metrics FROM ci_events WHERE event_id = 'build-1'`);
   assert.deepEqual(rows[0], { deployment: { success: true, environment: 'staging' }, metrics: { errorRate: 0.01 } }, 'recorded with the event');
 
-  const again = await run(acts.processCiEvent, { eventId: 'build-1' });
+  const again = await run(acts.processCiEvent.bind(acts), { eventId: 'build-1' });
   assert.deepEqual(again, { ...first, alreadyProcessed: true });
   assert.equal((await readImprovements(db.pool, 'build-1')).length, 2);
   assert.equal((await readContext(db.pool, 'ctx')).version, 2);
 });
 
 test('a lint report with no security finding still teaches the context', async () => {
-  await run(acts.storeCiEvent, { eventId: 'lint-1', contextId: 'ctx', task: 'orders', kind: 'sarif', feedback: feedbackFromFindings(parseSarif(fixture('eslint.sarif'))) });
-  const outcome = await run(acts.processCiEvent, { eventId: 'lint-1' });
+  await run(acts.storeCiEvent.bind(acts), { eventId: 'lint-1', contextId: 'ctx', task: 'orders', kind: 'sarif', feedback: feedbackFromFindings(parseSarif(fixture('eslint.sarif'))) });
+  const outcome = await run(acts.processCiEvent.bind(acts), { eventId: 'lint-1' });
   assert.deepEqual(outcome.improvements!.map((i) => [i.type, i.constraintId]), [['static_analysis', 'static_analysis:lint-1']]);
   const [stored] = await readImprovements(db.pool, 'lint-1');
   assert.equal(stored!.evidence.length, 4);
@@ -71,18 +71,18 @@ test('a lint report with no security finding still teaches the context', async (
 
 test('debugging step: a fix that came with its trace is learned; the same error failing a later run is charged a recurrence and its fix recommended into the context', async () => {
   const fixed = envelope({ debugging: { trace: fixture('trace-python-7.txt'), fix: { caseId: 'PR-7', fixType: 'input-validation', contextChange: { constraint: 'Check that an order id exists before reading it.' } } } });
-  await run(acts.storeCiEvent, { eventId: 'fix-1', contextId: 'ctx', task: 'orders', kind: 'envelope', feedback: fixed });
-  assert.equal((await run(acts.processCiEvent, { eventId: 'fix-1' })).hasTrace, true);
-  const learned = await run(acts.debugCiFailure, { eventId: 'fix-1' });
+  await run(acts.storeCiEvent.bind(acts), { eventId: 'fix-1', contextId: 'ctx', task: 'orders', kind: 'envelope', feedback: fixed });
+  assert.equal((await run(acts.processCiEvent.bind(acts), { eventId: 'fix-1' })).hasTrace, true);
+  const learned = await run(acts.debugCiFailure.bind(acts), { eventId: 'fix-1' });
   assert.deepEqual({ ...learned, signature: undefined }, { outcome: 'learned', fixType: 'input-validation', confidence: null, recurrences: 0, contextVersion: null, signature: undefined, alreadyRun: false });
   const [pattern] = await listPatterns(db.pool, { language: 'python' });
   assert.deepEqual([pattern!.cases, pattern!.applied, pattern!.recurred], [['PR-7'], 1, 0]);
 
   const failing = envelope({ build: { success: true, errors: [] }, debugging: { trace: fixture('trace-python-42.txt') } });
-  await run(acts.storeCiEvent, { eventId: 'run-42', contextId: 'ctx', task: 'orders', kind: 'envelope', feedback: { ...failing, tests: { run: 4, passed: 3 } } });
-  const processed = await run(acts.processCiEvent, { eventId: 'run-42' });
+  await run(acts.storeCiEvent.bind(acts), { eventId: 'run-42', contextId: 'ctx', task: 'orders', kind: 'envelope', feedback: { ...failing, tests: { run: 4, passed: 3 } } });
+  const processed = await run(acts.processCiEvent.bind(acts), { eventId: 'run-42' });
   const versionAfterEvent = processed.toVersion;
-  const debugged = await run(acts.debugCiFailure, { eventId: 'run-42' });
+  const debugged = await run(acts.debugCiFailure.bind(acts), { eventId: 'run-42' });
   assert.equal(debugged!.outcome, 'recommended');
   assert.equal(debugged!.fixType, 'input-validation');
   assert.equal(debugged!.recurrences, 1, 'the fix learned from PR-7 did not prevent this');
@@ -94,7 +94,7 @@ test('debugging step: a fix that came with its trace is learned; the same error 
   const [charged] = await listPatterns(db.pool, { language: 'python' });
   assert.deepEqual([charged!.applied, charged!.recurred], [1, 1]);
 
-  const retried = await run(acts.debugCiFailure, { eventId: 'run-42' });
+  const retried = await run(acts.debugCiFailure.bind(acts), { eventId: 'run-42' });
   assert.deepEqual(retried, { ...debugged, alreadyRun: true });
   assert.equal((await readContext(db.pool, 'ctx')).version, context.version, 'a retried step writes nothing again');
   const [stillOnce] = await listPatterns(db.pool, { language: 'python' });
@@ -105,11 +105,11 @@ test('debugging step: a fix that came with its trace is learned; the same error 
 
 test('debugging step: an unknown error is left for manual investigation; an event without a trace has no session', async () => {
   const unknown = envelope({ debugging: { trace: fixture('trace-java-7.txt') } });
-  await run(acts.storeCiEvent, { eventId: 'java-1', contextId: 'ctx', task: 'orders', kind: 'envelope', feedback: unknown });
+  await run(acts.storeCiEvent.bind(acts), { eventId: 'java-1', contextId: 'ctx', task: 'orders', kind: 'envelope', feedback: unknown });
   const before = (await readContext(db.pool, 'ctx')).version;
-  const session = await run(acts.debugCiFailure, { eventId: 'java-1' });
+  const session = await run(acts.debugCiFailure.bind(acts), { eventId: 'java-1' });
   assert.deepEqual([session!.outcome, session!.fixType, session!.contextVersion], ['no_pattern', null, null]);
   assert.equal((await readContext(db.pool, 'ctx')).version, before);
-  assert.equal(await run(acts.debugCiFailure, { eventId: 'build-1' }), null);
-  await assert.rejects(run(acts.debugCiFailure, { eventId: 'never-stored' }), (err) => err instanceof ApplicationFailure && err.nonRetryable);
+  assert.equal(await run(acts.debugCiFailure.bind(acts), { eventId: 'build-1' }), null);
+  await assert.rejects(run(acts.debugCiFailure.bind(acts), { eventId: 'never-stored' }), (err) => err instanceof ApplicationFailure && err.nonRetryable);
 });

@@ -73,5 +73,5 @@ test('the JSON envelope: build errors and gate violations become problems; unkno
   assert.equal(fb.problems[2]!.text, 'complexity = 31');
   const bad = ciEnvelopeSchema.safeParse({ contextId: 'c', task: 't', build: { success: true }, qualityGates: { passed: true, violations: [] } });
   assert.equal(bad.success, false);
-  assert.deepEqual(bad.error!.issues[0]!.path, ['build', 'errors']);
+  assert.deepEqual(bad.error.issues[0]!.path, ['build', 'errors']);
 });

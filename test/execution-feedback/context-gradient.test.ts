@@ -71,7 +71,7 @@ test('momentum update, as the specs’ ContextUpdateStrategy: m ← 0.9·m + (1 
   assert.equal(momentum, 0.9);
   const g = { dimensions: { tests: -1 }, features: { 'example-1': 0.1, 'tests:evt-1': -0.05 } };
   const first = momentumUpdate({ weights: {}, momentum: {} }, g);
-  const near = (actual: number | undefined, expected: number) => assert.ok(Math.abs(actual! - expected) < 1e-15, `${actual} ≠ ${expected}`);
+  const near = (actual: number | undefined, expected: number) => { assert.ok(Math.abs(actual! - expected) < 1e-15, `${actual} ≠ ${expected}`); };
   near(first.momentum['example-1'], 0.01); // 0.9·0 + 0.1·0.1
   near(first.momentum['tests:evt-1'], -0.005);
   near(first.weights['example-1'], 0.0001); // 0 + 0.01·0.01
@@ -94,7 +94,7 @@ test('a context stored under the earlier update (velocity) reads back as the spe
   const grads = [0.1, -0.05, 0.2];
   let v = 0;
   let w = 0;
-  let specs = { weights: {}, momentum: {} } as { weights: Record<string, number>; momentum: Record<string, number> };
+  let specs: { weights: Record<string, number>; momentum: Record<string, number> } = { weights: {}, momentum: {} };
   for (const g of grads) {
     v = 0.9 * v + 0.01 * g;
     w += v;

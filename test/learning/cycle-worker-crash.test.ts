@@ -18,9 +18,19 @@ function startWorker(env: Record<string, string>): { child: ChildProcess; messag
   const next = (match: (m: WorkerMessage) => boolean) =>
     new Promise<WorkerMessage>((resolve, reject) => {
       const found = messages.find(match);
-      if (found) return resolve(found);
-      const onMessage = (m: WorkerMessage) => match(m) && (child.off('exit', onExit), child.off('message', onMessage), resolve(m));
-      const onExit = (code: number | null) => reject(new Error(`the worker process exited (${code}) before the awaited message`));
+      if (found) {
+        resolve(found);
+        return;
+      }
+      const onMessage = (m: WorkerMessage) => {
+        if (!match(m)) return;
+        child.off('exit', onExit);
+        child.off('message', onMessage);
+        resolve(m);
+      };
+      const onExit = (code: number | null) => {
+        reject(new Error(`the worker process exited (${code}) before the awaited message`));
+      };
       child.on('message', onMessage);
       child.once('exit', onExit);
     });

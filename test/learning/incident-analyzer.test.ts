@@ -35,9 +35,9 @@ describe('incident analyzer', () => {
     const [d, ...rest] = analyzeIncident(incident('error_rate', failing), ctx(failing));
     assert.equal(rest.length, 0);
     assert.equal(d?.type, 'missing_error_handling_requirements');
-    assert.equal(d?.area, 'input.text');
-    assert.deepEqual(d?.improvement, { kind: 'add_error_handling', endpoint: 'classify', condition: 'text:empty', status: 422, code: 'TEXT_EMPTY', exampleInput: { text: '' } });
-    assert.ok(d?.evidence.some((e) => e.includes('2 of 2 failed requests have text:empty')));
+    assert.equal(d.area, 'input.text');
+    assert.deepEqual(d.improvement, { kind: 'add_error_handling', endpoint: 'classify', condition: 'text:empty', status: 422, code: 'TEXT_EMPTY', exampleInput: { text: '' } });
+    assert.ok(d.evidence.some((e) => e.includes('2 of 2 failed requests have text:empty')));
   });
 
   test('errors on an endpoint the document does not define are a missing API specification', () => {
@@ -76,16 +76,16 @@ describe('incident analyzer', () => {
     const { base, other, inc, variance } = dateDeviation('day');
     const [d] = analyzeIncident(inc, { ...ctx([...base, ...other]), variance });
     assert.equal(d?.type, 'ambiguous_behavioral_specification');
-    assert.equal(d?.area, 'response.day');
-    assert.deepEqual(d?.improvement, { kind: 'clarify_field', endpoint: 'classify', field: 'day', schema: { type: 'string', format: 'date' }, example: { input: other[0]!.input, output: { day: '2026-11-25' } } });
+    assert.equal(d.area, 'response.day');
+    assert.deepEqual(d.improvement, { kind: 'clarify_field', endpoint: 'classify', field: 'day', schema: { type: 'string', format: 'date' }, example: { input: other[0]!.input, output: { day: '2026-11-25' } } });
   });
 
   test('a deviation on a field the response schema does not declare is a missing behavioral specification', () => {
     const { base, other, inc, variance } = dateDeviation('day');
     const [d] = analyzeIncident(inc, { ...ctx([...base, ...other]), document: withoutDay, variance });
     assert.equal(d?.type, 'missing_behavioral_specification');
-    assert.equal(d?.area, 'response.day');
-    assert.equal(d?.improvement?.kind, 'clarify_field');
+    assert.equal(d.area, 'response.day');
+    assert.equal(d.improvement?.kind, 'clarify_field');
   });
 
   test('a deviation no variance analysis explains is a missing behavioral specification with no fix', () => {

@@ -28,10 +28,10 @@ describe('pattern detector', () => {
     const [issue, ...rest] = detectPatterns([f('i1'), f('i2'), f('i3', 'other')]).systematicIssues;
     assert.equal(rest.length, 0);
     assert.deepEqual(issue?.incidentKeys, ['i1', 'i2', 'i3']);
-    assert.deepEqual(issue?.applications, ['app', 'other']);
-    assert.deepEqual(issue?.improvements, [improvement]);
-    assert.equal(issue?.deficiencyType, 'missing_error_handling_requirements');
-    assert.equal(issue?.systematicImprovement, null);
+    assert.deepEqual(issue.applications, ['app', 'other']);
+    assert.deepEqual(issue.improvements, [improvement]);
+    assert.equal(issue.deficiencyType, 'missing_error_handling_requirements');
+    assert.equal(issue.systematicImprovement, null);
   });
 
   test('the systematic improvement switches on the cluster\'s deficiency type as spec 000 design_systematic_improvement does', () => {
@@ -46,10 +46,10 @@ describe('pattern detector', () => {
     const legacy = 'missing_error_handling' as Deficiency['type'];
     const [issue] = detectPatterns(['i1', 'i2', 'i3'].map((incidentKey) => finding({ incidentKey, type: legacy }))).systematicIssues;
     assert.equal(issue?.deficiencyType, 'missing_error_handling_requirements');
-    const old = { ...issue!, deficiencyType: legacy, description: '3 incidents trace to missing error handling in input.text' } as SystematicIssue;
+    const old = { ...issue, deficiencyType: legacy, description: '3 incidents trace to missing error handling in input.text' };
     delete (old as Partial<SystematicIssue>).systematicImprovement;
-    assert.deepEqual(currentSystematicIssue(old), { ...issue!, description: '3 incidents trace to missing error handling requirements in input.text' });
-    assert.equal(currentSystematicIssue(issue!), issue);
+    assert.deepEqual(currentSystematicIssue(old), { ...issue, description: '3 incidents trace to missing error handling requirements in input.text' });
+    assert.equal(currentSystematicIssue(issue), issue);
   });
 
   test('two findings of one incident count as one incident', () => {

@@ -112,7 +112,8 @@ describe('the cycle report page in Chromium', { skip }, () => {
     await page.goto(pageUrl, { waitUntil: 'load' });
   });
   after(async () => {
-    await browser?.close();
+    // after() runs even when before() failed part-way: what it did not get to is still undefined.
+    await (browser as typeof browser | undefined)?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -156,7 +157,7 @@ describe('the cycle report page in Chromium', { skip }, () => {
       // Sorted, since stacking and facets lay bars out in their own order.
       const drawn = heights.sort((a, b) => a - b);
       const meant = [...values].sort((a, b) => a - b).map((v) => v * pxPerUnit);
-      drawn.forEach((h, i) => assert.ok(Math.abs(h - meant[i]!) <= 1, `"${title}": bars ${drawn.map(Math.round)} px for ${meant.map(Math.round)} px`));
+      drawn.forEach((h, i) => { assert.ok(Math.abs(h - meant[i]!) <= 1, `"${title}": bars ${drawn.map(Math.round).join(',')} px for ${meant.map(Math.round).join(',')} px`); });
       if (title.startsWith('Reliability')) {
         const rules = await chart.locator('g.mark-rule.role-mark line').all();
         assert.equal(rules.length, 1, 'one 0.6 threshold rule');

@@ -24,9 +24,9 @@ describe('variance analyzer', () => {
     assert.deepEqual(pairs(0, 10).ambiguousAreas, []);
     const [area] = pairs(0, 11).ambiguousAreas;
     assert.equal(area?.area, 'response.day');
-    assert.equal(area?.variance, 0.11);
-    assert.deepEqual(area?.baselineValues[0], '2026-11-25');
-    assert.match(area?.clarification ?? '', /"2026-11-25" and "11\/25\/2026"/);
+    assert.equal(area.variance, 0.11);
+    assert.deepEqual(area.baselineValues[0], '2026-11-25');
+    assert.match(area.clarification, /"2026-11-25" and "11\/25\/2026"/);
   });
 
   test('only outputs on the same inputs are compared', () => {

@@ -49,7 +49,8 @@ describe('sentence embeddings (all-MiniLM-L6-v2, int8 ONNX)', () => {
     embedder = await SentenceEmbedder.load(modelDir, { logger });
   });
   after(async () => {
-    await embedder?.close();
+    // after() runs even when before() failed part-way: what it did not get to is still undefined.
+    await (embedder as typeof embedder | undefined)?.close();
   });
 
   test(`every sentence points where sentence-transformers points it (cosine ≥ ${MIN_COSINE} to the fp32 reference)`, async (t) => {

@@ -50,9 +50,12 @@ test('three processes asking for the same tool at once install it once, and each
       });
       let out = '';
       let err = '';
-      const ready = new Promise<void>((resolve) => proc.stdout.on('data', (d: Buffer) => ((out += d.toString()), out.includes('ready') && resolve())));
+      const ready = new Promise<void>((resolve) => proc.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('ready')) resolve();
+      }));
       proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) => proc.on('close', (code) => resolve({ code, out, err })));
+      const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) => proc.on('close', (code) => { resolve({ code, out, err }); }));
       return { ready, done };
     });
     await Promise.all(runs.map((r) => r.ready));
@@ -85,7 +88,7 @@ test('a changed pin reinstalls the tool; the same pin does not', () =>
 
 test("a lock left by a process that died does not stop the next install", () =>
   withHome(async (home) => {
-    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
     const lock = `${pythonToolDir(home, six('1.16.0'))}.lock`;
     mkdirSync(lock, { recursive: true });
     writeFileSync(path.join(lock, 'owner.json'), JSON.stringify({ pid: dead, host: (await import('node:os')).hostname(), token: 'dead' }));

@@ -29,7 +29,8 @@ before(async () => {
 });
 
 after(async () => {
-  await embedder?.close();
+  // after() runs even when before() failed part-way: what it did not get to is still undefined.
+  await (embedder as typeof embedder | undefined)?.close();
   rmSync(out, { recursive: true, force: true });
 });
 
@@ -51,7 +52,7 @@ test('the exported ONNX files compute what tfjs trained, on real held-out embedd
   const sample = referenceSplits(7).heldOut.slice(0, 40);
   const x = await embedWithCache(embedder, sample.map((r) => r.text), cacheDir);
   const flat = new Float32Array(x.length * embedder.dimension);
-  x.forEach((e, i) => flat.set(e, i * embedder.dimension));
+  x.forEach((e, i) => { flat.set(e, i * embedder.dimension); });
   for (const version of [v1, v2]) {
     const bytes = readFileSync(version.file);
     const weights = headFromOnnx(bytes);
@@ -60,7 +61,7 @@ test('the exported ONNX files compute what tfjs trained, on real held-out embedd
     const session = await ort.InferenceSession.create(bytes);
     const got = (await session.run({ [HEAD_INPUT]: new ort.Tensor('float32', flat, [x.length, embedder.dimension]) }))[HEAD_OUTPUT]!.data as Float32Array;
     await session.release();
-    expected.forEach((p, i) => assert.ok(Math.abs(p - got[i]!) < 1e-5, `${version.version} probability ${i}: tfjs ${p}, onnx ${got[i]}`));
+    expected.forEach((p, i) => { assert.ok(Math.abs(p - got[i]!) < 1e-5, `${version.version} probability ${i}: tfjs ${p}, onnx ${got[i]}`); });
   }
   const { heldOut } = referenceSplits(7);
   const reloaded = await evaluateHead(headFromOnnx(readFileSync(v1.file)), heldOut, await embedWithCache(embedder, heldOut.map((r) => r.text), cacheDir));

@@ -15,7 +15,8 @@ before(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'learnloop-embcache-'));
 });
 after(async () => {
-  await embedder?.close();
+  // after() runs even when before() failed part-way: what it did not get to is still undefined.
+  await (embedder as typeof embedder | undefined)?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -43,27 +43,27 @@ test('select, deduplicate and mark used: a second round skips what was learned a
   const resize = await seedExample(pool, { text: 'Write a command-line tool that resizes PNG images in a folder', passRate: 0.9 });
   await seedExample(pool, { text: 'Parse a CSV file and sum the second column', passRate: 0.5 });
 
-  const { examples } = await run(acts.selectExamples, { modelId: 'm' });
+  const { examples } = await run(acts.selectExamples.bind(acts), { modelId: 'm' });
   assert.deepEqual(examples.map((e) => e.requestId), [base, members, resize]);
-  assert.deepEqual(await run(acts.countQualifyingExamples, { modelId: 'm' }), { count: 3 });
+  assert.deepEqual(await run(acts.countQualifyingExamples.bind(acts), { modelId: 'm' }), { count: 3 });
 
   const heartbeats: unknown[] = [];
   const env = new MockActivityEnvironment(undefined, quiet);
   env.on('heartbeat', (d: unknown) => heartbeats.push(d));
-  const first = await run(acts.deduplicateExamples, { modelId: 'm', requestIds: examples.map((e) => e.requestId) }, env);
+  const first = await run(acts.deduplicateExamples.bind(acts), { modelId: 'm', requestIds: examples.map((e) => e.requestId) }, env);
   assert.deepEqual(first.kept, [base, resize]);
   assert.deepEqual(first.dropped.map((d) => [d.requestId, d.duplicateOf, d.against]), [[members, base, 'kept']]);
   assert.deepEqual(heartbeats.at(-1), { done: 3, total: 3 }, 'encoding progress is heartbeated');
   const stored = await pool.query('SELECT count(*)::int AS n FROM example_embeddings');
   assert.equal(stored.rows[0].n, 3, 'candidate embeddings are kept for a retry and for marking');
 
-  assert.deepEqual(await run(acts.deduplicateExamples, { modelId: 'm', requestIds: examples.map((e) => e.requestId) }), first,
+  assert.deepEqual(await run(acts.deduplicateExamples.bind(acts), { modelId: 'm', requestIds: examples.map((e) => e.requestId) }), first,
     'a retried dedup answers the same');
 
   const trainingRunId = (await pool.query("INSERT INTO training_runs (model_id, trigger) VALUES ('m', 'manual') RETURNING id::text")).rows[0].id;
   const mark = { modelId: 'm', requestIds: first.kept, trainingRunId };
-  assert.deepEqual(await run(acts.markExamplesUsed, mark), { inserted: 2, alreadyUsed: 0 });
-  assert.deepEqual(await run(acts.markExamplesUsed, mark), { inserted: 0, alreadyUsed: 2 }, 'marking again changes nothing');
+  assert.deepEqual(await run(acts.markExamplesUsed.bind(acts), mark), { inserted: 2, alreadyUsed: 0 });
+  assert.deepEqual(await run(acts.markExamplesUsed.bind(acts), mark), { inserted: 0, alreadyUsed: 2 }, 'marking again changes nothing');
   const used = await pool.query(
     'SELECT request_id::text AS id, training_run_id::text AS run, embedding IS NOT NULL AS has_embedding, quality_score FROM phase4_training_data ORDER BY quality_score DESC',
   );
@@ -75,9 +75,9 @@ test('select, deduplicate and mark used: a second round skips what was learned a
   // Next round: new traffic, one new request repeating an already-learned requirement in other words.
   const again = await seedExample(pool, { text: 'Build a REST endpoint which gives back the list of users as JSON', passRate: 1 });
   const fresh = await seedExample(pool, { text: 'Send a weekly summary email to every team lead', passRate: 0.8 });
-  const second = await run(acts.selectExamples, { modelId: 'm' });
+  const second = await run(acts.selectExamples.bind(acts), { modelId: 'm' });
   assert.deepEqual(second.examples.map((e) => e.requestId), [again, members, fresh], 'used examples are not selected again');
-  const dedup = await run(acts.deduplicateExamples, { modelId: 'm', requestIds: second.examples.map((e) => e.requestId) });
+  const dedup = await run(acts.deduplicateExamples.bind(acts), { modelId: 'm', requestIds: second.examples.map((e) => e.requestId) });
   assert.deepEqual(dedup.kept, [fresh]);
   assert.deepEqual(dedup.dropped.map((d) => [d.requestId, d.duplicateOf, d.against]), [[again, base, 'used'], [members, base, 'used']]);
 });
@@ -93,10 +93,10 @@ test('an emergency selects up to 200 examples, a normal run 100, maxExamples ove
      INSERT INTO feedback (request_id, model_id, version, test_pass_rate, implementation_variance)
      SELECT request_id, 'busy', 'v1', 0.9, 0.01 FROM r`,
   );
-  assert.equal((await run(acts.selectExamples, { modelId: 'busy' })).examples.length, 100);
-  assert.equal((await run(acts.selectExamples, { modelId: 'busy', emergency: true })).examples.length, 200);
-  assert.equal((await run(acts.selectExamples, { modelId: 'busy', emergency: true, maxExamples: 7 })).examples.length, 7);
-  assert.deepEqual(await run(acts.countQualifyingExamples, { modelId: 'busy' }), { count: 250 });
+  assert.equal((await run(acts.selectExamples.bind(acts), { modelId: 'busy' })).examples.length, 100);
+  assert.equal((await run(acts.selectExamples.bind(acts), { modelId: 'busy', emergency: true })).examples.length, 200);
+  assert.equal((await run(acts.selectExamples.bind(acts), { modelId: 'busy', emergency: true, maxExamples: 7 })).examples.length, 7);
+  assert.deepEqual(await run(acts.countQualifyingExamples.bind(acts), { modelId: 'busy' }), { count: 250 });
 });
 
 test('pass rate of the last 6 hours against the week before it', async () => {
@@ -104,27 +104,27 @@ test('pass rate of the last 6 hours against the week before it', async () => {
   for (const passRate of [0.2, 0.4]) await seedExample(db.pool, { modelId: 'drift', passRate, age: '1 hour' });
   for (const passRate of [1, 0.8, 0.9]) await seedExample(db.pool, { modelId: 'drift', passRate, age: '2 days' });
   await seedExample(db.pool, { modelId: 'drift', passRate: 0, age: '8 days' }); // older than both windows
-  const w = await run(acts.passRateWindows, { modelId: 'drift' });
+  const w = await run(acts.passRateWindows.bind(acts), { modelId: 'drift' });
   assert.equal(w.recent.feedbackCount, 2);
   assert.ok(Math.abs(w.recent.passRate! - 0.3) < 1e-6);
   assert.equal(w.baseline.feedbackCount, 3);
   assert.ok(Math.abs(w.baseline.passRate! - 0.9) < 1e-6);
-  assert.deepEqual(await run(acts.passRateWindows, { modelId: 'silent' }), {
+  assert.deepEqual(await run(acts.passRateWindows.bind(acts), { modelId: 'silent' }), {
     recent: { passRate: null, feedbackCount: 0 },
     baseline: { passRate: null, feedbackCount: 0 },
   });
 });
 
 test('bad input and unknown requests fail without retrying, naming the field', async () => {
-  await assert.rejects(run(acts.selectExamples, { modelId: '' }), nonRetryable(/^modelId: /));
-  await assert.rejects(run(acts.deduplicateExamples, { modelId: 'm', requestIds: ['not-a-uuid'] }), nonRetryable(/^requestIds\.0: /));
+  await assert.rejects(run(acts.selectExamples.bind(acts), { modelId: '' }), nonRetryable(/^modelId: /));
+  await assert.rejects(run(acts.deduplicateExamples.bind(acts), { modelId: 'm', requestIds: ['not-a-uuid'] }), nonRetryable(/^requestIds\.0: /));
   const unknown = '00000000-0000-4000-8000-000000000000';
-  await assert.rejects(run(acts.markExamplesUsed, { modelId: 'm', requestIds: [unknown] }), nonRetryable(/^requestIds: .*00000000-0000-4000-8000-000000000000/));
+  await assert.rejects(run(acts.markExamplesUsed.bind(acts), { modelId: 'm', requestIds: [unknown] }), nonRetryable(/^requestIds: .*00000000-0000-4000-8000-000000000000/));
   await seedModel(db.pool, 'x');
   const othersRequest = await seedExample(db.pool, { modelId: 'x', passRate: 1 });
-  await assert.rejects(run(acts.markExamplesUsed, { modelId: 'm', requestIds: [othersRequest] }), nonRetryable(/not this model's requests/));
+  await assert.rejects(run(acts.markExamplesUsed.bind(acts), { modelId: 'm', requestIds: [othersRequest] }), nonRetryable(/not this model's requests/));
   const mine = await seedExample(db.pool, { passRate: 1 });
-  await assert.rejects(run(acts.markExamplesUsed, { modelId: 'm', requestIds: [mine], trainingRunId: unknown }), nonRetryable(/^trainingRunId: no training run/));
+  await assert.rejects(run(acts.markExamplesUsed.bind(acts), { modelId: 'm', requestIds: [mine], trainingRunId: unknown }), nonRetryable(/^trainingRunId: no training run/));
   const count = await db.pool.query("SELECT count(*)::int AS n FROM phase4_training_data WHERE model_id = 'm' AND request_id = $1", [othersRequest]);
   assert.equal(count.rows[0].n, 0);
 });

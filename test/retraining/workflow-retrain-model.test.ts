@@ -47,8 +47,9 @@ describe('retrainModel on the time-skipping server', () => {
   after(async () => {
     for (const w of workers) w.worker.shutdown();
     await Promise.all(workers.map((w) => w.running));
-    await stack?.close();
-    await env?.teardown();
+    // after() runs even when before() failed part-way: what it did not get to is still undefined.
+    await (stack as typeof stack | undefined)?.close();
+    await (env as typeof env | undefined)?.teardown();
   });
 
   /** Production traffic after a drift: drifted requirements whose served label passed its checks. */
@@ -174,8 +175,8 @@ describe('retrainModel on the time-skipping server', () => {
     const request = trainerRequests.at(-1)!;
     const byKey = new Map(samples.map((s) => [`${s.application}/${s.output}`, s.weight]));
     assert.equal(request.feedback?.length, 12);
-    for (const f of request.feedback!) assert.equal(f.weight, byKey.get(`${f.application}/${f.output}`), `the weight of "${f.output}"`);
-    assert.deepEqual([...new Set(request.feedback!.map((f) => f.weight))].length, 12, 'weights differ with the incidents each improvement addresses');
+    for (const f of request.feedback) assert.equal(f.weight, byKey.get(`${f.application}/${f.output}`), `the weight of "${f.output}"`);
+    assert.deepEqual([...new Set(request.feedback.map((f) => f.weight))].length, 12, 'weights differ with the incidents each improvement addresses');
 
     const { rows } = await stack.db.pool.query(`SELECT trigger, learning_cycle_id, metrics->'feedbackSamples' AS feedback FROM training_runs WHERE workflow_id = $1`, [handle.workflowId]);
     assert.deepEqual(rows, [{ trigger: 'learning_cycle', learning_cycle_id: cycleId, feedback: 12 }]);

@@ -33,10 +33,11 @@ before(async () => {
   running = worker.run();
 });
 after(async () => {
-  worker?.shutdown();
+  // after() runs even when before() failed part-way: what it did not get to is still undefined.
+  (worker as typeof worker | undefined)?.shutdown();
   await running;
-  await db?.drop();
-  await env?.teardown();
+  await (db as typeof db | undefined)?.drop();
+  await (env as typeof env | undefined)?.teardown();
 });
 
 const start = <T extends typeof checkDegradation | typeof checkNewData>(wf: T, input: unknown) =>

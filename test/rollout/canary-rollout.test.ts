@@ -44,9 +44,10 @@ describe('canaryRollout on the time-skipping server', () => {
     worker = await startRolloutWorker(env, stack);
   });
   after(async () => {
-    await worker?.stop();
-    await stack?.close();
-    await env?.teardown();
+    // after() runs even when before() failed part-way: what it did not get to is still undefined.
+    await (worker as typeof worker | undefined)?.stop();
+    await (stack as typeof stack | undefined)?.close();
+    await (env as typeof env | undefined)?.teardown();
   });
 
   /** A fresh good candidate per test, v1 again at 100%: each test starts from production v1 alone. */

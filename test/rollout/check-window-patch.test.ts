@@ -23,9 +23,10 @@ describe('the check-window patch across continue-as-new', () => {
     worker = await startRolloutWorker(env, stack);
   });
   after(async () => {
-    await worker?.stop();
-    await stack?.close();
-    await env?.teardown();
+    // after() runs even when before() failed part-way: what it did not get to is still undefined.
+    await (worker as typeof worker | undefined)?.stop();
+    await (stack as typeof stack | undefined)?.close();
+    await (env as typeof env | undefined)?.teardown();
   });
 
   /** A run continued as new in the 10% stage, its weights already set, with `carry` over the state a run hands on. */

@@ -9,7 +9,8 @@ before(async () => {
   db = await createTestDatabase();
 });
 after(async () => {
-  await db?.drop();
+  // after() runs even when before() failed part-way: what it did not get to is still undefined.
+  await (db as typeof db | undefined)?.drop();
 });
 
 /** One request with its feedback, `minutesAgo` before the database's now. */

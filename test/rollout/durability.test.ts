@@ -17,7 +17,7 @@ const cli = fileURLToPath(new URL('../../bin/learnloop.js', import.meta.url));
 async function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, [cli, 'worker'], { env: { ...process.env, ...env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   await waitFor('the worker process to start', () => out.includes('Worker ') || child.exitCode !== null, 60_000);
   assert.equal(child.exitCode, null, `worker exited: ${out}`);
   return child;

@@ -147,7 +147,7 @@ describe('canaryRollout input', () => {
     ['input that is not an object', 'reference v2', 'input: Invalid input: expected object, received string'],
   ];
   for (const [what, input, error] of refusals) {
-    test(`refuses ${what}, naming the field`, () => assert.equal(refused(input), error));
+    test(`refuses ${what}, naming the field`, () => { assert.equal(refused(input), error); });
   }
 
   test('several bad fields are all named, on one line', () => {

@@ -25,8 +25,9 @@ before(async () => {
   await insertRequirements(db.pool, ticketTriage.initialRequirements, null);
 });
 after(async () => {
-  await router?.close();
-  await db?.drop();
+  // after() runs even when before() failed part-way: what it did not get to is still undefined.
+  await (router as typeof router | undefined)?.close();
+  await (db as typeof db | undefined)?.drop();
 });
 
 const deploy = (shares: [number, number]) =>

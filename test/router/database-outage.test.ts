@@ -65,6 +65,7 @@ test('through a database outage the router keeps serving, holds inference rows u
 
   await allowConnections(true);
   const deadline = Date.now() + 20_000;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- `buffered` is narrowed to 20 by the assertion above, but the writer drains it while the loop awaits
   while (stack.router.writer.buffered > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   assert.equal(stack.router.writer.buffered, 0, 'the buffer drained after the outage');
   // The clients resend the feedback they were refused; now it is committed before the 202.

@@ -37,9 +37,9 @@ const routerErrors: string[] = [];
 
 /** Answers with the version's name, and fails (as a broken model would) on an input whose length is a multiple of 3: 502s to check. */
 const sometimesFailing: Predictor = {
-  async predict(_modelId, version, input) {
-    if (input.text.length % 3 === 0) throw new Error(`session for ${version} failed on this input`);
-    return { label: version, confidence: 1, probabilities: [1] };
+  predict(_modelId, version, input) {
+    if (input.text.length % 3 === 0) return Promise.reject(new Error(`session for ${version} failed on this input`));
+    return Promise.resolve({ label: version, confidence: 1, probabilities: [1] });
   },
 };
 
@@ -73,8 +73,9 @@ before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'learnloop-fuzz-'));
 });
 after(async () => {
-  await router?.close();
-  await db?.drop();
+  // after() runs even when before() failed part-way: what it did not get to is still undefined.
+  await (router as typeof router | undefined)?.close();
+  await (db as typeof db | undefined)?.drop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

@@ -5,8 +5,8 @@ import { startStubbedRouter, type StubbedRouter } from '../support/router.js';
 
 // A model that fails: a Predictor double that throws, as a broken ONNX session would.
 const failing: Predictor = {
-  async predict(_modelId, version) {
-    throw new Error(`session for ${version} failed: Non-zero status code returned while running Gemm node`);
+  predict(_modelId, version) {
+    return Promise.reject(new Error(`session for ${version} failed: Non-zero status code returned while running Gemm node`));
   },
 };
 

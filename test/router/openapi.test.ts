@@ -57,8 +57,9 @@ test('every operation declares its answers: 400 where it reads input, 401 behind
     if (codes.includes('503')) assert.equal(op.responses['503']!.headers?.['Retry-After']?.required, true, `${id}: 503 carries Retry-After`);
     assert.ok(!codes.includes('500'), `${id}: a 500 is a bug, never a documented answer`);
   }
-  const declares = (id: string, ...codes: string[]) =>
+  const declares = (id: string, ...codes: string[]) => {
     assert.deepEqual(codes.filter((c) => !(c in operations().find((o) => o.id === id)!.op.responses)), [], id);
+  };
   declares('POST /v1/infer', '200', '404', '502', '503');
   declares('POST /v1/feedback', '202', '404', '422', '503');
   declares('PUT /v1/models/{modelId}/routes', '200', '403', '503');
@@ -98,7 +99,8 @@ test('/docs is served from the package without the token: its page and every ass
 describe('/docs in Chromium, offline', { skip }, () => {
   let browser: Browser;
   after(async () => {
-    await browser?.close();
+    // after() runs even when before() failed part-way: what it did not get to is still undefined.
+    await (browser as typeof browser | undefined)?.close();
   });
 
   test('the reference page lists every operation and asks nothing of any other host', async () => {

@@ -49,8 +49,8 @@ async function startSecondRouter(): Promise<{ child: ChildProcess; url: string }
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    proc.stderr!.on('data', (d: Buffer) => {
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => {
       out += d.toString();
       process.stderr.write(d);
     });

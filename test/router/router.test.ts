@@ -60,7 +60,7 @@ describe('router serving the reference model', () => {
         (seen.get(`user-${u}`) ?? seen.set(`user-${u}`, new Set()).get(`user-${u}`)!).add(json.version);
       }
     }
-    for (const [user, versions] of seen) assert.equal(versions.size, 1, `${user} saw ${[...versions]}`);
+    for (const [user, versions] of seen) assert.equal(versions.size, 1, `${user} saw ${[...versions].join(',')}`);
     const versions = new Set([...seen.values()].flatMap((s) => [...s]));
     assert.deepEqual([...versions].sort(), ['v1', 'v2'], 'twenty users are spread over both versions');
   });

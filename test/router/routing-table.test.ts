@@ -7,7 +7,7 @@ test('a user key always lands in the same bucket, and keys spread evenly over th
   const perDecile = new Array<number>(10).fill(0);
   for (let i = 0; i < 20_000; i++) perDecile[Math.floor(bucketOf(`user-${i}`) / (BUCKETS / 10))]!++;
   // 2,000 expected per tenth; a binomial standard deviation is about 42.
-  for (const n of perDecile) assert.ok(Math.abs(n - 2_000) < 250, `tenths: ${perDecile}`);
+  for (const n of perDecile) assert.ok(Math.abs(n - 2_000) < 250, `tenths: ${perDecile.join(',')}`);
 });
 
 test('buckets are laid over the versions in name order by cumulative weight', () => {

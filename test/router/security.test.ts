@@ -70,14 +70,13 @@ describe('a router with a token, a password in its database URL and every log li
       config, pool, predictor: versionEchoPredictor, port: 0,
       // Everything the router can say, down to trace, goes to the captured log.
       logger: createLogger({ level: 'trace', destination }),
-      dispatchCiEvent: async () => {
-        throw new Error('no Temporal here');
-      },
+      dispatchCiEvent: () => Promise.reject(new Error('no Temporal here')),
     });
   });
   after(async () => {
-    await router?.close();
-    await pool?.end();
+    // after() runs even when before() failed part-way: what it did not get to is still undefined.
+    await (router as typeof router | undefined)?.close();
+    await (pool as typeof pool | undefined)?.end();
     await admin.query(`DROP OWNED BY ${ROLE}`).catch(() => undefined);
     await admin.end();
     await db.drop();

@@ -20,7 +20,8 @@ before(async () => {
   stack = await startReferenceStack({ apiToken: 'variant-test-token' });
   await createContext(stack.db.pool, CONTEXT, phrasebookContext(), 'test');
 });
-after(async () => stack?.close());
+// after() runs even when before() failed part-way: what it did not get to is still undefined.
+after(async () => (stack as typeof stack | undefined)?.close());
 
 interface Served { requestId: string; version: string; contextId: string | null; contextVersion: number | null; output: { label: string } }
 

@@ -66,10 +66,11 @@ before(async () => {
   await router.writer.drain();
 });
 after(async () => {
-  await router?.close();
-  await server?.close();
-  await embedder?.close();
-  await db?.drop();
+  // after() runs even when before() failed part-way: what it did not get to is still undefined.
+  await (router as typeof router | undefined)?.close();
+  await (server as typeof server | undefined)?.close();
+  await (embedder as typeof embedder | undefined)?.close();
+  await (db as typeof db | undefined)?.drop();
   if (home) rmSync(home, { recursive: true, force: true });
 });
 

@@ -32,7 +32,7 @@ export function historyToJson(history: History): string {
 export function historyFromJson(text: string): History {
   const loaded = protojson.fromJson(historyType, JSON.parse(text), { ignoreUnknownFields: true });
   if (!loaded) throw new TypeError('not a Temporal history');
-  return loaded as History;
+  return loaded;
 }
 
 /** Writes a recorded history as a fixture (its folder made if missing); the number of events, for the recorder's line. */

@@ -21,7 +21,7 @@ export async function spawnRouterProcess(databaseUrl: string, env: Record<string
   });
   const exited = once(child, 'exit');
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const deadline = Date.now() + 60_000;
   while (!out.includes('\n')) {
     if (Date.now() > deadline || child.exitCode !== null) {
@@ -74,7 +74,8 @@ export async function feedbackCrashRun(
   const acknowledged: string[] = [];
   const latenciesMs: number[] = [];
   let unanswered = 0;
-  let killed = false;
+  // Set by whichever client sees the killAt-th acknowledgement; `as boolean` keeps TypeScript from fixing it at `false`.
+  let killed = false as boolean;
   const queue = [...ids];
   await Promise.all(
     Array.from({ length: opts.clients }, async () => {
@@ -90,7 +91,7 @@ export async function feedbackCrashRun(
           }
           latenciesMs.push(performance.now() - started);
           acknowledged.push(id);
-          if (acknowledged.length === killAt && !killed) {
+          if (acknowledged.length === killAt) {
             killed = true;
             router.kill();
           }

@@ -35,8 +35,8 @@ test('the dev server learnloop starts persists to its home and registers the sea
     const { customAttributes } = await connection.operatorService
       .listSearchAttributes({ namespace: 'default' })
       .finally(() => connection.close());
-    const names = Object.keys(customAttributes ?? {});
-    assert.ok(names.includes('LearnloopModel') && names.includes('LearnloopStage'), `custom attributes: ${names}`);
+    const names = Object.keys(customAttributes);
+    assert.ok(names.includes('LearnloopModel') && names.includes('LearnloopStage'), `custom attributes: ${names.join(',')}`);
   } finally {
     await server.stop();
     rmSync(home, { recursive: true, force: true });
@@ -47,7 +47,7 @@ test('the in-memory dev server for tests has the search attributes too', async (
   const env = await createDevServerEnv();
   try {
     const { customAttributes } = await env.connection.operatorService.listSearchAttributes({ namespace: 'default' });
-    assert.ok(Object.keys(customAttributes ?? {}).includes('LearnloopState'));
+    assert.ok(Object.keys(customAttributes).includes('LearnloopState'));
   } finally {
     await env.teardown();
   }

@@ -25,8 +25,8 @@ test('AdamW shrinks decayed weights by lr·λ apart from the Adam step, and leav
   restored.apply([g2, g2], 0.1);
   assert.equal(restored.steps, 2);
   assert.deepEqual(twin.dataSync(), weight.dataSync());
-  assert.throws(() => restored.restore({ ...state, firstMoments: [new Float32Array(3), new Float32Array(1)] }), /first moment 0 has 3 values, expected 1/);
-  [weight, bias, twin, twinBias, g, g2].forEach((t) => t.dispose());
+  assert.throws(() => { restored.restore({ ...state, firstMoments: [new Float32Array(3), new Float32Array(1)] }); }, /first moment 0 has 3 values, expected 1/);
+  [weight, bias, twin, twinBias, g, g2].forEach((t) => { t.dispose(); });
   optimizer.dispose();
   restored.dispose();
 });

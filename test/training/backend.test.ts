@@ -12,6 +12,6 @@ test('training runs on the wasm backend here, after reporting why the GPU backen
   assert.equal(tf.getBackend(), 'wasm');
   const chosen = lines().find((l) => l.msg === 'training backend selected');
   assert.equal(chosen?.backend, 'wasm');
-  assert.match(String((chosen?.skipped as Record<string, string>)['tensorflow-gpu']), /tfjs-node-gpu did not load/);
+  assert.match(String((chosen.skipped as Record<string, string>)['tensorflow-gpu']), /tfjs-node-gpu did not load/);
   assert.equal(await selectTrainingBackend(), 'wasm', 'the choice is made once per process');
 });

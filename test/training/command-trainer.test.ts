@@ -65,13 +65,13 @@ test("a user's numpy program trains under the JSON contract; its stderr progress
     assert.equal(result.epochsRun, 4);
     assert.equal(result.steps, 4 * Math.ceil(60 / 8));
     assert.equal(result.weightsPath, path.join(request.outputDir, 'numpy-weights.json'));
-    assert.ok(result.losses.at(-1)! < result.losses[0]!, `losses ${result.losses}`);
+    assert.ok(result.losses.at(-1)! < result.losses[0]!, `losses ${result.losses.join(',')}`);
     assert.deepEqual(progress.map((p) => p.step), Array.from({ length: result.steps }, (_, i) => i + 1));
     assert.equal(progress.at(-1)!.epoch, 3);
     assert.ok(lines().some((l) => l.msg === 'trainer stderr' && /numpy trainer: 60 examples/.test(String(l.line))), 'plain stderr lines are logged');
     assert.deepEqual(JSON.parse(readFileSync(path.join(request.outputDir, TRAINER_INPUT_FILE), 'utf8')), request, 'the program got the request as written');
 
-    const weights = await readHeadFile(result.weightsPath!);
+    const weights = await readHeadFile(result.weightsPath);
     const p = await predictHead(weights, data.embeddings);
     const accuracy = p.filter((row, i) => argmax(row) === data.targets[i]).length / p.length;
     assert.ok(accuracy >= 0.95, `accuracy after numpy fine-tuning ${accuracy}`);

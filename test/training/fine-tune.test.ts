@@ -54,8 +54,8 @@ test('every micro-batch heartbeats, and an optimizer step is taken every 4 micro
   assert.ok(Math.abs(rateAt(17) - 1e-2 * (7 / 14)) < 1e-15 && Math.abs(rateAt(23) - 1e-2 / 14) < 1e-15, `${rateAt(17)} ${rateAt(23)}`);
   assert.ok(beats.every((b) => beats.filter((o) => o.step === b.step).every((o) => o.learningRate === b.learningRate)), 'one rate per optimizer step');
   assert.equal(result.backend, 'wasm');
-  assert.ok(result.losses.at(-1)! < result.losses[0]!, `training loss fell: ${result.losses}`);
-  assert.ok(result.validationLosses.at(-1)! < result.validationLosses[0]!, `validation loss fell: ${result.validationLosses}`);
+  assert.ok(result.losses.at(-1)! < result.losses[0]!, `training loss fell: ${result.losses.join(',')}`);
+  assert.ok(result.validationLosses.at(-1)! < result.validationLosses[0]!, `validation loss fell: ${result.validationLosses.join(',')}`);
   assert.deepEqual(result.weights.labels, run.labels);
 });
 
@@ -88,7 +88,7 @@ test('sample weights decide between contradicting labels: the heavier examples w
     const { weights } = await fineTune({ base, examples: label(heavy, light), settings });
     const p = await predictHead(weights, data.embeddings.slice(0, 5));
     // The weighted optimum is 3:1, i.e. p(heavy) = 0.75.
-    p.forEach((row) => assert.ok(row[labels.indexOf(heavy)]! > 0.6, `p(${heavy}) = ${row[labels.indexOf(heavy)]}`));
+    p.forEach((row) => { assert.ok(row[labels.indexOf(heavy)]! > 0.6, `p(${heavy}) = ${row[labels.indexOf(heavy)]}`); });
   }
 });
 
@@ -104,11 +104,11 @@ test('early stopping ends training two epochs after the validation loss last imp
   }));
   const base = initialHead({ inputDim: 64, hiddenUnits: [64], labels, rand: seededRandom(3) });
   const result = await fineTune({ base, examples, settings: parseSettings({ epochs: 30, learningRate: 2e-2 }) });
-  assert.equal(result.stoppedEarly, true, `validation losses ${result.validationLosses}`);
+  assert.equal(result.stoppedEarly, true, `validation losses ${result.validationLosses.join(',')}`);
   assert.equal(result.epochsRun, result.bestEpoch + 1 + 2);
   const best = result.validationLosses[result.bestEpoch]!;
   assert.equal(Math.min(...result.validationLosses), best);
-  result.validationLosses.slice(result.bestEpoch + 1).forEach((l) => assert.ok(l >= best));
+  result.validationLosses.slice(result.bestEpoch + 1).forEach((l) => { assert.ok(l >= best); });
   const last = await fineTune({ base, examples, settings: parseSettings({ epochs: result.bestEpoch + 1, learningRate: 2e-2 }) });
   assert.deepEqual(result.weights, last.weights, 'the weights returned are those of the best epoch');
 });

@@ -42,7 +42,7 @@ test('the tfjs trainer fine-tunes the base ONNX head and writes the weights it r
     assert.equal(result.resumedFromEpoch, 0);
     assert.equal(progress.length, 4 * 24, 'one heartbeat per micro-batch');
     assert.equal(result.weightsPath, path.join(req.outputDir, 'weights.json'));
-    const weights = await readHeadFile(result.weightsPath!);
+    const weights = await readHeadFile(result.weightsPath);
     const base = await readHeadFile(req.base.onnxPath);
     assert.notDeepEqual(weights.layers[0]!.kernel, base.layers[0]!.kernel, 'the weights were trained');
     assert.deepEqual(readdirSync(req.checkpointDir), ['epoch-0004.json']);
@@ -57,7 +57,13 @@ test('aborting (activity cancellation) stops the tfjs trainer between micro-batc
     const controller = new AbortController();
     let beats = 0;
     await assert.rejects(
-      tfjsTrainer.train(request(dir), { onProgress: () => void (++beats === 30 && controller.abort(new Error('cancelled by the workflow'))), signal: controller.signal, logger }),
+      tfjsTrainer.train(request(dir), {
+        onProgress: () => {
+          if (++beats === 30) controller.abort(new Error('cancelled by the workflow'));
+        },
+        signal: controller.signal,
+        logger,
+      }),
       /cancelled by the workflow/,
     );
     assert.equal(beats, 30);

@@ -25,7 +25,7 @@ test('training learns separable classes and reports every optimizer step', async
   assert.equal(result.steps, 5 * Math.ceil(120 / 16));
   assert.deepEqual(steps.map((s) => s.step), Array.from({ length: result.steps }, (_, i) => i + 1));
   assert.equal(steps.at(-1)!.epoch, 4);
-  assert.ok(result.losses.at(-1)! < result.losses[0]!, `loss fell: ${result.losses}`);
+  assert.ok(result.losses.at(-1)! < result.losses[0]!, `loss fell: ${result.losses.join(',')}`);
   assert.deepEqual(result.weights.labels, labels);
   assert.deepEqual(result.weights.layers.map((l) => [l.inputDim, l.outputDim]), [[384, 16], [16, 4]]);
   assert.deepEqual([0, 1, 2, 3].map((c) => heldOut.targets.filter((t) => t === c).length), [10, 10, 10, 10]);

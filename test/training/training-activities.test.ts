@@ -47,7 +47,7 @@ describe('training activities on a real Temporal dev server', () => {
 
   const startWorker = async (options: Parameters<typeof Worker.create>[0]) => {
     const worker = await Worker.create(options);
-    workers.push({ shutdown: () => worker.shutdown(), running: worker.run() });
+    workers.push({ shutdown: () => { worker.shutdown(); }, running: worker.run() });
   };
   const activities = () => createTrainingActivities({ pool: db.pool, logger, config }, { embedder });
   const input = (runId: string, version: string, overrides: Partial<TrainCandidateInput['fineTune']> = {}, trainingTaskQueue = 'training'): TrainCandidateInput => ({
@@ -77,11 +77,12 @@ describe('training activities on a real Temporal dev server', () => {
     await startWorker({ connection: env.nativeConnection, taskQueue: 'training', activities: activities() });
   });
   after(async () => {
-    workers.forEach((w) => w.shutdown());
+    workers.forEach((w) => { w.shutdown(); });
     await Promise.all(workers.map((w) => w.running));
-    await embedder?.close();
-    await db?.drop();
-    await env?.teardown();
+    // after() runs even when before() failed part-way: what it did not get to is still undefined.
+    await (embedder as typeof embedder | undefined)?.close();
+    await (db as typeof db | undefined)?.drop();
+    await (env as typeof env | undefined)?.teardown();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -144,7 +145,7 @@ describe('training activities on a real Temporal dev server', () => {
       ['--import', 'tsx', workerScript, JSON.stringify({ address: env.address, namespace: env.namespace ?? 'default', taskQueue: queue, batchDelayMs: 100 })],
       { cwd: root, env: { ...process.env, DATABASE_URL: db.url, LEARNLOOP_HOME: realHome, LEARNLOOP_ARTIFACT_DIR: config.artifactDir }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => { resolve(signal); }));
     try {
       const result = run('train-c', input('run-c', 'v5', {}, queue));
       // The same examples and settings as run-a: an uninterrupted run's result is known.

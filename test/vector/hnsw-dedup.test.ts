@@ -23,7 +23,8 @@ before(async () => {
   await storeUsedExamples(db.pool, 'm', data);
 });
 after(async () => {
-  await db?.drop();
+  // after() runs even when before() failed part-way: what it did not get to is still undefined.
+  await (db as typeof db | undefined)?.drop();
 });
 
 test(`through the HNSW index at ef_search ${DEDUP_EF_SEARCH} dedup keeps the set exact dedup keeps, within 1%`, { skip }, async (t) => {
