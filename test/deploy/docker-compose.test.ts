@@ -70,7 +70,7 @@ function loadCompose(env: Record<string, string>, text = readFileSync(path.join(
 
 /** Ajv's errors, one per line, each with the path it is about. */
 function schemaErrors(document: unknown): string {
-  return validate(document) ? '' : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('\n');
+  return validate(document) ? '' : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${String(e.message)}`).join('\n');
 }
 
 function resolvedCompose(env: Record<string, string> = { LEARNLOOP_API_TOKEN: 'test-token' }): Compose {

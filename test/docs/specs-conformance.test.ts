@@ -57,7 +57,7 @@ function parseRows(): Row[] {
     if (!text.startsWith('|')) return;
     const c = cells(text);
     if (!ROW_ID.test(c[0] ?? '')) return;
-    const where = `line ${i + 1} (${c[0]})`;
+    const where = `line ${i + 1} (${String(c[0])})`;
     assert.equal(c.length, 6, `${where}: a row has 6 cells (id, spec, value, code, test, status), found ${c.length}`);
     const [id, spec, value, code, tests, statusCell] = c as [string, string, string, string, string, string];
 
@@ -143,7 +143,7 @@ function parseExpression(expression: string): { name: string; steps: Step[] } {
       steps.push({ kind: 'call', args: JSON.parse(`[${expression.slice(i + 1, end - 1)}]`) as unknown[] });
       i = end;
     } else {
-      throw new Error(`${expression}: unexpected "${ch}" at ${i}`);
+      throw new Error(`${expression}: unexpected "${String(ch)}" at ${i}`);
     }
   }
   return { name: head[0], steps };

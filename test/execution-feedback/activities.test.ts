@@ -57,7 +57,7 @@ test('a redelivered CI event is stored once and processed once; the context hist
   await run(acts.storeCiEvent.bind(acts), { eventId: 'evt-2', contextId: 'ctx-a', task: 'cart totals', kind: 'junit', feedback: { tests: { run: 3, passed: 3 }, problems: [] } });
   const next = await run(acts.processCiEvent.bind(acts), { eventId: 'evt-2' });
   assert.equal(next.score, 1);
-  assert.ok(Math.abs(next.improvement! - (1 - -1 / 3)) < 1e-12, `improvement ${next.improvement}`);
+  assert.ok(Math.abs(next.improvement! - (1 - -1 / 3)) < 1e-12, `improvement ${String(next.improvement)}`);
 
   const history = await contextHistory(db.pool, 'ctx-a');
   assert.deepEqual(history.map((h) => [h.eventId, h.fromVersion, h.toVersion]), [['evt-1', 1, 2], ['evt-2', 2, 3]]);

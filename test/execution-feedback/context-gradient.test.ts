@@ -71,7 +71,7 @@ test('momentum update, as the specs’ ContextUpdateStrategy: m ← 0.9·m + (1 
   assert.equal(momentum, 0.9);
   const g = { dimensions: { tests: -1 }, features: { 'example-1': 0.1, 'tests:evt-1': -0.05 } };
   const first = momentumUpdate({ weights: {}, momentum: {} }, g);
-  const near = (actual: number | undefined, expected: number) => { assert.ok(Math.abs(actual! - expected) < 1e-15, `${actual} ≠ ${expected}`); };
+  const near = (actual: number | undefined, expected: number) => { assert.ok(Math.abs(actual! - expected) < 1e-15, `${String(actual)} ≠ ${expected}`); };
   near(first.momentum['example-1'], 0.01); // 0.9·0 + 0.1·0.1
   near(first.momentum['tests:evt-1'], -0.005);
   near(first.weights['example-1'], 0.0001); // 0 + 0.01·0.01

@@ -29,7 +29,7 @@ function startWorker(env: Record<string, string>): { child: ChildProcess; messag
         resolve(m);
       };
       const onExit = (code: number | null) => {
-        reject(new Error(`the worker process exited (${code}) before the awaited message`));
+        reject(new Error(`the worker process exited (${String(code)}) before the awaited message`));
       };
       child.on('message', onMessage);
       child.once('exit', onExit);

@@ -145,7 +145,7 @@ describe('learningCycle on the time-skipping server', () => {
     assert.equal(progress.phase, 'completed');
     completedHistories = await runHistories(handle);
     assert.ok(completedHistories.length >= 2, 'a week of hourly checks continued as new at least once');
-    for (const h of completedHistories) assert.ok((h.events?.length ?? 0) < 2_000, `a run of ${h.events?.length} events`);
+    for (const h of completedHistories) assert.ok((h.events?.length ?? 0) < 2_000, `a run of ${String(h.events?.length)} events`);
   });
 
   test('the completed cycle replays deterministically, every run of it', async () => {
@@ -226,6 +226,6 @@ describe('learningCycle on the time-skipping server', () => {
     assert.equal(counted, report.summary.incidents);
     const histories = await runHistories(handle);
     assert.ok(histories.length >= 8, `${histories.length} runs`);
-    for (const h of histories) assert.ok((h.events?.length ?? 0) < 2_000, `a run of ${h.events?.length} events`);
+    for (const h of histories) assert.ok((h.events?.length ?? 0) < 2_000, `a run of ${String(h.events?.length)} events`);
   });
 });

@@ -103,7 +103,7 @@ describe('the cycle report page in Chromium', { skip }, () => {
     page = await context.newPage();
     page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
     page.on('pageerror', (e) => consoleErrors.push(e.message));
-    page.on('requestfailed', (r) => consoleErrors.push(`${r.url()}: ${r.failure()?.errorText}`));
+    page.on('requestfailed', (r) => consoleErrors.push(`${r.url()}: ${String(r.failure()?.errorText)}`));
     await context.route('**/*', (route) => {
       requests.push(route.request().url());
       // Nothing leaves the machine even if the page asks: an offline reader would see the same page.

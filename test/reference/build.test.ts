@@ -61,7 +61,7 @@ test('the exported ONNX files compute what tfjs trained, on real held-out embedd
     const session = await ort.InferenceSession.create(bytes);
     const got = (await session.run({ [HEAD_INPUT]: new ort.Tensor('float32', flat, [x.length, embedder.dimension]) }))[HEAD_OUTPUT]!.data as Float32Array;
     await session.release();
-    expected.forEach((p, i) => { assert.ok(Math.abs(p - got[i]!) < 1e-5, `${version.version} probability ${i}: tfjs ${p}, onnx ${got[i]}`); });
+    expected.forEach((p, i) => { assert.ok(Math.abs(p - got[i]!) < 1e-5, `${version.version} probability ${i}: tfjs ${p}, onnx ${String(got[i])}`); });
   }
   const { heldOut } = referenceSplits(7);
   const reloaded = await evaluateHead(headFromOnnx(readFileSync(v1.file)), heldOut, await embedWithCache(embedder, heldOut.map((r) => r.text), cacheDir));

@@ -15,7 +15,7 @@ test('temperature 0 always gives the top label', () => {
 test('temperature 1 samples the model distribution, higher temperatures flatten it, lower sharpen it', () => {
   const draw = (temperature: number) => shares(sampleLabels({ probabilities, labels, temperature, count: 20_000, rand: seededRandom(2) }));
   const t1 = draw(1);
-  probabilities.forEach((p, i) => { assert.ok(Math.abs(t1[i]! - p) < 0.015, `label ${labels[i]}: ${t1[i]} vs ${p}`); });
+  probabilities.forEach((p, i) => { assert.ok(Math.abs(t1[i]! - p) < 0.015, `label ${String(labels[i])}: ${String(t1[i])} vs ${p}`); });
   const hot = draw(3);
   assert.ok(hot[2]! > 0.2 && hot[0]! < 0.5, `T=3 gives the weakest label more: ${hot.join(',')}`);
   const cold = draw(0.25);

@@ -39,7 +39,7 @@ test('selection keeps pass rate above 0.75 and variance below 0.04, from the las
   );
   const scores = selected.map((e) => e.qualityScore);
   const expected = [1, 0.95 - 0.005, 0.9 - 0.0195, 0.76];
-  scores.forEach((s, i) => { assert.ok(Math.abs(s - expected[i]!) < 1e-6, `score ${s} ≈ ${expected[i]}`); });
+  scores.forEach((s, i) => { assert.ok(Math.abs(s - expected[i]!) < 1e-6, `score ${s} ≈ ${String(expected[i])}`); });
   assert.deepEqual(selected[0], {
     requestId: ids.best,
     version: 'v1',

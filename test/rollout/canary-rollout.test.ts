@@ -122,7 +122,7 @@ describe('canaryRollout on the time-skipping server', () => {
     // several times over (the sequential test folds each in once: health-check.test.ts, check-windows.test.ts).
     const { rows: fed } = await stack.db.pool.query('SELECT count(*)::int AS n FROM feedback WHERE model_id = $1 AND version = $2', [REFERENCE_MODEL_ID, candidate]);
     const judged = result.checks.reduce((sum, c) => sum + (c.candidate?.samples ?? 0), 0);
-    assert.ok(judged > 2 * fed[0].n, `rows judged over all checks ${judged}, candidate rows ${fed[0].n}`);
+    assert.ok(judged > 2 * fed[0].n, `rows judged over all checks ${judged}, candidate rows ${String(fed[0].n)}`);
     const events = (await handle.fetchHistory()).events ?? [];
     const scheduled = events.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
     assert.ok(scheduled.includes('collectCheckMetrics') && events.some((e) => e.markerRecordedEventAttributes), 'a new rollout records the check-window patch');

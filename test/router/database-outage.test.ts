@@ -8,7 +8,7 @@ import { startStubbedRouter, type StubbedRouter } from '../support/router.js';
 let stack: StubbedRouter;
 let admin: pg.Client;
 const allowConnections = (allow: boolean) =>
-  admin.query(`ALTER DATABASE ${pg.escapeIdentifier(stack.db.name)} ALLOW_CONNECTIONS ${allow}`);
+  admin.query(`ALTER DATABASE ${pg.escapeIdentifier(stack.db.name)} ALLOW_CONNECTIONS ${String(allow)}`);
 
 before(async () => {
   stack = await startStubbedRouter({ v1: 50, v2: 50 }, { env: { ROUTER_MAX_BUFFERED_ROWS: '20', ROUTER_FLUSH_INTERVAL_MS: '20' } });

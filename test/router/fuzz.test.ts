@@ -98,7 +98,7 @@ include-name = "POST /v1/ci-events"
 parameters = { "x-learnloop-context-id" = "checkout-service" }
 `;
 
-test(`Schemathesis finds nothing wrong in a few hundred requests per the router's OpenAPI document (${schemathesisTool.requirements[0]})`, async () => {
+test(`Schemathesis finds nothing wrong in a few hundred requests per the router's OpenAPI document (${String(schemathesisTool.requirements[0])})`, async () => {
   const config = path.join(dir, 'schemathesis.toml');
   await writeFile(config, CONFIG);
   const har = path.join(dir, 'run.har');

@@ -32,7 +32,7 @@ try {
   const handle = env.client.workflow.getHandle(eventId);
   const result = await handle.result();
   const events = writeHistoryFile(out, await handle.fetchHistory());
-  console.log(`${out}: ${events} events, context ${result.contextId} v${result.fromVersion} → v${result.toVersion}`);
+  console.log(`${out}: ${events} events, context ${String(result.contextId)} v${String(result.fromVersion)} → v${String(result.toVersion)}`);
 } finally {
   await worker.stop();
   await env.teardown();

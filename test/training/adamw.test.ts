@@ -10,8 +10,8 @@ test('AdamW shrinks decayed weights by lr·λ apart from the Adam step, and leav
   const g = tf.tensor1d([0.5]);
   optimizer.apply([g, g], 0.1);
   // Step 1: m̂ = g, v̂ = g², so the Adam step is lr·g/|g| = 0.1; the decoupled decay takes 0.1·0.01·1 more.
-  assert.ok(Math.abs(weight.dataSync()[0]! - (1 - 0.001 - 0.1)) < 1e-6, `weight ${weight.dataSync()[0]}`);
-  assert.ok(Math.abs(bias.dataSync()[0]! - 0.9) < 1e-6, `bias ${bias.dataSync()[0]}`);
+  assert.ok(Math.abs(weight.dataSync()[0]! - (1 - 0.001 - 0.1)) < 1e-6, `weight ${String(weight.dataSync()[0])}`);
+  assert.ok(Math.abs(bias.dataSync()[0]! - 0.9) < 1e-6, `bias ${String(bias.dataSync()[0])}`);
   assert.equal(optimizer.steps, 1);
 
   // The state restored into a fresh optimizer continues exactly like the original.

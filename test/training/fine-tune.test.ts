@@ -88,7 +88,7 @@ test('sample weights decide between contradicting labels: the heavier examples w
     const { weights } = await fineTune({ base, examples: label(heavy, light), settings });
     const p = await predictHead(weights, data.embeddings.slice(0, 5));
     // The weighted optimum is 3:1, i.e. p(heavy) = 0.75.
-    p.forEach((row) => { assert.ok(row[labels.indexOf(heavy)]! > 0.6, `p(${heavy}) = ${row[labels.indexOf(heavy)]}`); });
+    p.forEach((row) => { assert.ok(row[labels.indexOf(heavy)]! > 0.6, `p(${heavy}) = ${String(row[labels.indexOf(heavy)])}`); });
   }
 });
 

@@ -31,7 +31,7 @@ for (const hiddenUnits of [[], [32]]) {
     const expected = (await predictHead(weights, data.embeddings)).flatMap((row) => [...row]);
     const got = await onnxProbabilities(bytes, data.embeddings);
     assert.equal(got.length, expected.length);
-    expected.forEach((p, i) => { assert.ok(Math.abs(p - got[i]!) < 1e-5, `probability ${i}: tfjs ${p}, onnx ${got[i]}`); });
+    expected.forEach((p, i) => { assert.ok(Math.abs(p - got[i]!) < 1e-5, `probability ${i}: tfjs ${p}, onnx ${String(got[i])}`); });
   });
 }
 

@@ -48,7 +48,7 @@ test('fine-tuning starts from the given weights and keeps their architecture', a
   const tuned = await trainHead({ ...data, labels, ...settings, epochs: 1, hiddenUnits: [], initialWeights: base.weights });
   assert.deepEqual(tuned.weights.layers.map((l) => l.outputDim), [16, 4], 'hiddenUnits applies to fresh heads only');
   const fresh = await trainHead({ ...data, labels, ...settings, epochs: 1 });
-  assert.ok(tuned.losses[0]! < fresh.losses[0]! / 2, `tuned ${tuned.losses[0]} vs fresh ${fresh.losses[0]}`);
+  assert.ok(tuned.losses[0]! < fresh.losses[0]! / 2, `tuned ${String(tuned.losses[0])} vs fresh ${String(fresh.losses[0])}`);
   await assert.rejects(
     trainHead({ ...data, labels: ['a', 'b', 'c', 'd'], ...settings, initialWeights: base.weights }),
     /initial weights are for labels \[alpha, beta, gamma, delta\]/,
