@@ -4,7 +4,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
 import { ModelRegistry, RegistryError } from '../src/models/registry.js';
 import { lazyEmbedder } from '../src/models/lazy-embedder.js';
-import { embedWithCache, type TextEmbedder } from '../src/reference/embedding-cache.js';
+import { embedWithCache, type TextEmbedder } from '../src/models/embedding-cache.js';
 import type { HeldOutMetrics } from '../src/reference/evaluate.js';
 import { generateRequirements } from '../src/reference/generator.js';
 import { readTrainingSamples } from '../src/db/training-samples.js';

@@ -3,10 +3,10 @@ import path from 'node:path';
 import type { Logger } from '../log.js';
 import { headToOnnx } from '../training/onnx-head.js';
 import { trainHead, type HeadTrainingSettings } from '../training/train-head.js';
-import { embedWithCache, type TextEmbedder } from './embedding-cache.js';
+import { embedWithCache, type TextEmbedder } from '../models/embedding-cache.js';
 import { evaluateHead, type HeldOutMetrics } from './evaluate.js';
 import { generateRequirements } from './generator.js';
-import { seededRandom } from './random.js';
+import { seededRandom } from '../training/random.js';
 import { templateNames, type Requirement } from './task.js';
 
 export const REFERENCE_DEFAULT_SEED = 7;

@@ -1,5 +1,5 @@
 import { generateRequirements, type Phrasing } from '../reference/generator.js';
-import { seededRandom } from '../reference/random.js';
+import { seededRandom } from '../training/random.js';
 import { checkOutput, type Requirement } from '../reference/task.js';
 
 export interface TrafficOptions {

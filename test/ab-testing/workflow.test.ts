@@ -8,7 +8,7 @@ import { readWeights } from '../../src/db/routing-weights.js';
 import { startCiFeedback } from '../../src/execution-feedback/ci-dispatch.js';
 import { storeCiEvent } from '../../src/execution-feedback/ci-event-store.js';
 import { createContext, readContext } from '../../src/execution-feedback/context-store.js';
-import { seededRandom } from '../../src/reference/random.js';
+import { seededRandom } from '../../src/training/random.js';
 import { abortSignal, abTest, progressQuery, stopSignal } from '../../workflows/ab-test.js';
 import { ciFeedback } from '../../workflows/ci-feedback.js';
 import { startAbTestWorker } from '../support/ab-test-worker.js';

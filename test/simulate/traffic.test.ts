@@ -14,7 +14,7 @@ import { ModelServer } from '../../src/models/model-server.js';
 import { ModelRegistry } from '../../src/models/registry.js';
 import { SamplingPredictor } from '../../src/models/sampling-predictor.js';
 import { generateRequirements } from '../../src/reference/generator.js';
-import { seededRandom } from '../../src/reference/random.js';
+import { seededRandom } from '../../src/training/random.js';
 import { ensureReferenceModel, REFERENCE_MODEL_ID } from '../../src/reference/register.js';
 import { checkOutput, type Requirement } from '../../src/reference/task.js';
 import { selectExamples } from '../../src/retraining/select-examples.js';

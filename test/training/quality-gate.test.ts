@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateRequirements } from '../../src/reference/generator.js';
-import { seededRandom } from '../../src/reference/random.js';
+import { seededRandom } from '../../src/training/random.js';
 import { templateNames } from '../../src/reference/task.js';
 import { evaluateAgainstProduction } from '../../src/training/candidate-evaluation.js';
 import { initialHead, type HeadWeights } from '../../src/training/head.js';

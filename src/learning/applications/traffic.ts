@@ -1,4 +1,4 @@
-import { seededRandom } from '../../reference/random.js';
+import { seededRandom } from '../../training/random.js';
 import type { RequestOutcome } from '../outcomes.js';
 import type { RequirementsDocument } from '../requirements.js';
 import { hashUnit, nameUuid, serve, type SimulatedApplication } from './serve.js';
