@@ -25,7 +25,7 @@ import { reliabilityByRequirement } from '../src/learning/performance.js';
 import { sendApplicationRequests } from '../src/learning/router-client.js';
 import { buildReport, summarizeRefinement, type CycleReport, type RefinementSummary } from '../src/learning/report.js';
 import { activityLogger } from './activity-logger.js';
-import type { ActivityDeps } from './index.js';
+import type { ActivityDeps } from './deps.js';
 
 export interface CycleDeployment {
   application: string;
