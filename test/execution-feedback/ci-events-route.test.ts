@@ -13,7 +13,7 @@ import { createRouterMetrics } from '../../src/router/metrics.js';
 import { RecentRequests } from '../../src/router/recent-requests.js';
 import { ApplicationTable } from '../../src/router/application-table.js';
 import { RoutingTable } from '../../src/router/routing-table.js';
-import { versionEchoPredictor } from '../support/router.js';
+import { versionEchoPredictor } from '../../bench/support/echo-model.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
 // The real router app (bearer auth, error handler) with the CI events plugin registered the way app.ts will, on a

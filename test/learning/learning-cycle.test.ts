@@ -14,7 +14,7 @@ import type { RunningRouter } from '../../src/router/server.js';
 import { abortSignal, addApplicationUpdate, extendSignal, learningCycle, pauseSignal, progressQuery, resumeSignal } from '../../workflows/learning-cycle.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startRouterOn } from '../support/router.js';
-import { createTimeSkippingEnv, signalSettled } from '../support/temporal.js';
+import { createTimeSkippingEnv, signalSettled } from '../../bench/support/temporal.js';
 
 // Days of hourly checks run in seconds on the time-skipping server; the simulated users' traffic goes over HTTP through
 // a real router to the applications deployed behind it (src/learning/applications), and the router's rows and the

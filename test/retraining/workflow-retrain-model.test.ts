@@ -19,8 +19,8 @@ import { abortSignal } from '../../workflows/canary-rollout.js';
 import { progressQuery, retrainModel } from '../../workflows/retrain-model.js';
 import { startReferenceStack, type ReferenceStack } from '../support/reference-model.js';
 import { seedExample } from '../support/retraining-seed.js';
-import { workflowBundle } from '../support/rollout.js';
-import { createTimeSkippingEnv, signalSettled } from '../support/temporal.js';
+import { workflowBundle } from '../../bench/support/workflow-bundle.js';
+import { createTimeSkippingEnv, signalSettled } from '../../bench/support/temporal.js';
 
 // The real thing end to end: production feedback rows in PostgreSQL, the real encoder for dedup, real tfjs training
 // from v1's registered weights, evaluation of both versions on held-out canary requirements, ONNX export and

@@ -11,8 +11,8 @@ import { checkDegradation } from '../../workflows/check-degradation.js';
 import { checkNewData } from '../../workflows/check-new-data.js';
 import { cancelSignal } from '../../workflows/retrain-model.js';
 import { seedExample, seedModel } from '../support/retraining-seed.js';
-import { workflowBundle } from '../support/rollout.js';
-import { createTimeSkippingEnv } from '../support/temporal.js';
+import { workflowBundle } from '../../bench/support/workflow-bundle.js';
+import { createTimeSkippingEnv } from '../../bench/support/temporal.js';
 
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;

@@ -11,7 +11,8 @@ import { createLogger } from '../../src/log.js';
 import { bearerCheck } from '../../src/router/app.js';
 import { startRouter, type RunningRouter } from '../../src/router/server.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { catalogueVersions, startStubbedRouter, versionEchoPredictor } from '../support/router.js';
+import { catalogueVersions, versionEchoPredictor } from '../../bench/support/echo-model.js';
+import { startStubbedRouter } from '../support/router.js';
 
 test('the bearer check accepts exactly the token, whatever the length of what is presented', () => {
   const check = bearerCheck('s3cret-token');

@@ -21,7 +21,7 @@ import { qualityGate } from '../../src/training/quality-gate.js';
 import { readHeadFile } from '../../src/training/weights-file.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { seedExample } from '../support/retraining-seed.js';
-import { createDevServerEnv } from '../support/temporal.js';
+import { createDevServerEnv } from '../../bench/support/temporal.js';
 import { trainCandidate, type TrainCandidateInput } from './workflows/train-candidate.js';
 
 // Everything real: the dev server, PostgreSQL, the reference model v1 trained and registered, production requests
