@@ -15,7 +15,7 @@ import { createActivities } from '../../activities/index.js';
 import { createTrainingActivities } from '../../activities/training.js';
 import { createTrainingWorker } from '../../workers/training.js';
 import { createCommandTrainer } from '../training/command-trainer.js';
-import type { TemporalHandle } from './temporal-connection.js';
+import type { TemporalHandle } from '../platform/temporal-connection.js';
 
 export interface RouterService {
   router: RunningRouter;
