@@ -32,6 +32,7 @@ import { createTimeSkippingEnv } from './support/temporal.js';
 import { abortSignal } from '../workflows/canary-rollout.js';
 import { checkDegradation } from '../workflows/check-degradation.js';
 import type { RetrainResult } from '../workflows/retrain-model.js';
+import { canaryHeldOutSet } from '../src/reference/held-out.js';
 
 const REQUESTS = Number(process.env.LEARNING_BENCH_REQUESTS ?? 600);
 const TEMPERATURE = 1.0;
@@ -66,7 +67,7 @@ try {
   const taskQueue = `learning-bench-${randomUUID()}`;
   for (const worker of [
     await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(deps) }),
-    await Worker.create({ connection: env.nativeConnection, taskQueue: TRAINING_TASK_QUEUE, activities: createTrainingActivities(deps, { embedder }) }),
+    await Worker.create({ connection: env.nativeConnection, taskQueue: TRAINING_TASK_QUEUE, activities: createTrainingActivities(deps, { embedder, canaryHeldOutSet }) }),
   ]) {
     workers.push({ worker, running: worker.run() });
   }

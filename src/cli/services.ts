@@ -16,6 +16,7 @@ import { createTrainingActivities } from '../../activities/training.js';
 import { createTrainingWorker } from '../../workers/training.js';
 import { createCommandTrainer } from '../training/command-trainer.js';
 import type { TemporalHandle } from '../platform/temporal-connection.js';
+import { canaryHeldOutSet } from '../reference/held-out.js';
 
 export interface RouterService {
   router: RunningRouter;
@@ -72,7 +73,7 @@ export async function startWorkerService(
   if (queues.learnloop) workers.push(await createLearnloopWorker({ ...common, activities: createActivities(deps) }));
   if (queues.training) {
     const trainer = config.training.command ? createCommandTrainer({ command: config.training.command }) : undefined;
-    workers.push(await createTrainingWorker({ ...common, activities: createTrainingActivities(deps, { trainer }) }));
+    workers.push(await createTrainingWorker({ ...common, activities: createTrainingActivities(deps, { trainer, canaryHeldOutSet }) }));
   }
   const running = Promise.all(workers.map((w) => w.run()));
   return {
