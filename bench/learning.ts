@@ -33,6 +33,8 @@ import { abortSignal } from '../workflows/canary-rollout.js';
 import { checkDegradation } from '../workflows/check-degradation.js';
 import type { RetrainResult } from '../workflows/retrain-model.js';
 import { canaryHeldOutSet } from '../src/reference/held-out.js';
+import { deployableApplications } from '../src/learning/applications/deployable.js';
+import { featureRoutes } from '../src/cli/feature-routes.js';
 
 const REQUESTS = Number(process.env.LEARNING_BENCH_REQUESTS ?? 600);
 const TEMPERATURE = 1.0;
@@ -57,6 +59,7 @@ try {
   const server = new ModelServer(registry, embedder);
   const router = await startRouter({
     config: loadConfig({ DATABASE_URL: db.url }),
+    routes: featureRoutes(),
     pool: db.pool,
     predictor: new SamplingPredictor(server, registry, { temperature: TEMPERATURE }),
     logger,
@@ -66,7 +69,7 @@ try {
   const deps = { pool: db.pool, logger, config: workerConfig };
   const taskQueue = `learning-bench-${randomUUID()}`;
   for (const worker of [
-    await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(deps) }),
+    await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(deps, { applications: deployableApplications }) }),
     await Worker.create({ connection: env.nativeConnection, taskQueue: TRAINING_TASK_QUEUE, activities: createTrainingActivities(deps, { embedder, canaryHeldOutSet }) }),
   ]) {
     workers.push({ worker, running: worker.run() });

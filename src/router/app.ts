@@ -7,13 +7,12 @@ import type { Pool } from '../db/pool.js';
 import { writeVariantRoutes, writeWeights, WeightsError } from '../db/routing-weights.js';
 import type { ContextDocument } from '../models/context-document.js';
 import { readContext } from '../execution-feedback/context-store.js';
-import { applicationRequestsRoutes } from './application-requests.js';
 import type { ApplicationTable } from './application-table.js';
-import { ciEventsRoutes } from './ci-events.js';
 import type { Logger } from '../log.js';
 import type { Prediction, Predictor } from '../models/predictor.js';
 import type { BatchWriter } from './batch-writer.js';
 import type { RouterMetrics } from './metrics.js';
+import type { MountRoutes } from './mount-routes.js';
 import { openApiOptions, openApiRoutes } from './openapi.js';
 import type { RecentRequests } from './recent-requests.js';
 import type { RoutingTable } from './routing-table.js';
@@ -37,8 +36,8 @@ export interface RouterAppDeps {
   apiToken?: string;
   /** Largest request body a JSON route reads; bigger ones get 413 without being read. Default 1 MiB. */
   maxBodyBytes?: number;
-  /** Starts the ciFeedback workflow for a stored CI event; without it (no Temporal) POST /v1/ci-events is not served. */
-  dispatchCiEvent?: (eventId: string) => Promise<void>;
+  /** The features' routes, mounted after the model routes in this order. */
+  routes?: readonly MountRoutes[];
 }
 
 declare module 'fastify' {
@@ -149,9 +148,8 @@ export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
   app.register(fastifySwagger, openApiOptions({ auth: apiToken !== undefined }));
   app.register(openApiRoutes);
   app.register(modelRoutes, deps);
-  app.register(applicationRequestsRoutes, { pool: deps.pool, applications: deps.applications, metrics: deps.metrics, logger: deps.logger, auth: apiToken !== undefined });
-  if (deps.dispatchCiEvent) {
-    app.register(ciEventsRoutes, { pool: deps.pool, logger: deps.logger, dispatch: deps.dispatchCiEvent, auth: apiToken !== undefined });
+  for (const mount of deps.routes ?? []) {
+    mount(app, { pool: deps.pool, applications: deps.applications, metrics: deps.metrics, logger: deps.logger, auth: apiToken !== undefined });
   }
   return app;
 }

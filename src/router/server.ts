@@ -6,6 +6,7 @@ import { buildRouterApp } from './app.js';
 import { ApplicationTable } from './application-table.js';
 import { BatchWriter } from './batch-writer.js';
 import { createRouterMetrics } from './metrics.js';
+import type { MountRoutes } from './mount-routes.js';
 import { RecentRequests } from './recent-requests.js';
 import { RoutingTable } from './routing-table.js';
 import { WeightsSync } from './weights-sync.js';
@@ -16,7 +17,8 @@ export interface StartRouterOptions {
   pool: Pool;
   predictor: Predictor;
   logger: Logger;
-  dispatchCiEvent?: (eventId: string) => Promise<void>;
+  /** The features' routes (src/cli/feature-routes.ts). */
+  routes?: readonly MountRoutes[];
   /** Overrides config.router.port; 0 picks a free port (tests, benchmarks). */
   port?: number;
   /**
@@ -60,7 +62,7 @@ export async function startRouter(opts: StartRouterOptions): Promise<RunningRout
   });
   const sync = new WeightsSync({ databaseUrl: config.databaseUrl, table, applications, logger, resyncMs: settings.weightsResyncMs });
   const app = buildRouterApp({
-    pool, predictor, table, applications, writer, metrics, logger, apiToken: config.apiToken, dispatchCiEvent: opts.dispatchCiEvent,
+    pool, predictor, table, applications, writer, metrics, logger, apiToken: config.apiToken, routes: opts.routes,
     maxBodyBytes: settings.maxBodyBytes,
     // Every buffered request must stay findable for its feedback.
     recent: new RecentRequests(pool, Math.max(settings.maxBufferedRows, 100_000)),

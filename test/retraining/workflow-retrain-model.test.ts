@@ -22,6 +22,7 @@ import { seedExample } from '../support/retraining-seed.js';
 import { workflowBundle } from '../../bench/support/workflow-bundle.js';
 import { createTimeSkippingEnv, signalSettled } from '../../bench/support/temporal.js';
 import { canaryHeldOutSet } from '../../src/reference/held-out.js';
+import { deployableApplications } from '../../src/learning/applications/deployable.js';
 
 // The real thing end to end: production feedback rows in PostgreSQL, the real encoder for dedup, real tfjs training
 // from v1's registered weights, evaluation of both versions on held-out canary requirements, ONNX export and
@@ -39,7 +40,7 @@ describe('retrainModel on the time-skipping server', () => {
     const config = loadConfig({ DATABASE_URL: stack.db.url, LEARNLOOP_ARTIFACT_DIR: `${stack.home}/artifacts` });
     const deps = { pool: stack.db.pool, logger: createLogger({ level: 'silent' }), config };
     taskQueue = `retrain-${randomUUID()}`;
-    const w1 = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(deps) });
+    const w1 = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(deps, { applications: deployableApplications }) });
     // The real tfjs trainer, watched: a test reads what requests it was given.
     const trainer: Trainer = { kind: 'tfjs', train: (request, context) => (trainerRequests.push(request), tfjsTrainer.train(request, context)) };
     const w2 = await Worker.create({ connection: env.nativeConnection, taskQueue: TRAINING_TASK_QUEUE, activities: createTrainingActivities(deps, { embedder: stack.embedder, trainer, canaryHeldOutSet }) });

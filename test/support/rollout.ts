@@ -10,6 +10,7 @@ import { createLogger } from '../../src/log.js';
 import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
 import { simulateTraffic } from '../../src/simulate/traffic.js';
 import type { ReferenceStack } from './reference-model.js';
+import { deployableApplications } from '../../src/learning/applications/deployable.js';
 
 /**
  * A `learnloop` worker over the stack's database, on its own task queue. The metrics lag is 0: the tests drain the
@@ -21,7 +22,7 @@ export async function startRolloutWorker(env: TestWorkflowEnvironment, stack: Re
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ pool: stack.db.pool, logger: createLogger({ level: 'silent' }), config }),
+    activities: createActivities({ pool: stack.db.pool, logger: createLogger({ level: 'silent' }), config }, { applications: deployableApplications }),
   });
   const running = worker.run();
   return {

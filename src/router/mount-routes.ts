@@ -1,0 +1,21 @@
+import type { FastifyInstance } from 'fastify';
+import type { Pool } from '../db/pool.js';
+import type { Logger } from '../log.js';
+import type { ApplicationTable } from './application-table.js';
+import type { RouterMetrics } from './metrics.js';
+
+/** The router's parts a feature's routes may use. */
+export interface RouterParts {
+  pool: Pool;
+  applications: ApplicationTable;
+  metrics: RouterMetrics;
+  logger: Logger;
+  /** Whether the router checks a bearer token (routes then declare 401). */
+  auth: boolean;
+}
+
+/**
+ * Registers a feature's routes on the router. The router serves models and knows no feature: the entry point that
+ * composes it passes these in (src/cli/feature-routes.ts).
+ */
+export type MountRoutes = (app: FastifyInstance, router: RouterParts) => void;
