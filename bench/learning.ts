@@ -34,7 +34,7 @@ import { checkDegradation } from '../workflows/check-degradation.js';
 import type { RetrainResult } from '../workflows/retrain-model.js';
 import { canaryHeldOutSet } from '../src/reference/held-out.js';
 import { deployableApplications } from '../src/learning/applications/deployable.js';
-import { featureRoutes } from '../src/cli/feature-routes.js';
+import { routerFeatures } from '../src/cli/router-features.js';
 
 const REQUESTS = Number(process.env.LEARNING_BENCH_REQUESTS ?? 600);
 const TEMPERATURE = 1.0;
@@ -59,7 +59,7 @@ try {
   const server = new ModelServer(registry, embedder);
   const router = await startRouter({
     config: loadConfig({ DATABASE_URL: db.url }),
-    routes: featureRoutes(),
+    ...routerFeatures(),
     pool: db.pool,
     predictor: new SamplingPredictor(server, registry, { temperature: TEMPERATURE }),
     logger,

@@ -17,7 +17,7 @@ import { createTrainingWorker } from '../../workers/training.js';
 import { createCommandTrainer } from '../training/command-trainer.js';
 import type { TemporalHandle } from '../platform/temporal-connection.js';
 import { canaryHeldOutSet } from '../reference/held-out.js';
-import { featureRoutes } from './feature-routes.js';
+import { routerFeatures } from './router-features.js';
 import { deployableApplications } from '../learning/applications/deployable.js';
 
 export interface RouterService {
@@ -42,7 +42,7 @@ export async function startRouterService(
   const router = await startRouter({
     config, pool, logger, port: options.port,
     predictor: config.router.samplingTemperature > 0 ? new SamplingPredictor(server, registry, { temperature: config.router.samplingTemperature }) : server,
-    routes: featureRoutes({ dispatchCiEvent: temporal ? async (eventId) => void (await startCiFeedback(temporal, eventId)) : undefined }),
+    ...routerFeatures({ dispatchCiEvent: temporal ? async (eventId) => void (await startCiFeedback(temporal, eventId)) : undefined }),
   });
   return {
     router,

@@ -13,7 +13,7 @@ import { startRouter, type RunningRouter } from '../../src/router/server.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { catalogueVersions, versionEchoPredictor } from '../../bench/support/echo-model.js';
 import { startStubbedRouter } from '../support/router.js';
-import { featureRoutes } from '../../src/cli/feature-routes.js';
+import { routerFeatures } from '../../src/cli/router-features.js';
 
 test('the bearer check accepts exactly the token, whatever the length of what is presented', () => {
   const check = bearerCheck('s3cret-token');
@@ -72,7 +72,7 @@ describe('a router with a token, a password in its database URL and every log li
       config, pool, predictor: versionEchoPredictor, port: 0,
       // Everything the router can say, down to trace, goes to the captured log.
       logger: createLogger({ level: 'trace', destination }),
-      routes: featureRoutes({
+      ...routerFeatures({
         dispatchCiEvent: async () => {
           throw new Error('no Temporal here');
         },

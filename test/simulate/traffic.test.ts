@@ -21,7 +21,7 @@ import { selectExamples } from '../../src/retraining/select-examples.js';
 import { startRouter, type RunningRouter } from '../../src/router/server.js';
 import { simulateTraffic, type VersionTally } from '../../src/simulate/traffic.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { featureRoutes } from '../../src/cli/feature-routes.js';
+import { routerFeatures } from '../../src/cli/router-features.js';
 
 // The real reference model (v1) served by a real router at temperature 1.5, real HTTP on loopback, real PostgreSQL.
 const SEED = 11;
@@ -48,7 +48,7 @@ before(async () => {
   server = new ModelServer(registry, embedder);
   router = await startRouter({
     config: loadConfig({ DATABASE_URL: db.url }),
-    routes: featureRoutes(),
+    ...routerFeatures(),
     pool: db.pool,
     predictor: new SamplingPredictor(server, registry, { temperature: 1.5, rand: seededRandom(SEED) }),
     logger,

@@ -5,7 +5,7 @@ import type { Predictor } from '../../src/models/predictor.js';
 import { startRouter, type RunningRouter } from '../../src/router/server.js';
 import { catalogueVersions, versionEchoPredictor } from '../../bench/support/echo-model.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
-import { featureRoutes } from '../../src/cli/feature-routes.js';
+import { routerFeatures } from '../../src/cli/router-features.js';
 
 export interface StubbedRouter {
   db: TestDatabase;
@@ -30,7 +30,7 @@ export function startRouterOn(db: TestDatabase, options: RouterOptions = {}): Pr
     pool: db.pool,
     predictor: options.predictor ?? versionEchoPredictor,
     logger: options.logger ?? createLogger({ level: 'silent' }),
-    routes: featureRoutes({ dispatchCiEvent: options.dispatchCiEvent }),
+    ...routerFeatures({ dispatchCiEvent: options.dispatchCiEvent }),
     port: 0,
   });
 }
