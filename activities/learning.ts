@@ -14,8 +14,7 @@ import {
 } from '../src/db/learning.js';
 import { withTransaction, type PoolClient } from '../src/db/pool.js';
 import { insertTrainingSamples } from '../src/db/training-samples.js';
-import { findSimulatedApplication, simulatedApplications } from '../src/learning/applications/catalog.js';
-import { windowRequests } from '../src/learning/applications/traffic.js';
+import type { Application } from '../src/learning/application.js';
 import { analyzeIncidents, checkWindow, planRefinements, type CycleApplication, type IncidentAnalysis } from '../src/learning/cycle-analysis.js';
 import type { TrainingDecision, TrainingSample } from '../src/learning/feedback-trainer.js';
 import type { Deficiency } from '../src/learning/incident-analyzer.js';
@@ -25,7 +24,7 @@ import { reliabilityByRequirement } from '../src/learning/performance.js';
 import { sendApplicationRequests } from '../src/learning/router-client.js';
 import { buildReport, summarizeRefinement, type CycleReport, type RefinementSummary } from '../src/learning/report.js';
 import { activityLogger } from './activity-logger.js';
-import type { ActivityDeps } from './index.js';
+import type { ActivityDeps } from './deps.js';
 
 export interface CycleDeployment {
   application: string;
@@ -66,8 +65,12 @@ const REQUESTS_PER_CHECK = 100;
 /** The analysis compares variants over the requests of the last few checks. */
 const VARIANCE_CHECKS = 3;
 
-/** Activities of learningCycle: thin over src/learning, each safe to run twice. */
-export function createLearningActivities({ pool, logger, config }: ActivityDeps) {
+/**
+ * Activities of learningCycle: thin over src/learning, each safe to run twice. `applications` are the ones a cycle
+ * may deploy (the entry point passes the examples' deployableApplications).
+ */
+export function createLearningActivities({ pool, logger, config }: ActivityDeps, { applications }: { applications: readonly Application[] }) {
+  const findApplication = (id: string) => applications.find((a) => a.id === id);
   const log = activityLogger(logger);
   const router = { routerUrl: config.learning.routerUrl, apiToken: config.apiToken };
 
@@ -92,9 +95,9 @@ export function createLearningActivities({ pool, logger, config }: ActivityDeps)
      * first attempt deployed and changes nothing.
      */
     async deployApplication(input: { cycleId: string; application: string }): Promise<CycleDeployment> {
-      const app = findSimulatedApplication(input.application);
+      const app = findApplication(input.application);
       if (!app) {
-        const known = simulatedApplications.map((a) => a.id).join(', ');
+        const known = applications.map((a) => a.id).join(', ');
         throw ApplicationFailure.nonRetryable(`applications: no application "${input.application}" (known: ${known})`, 'UnknownApplication');
       }
       return withTransaction(pool, async (c) => {
@@ -143,7 +146,7 @@ export function createLearningActivities({ pool, logger, config }: ActivityDeps)
       for (const app of await applicationsOf(input.deployments)) {
         const stored = await checkStored(pool, input.cycleId, input.checkNo, app.application);
         if (!stored && config.learning.traffic === 'simulated') {
-          const users = windowRequests(findSimulatedApplication(app.application)!, { window, requests: REQUESTS_PER_CHECK, seed: 1 });
+          const users = findApplication(app.application)!.windowRequests({ window, requests: REQUESTS_PER_CHECK, seed: 1 });
           await sendApplicationRequests(router, app.application, users);
         }
         const { evaluated, requests } = await withTransaction(pool, async (c) => {

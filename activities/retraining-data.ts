@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
 import { lazyEmbedder } from '../src/models/lazy-embedder.js';
-import type { TextEmbedder } from '../src/reference/embedding-cache.js';
+import type { TextEmbedder } from '../src/models/embedding-cache.js';
 import { selectionLimit } from '../src/retraining/criteria.js';
 import { deduplicate, type DeduplicationResult } from '../src/retraining/deduplicate.js';
 import { embedExamples } from '../src/retraining/embed-examples.js';

@@ -4,15 +4,14 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
 import { ModelRegistry, RegistryError } from '../src/models/registry.js';
 import { lazyEmbedder } from '../src/models/lazy-embedder.js';
-import { embedWithCache, type TextEmbedder } from '../src/reference/embedding-cache.js';
-import type { HeldOutMetrics } from '../src/reference/evaluate.js';
-import { generateRequirements } from '../src/reference/generator.js';
+import { embedWithCache, type TextEmbedder } from '../src/models/embedding-cache.js';
 import { readTrainingSamples } from '../src/db/training-samples.js';
 import { embedExamples } from '../src/retraining/embed-examples.js';
 import { UnknownExamplesError } from '../src/retraining/unknown-examples.js';
 import { evaluateAgainstProduction } from '../src/training/candidate-evaluation.js';
 import { runFineTuneSettings, type FineTuneSettings } from '../src/training/fine-tune.js';
 import type { HeadWeights } from '../src/training/head.js';
+import type { HeldOutMetrics, HeldOutSet } from '../src/training/held-out.js';
 import { headFromOnnx, headToOnnx } from '../src/training/onnx-head.js';
 import { qualityGate, type GateDecision } from '../src/training/quality-gate.js';
 import { tfjsTrainer } from '../src/training/tfjs-trainer.js';
@@ -46,12 +45,15 @@ export const fineTuneInput = z.strictObject({
 
 const canarySet = z.strictObject({ phrasing: z.enum(['standard', 'drifted']), seed: z.number().int(), count: z.number().int().min(1).max(5_000) });
 
+/** The task's held-out set for the canary seeds an evaluation names; the worker's composer passes the task's own (src/reference/held-out.ts). */
+export type CanaryHeldOutSet = (canary: readonly z.output<typeof canarySet>[]) => HeldOutSet;
+
 export const evaluateCandidateInput = z.strictObject({
   modelId,
   productionVersion: version,
   /** fineTune's `candidatePath`. */
   candidatePath: z.string().min(1),
-  /** The held-out canary set: reference requirements generated from these seeds (none of them a training seed). */
+  /** The held-out canary set: the task's examples generated from these seeds (none of them a training seed). */
   canary: z.array(canarySet).min(1),
   emergency: z.boolean().default(false),
 });
@@ -125,7 +127,7 @@ async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
  */
 export function createTrainingActivities(
   { pool, logger, config }: ActivityDeps,
-  options: { trainer?: Trainer; embedder?: TextEmbedder } = {},
+  options: { canaryHeldOutSet: CanaryHeldOutSet; trainer?: Trainer; embedder?: TextEmbedder },
 ) {
   const registry = new ModelRegistry(pool, config.artifactDir);
   const trainer = options.trainer ?? tfjsTrainer;
@@ -249,12 +251,12 @@ export function createTrainingActivities(
       const input = parse(evaluateCandidateInput, raw);
       const candidate = await readHeadFile(candidateFile(input.candidatePath));
       const production = headFromOnnx(await registry.loadArtifact(input.modelId, input.productionVersion));
-      const canary = input.canary.flatMap((s) => generateRequirements({ seed: s.seed, count: s.count, phrasing: s.phrasing }));
-      const embeddings = await embedWithCache(await getEmbedder(), canary.map((r) => r.text), embeddingCache, logger);
+      const canary = options.canaryHeldOutSet(input.canary);
+      const embeddings = await embedWithCache(await getEmbedder(), canary.texts, embeddingCache, logger);
       const evaluation = await evaluateAgainstProduction({ candidate, production, canary, embeddings });
       const gate = qualityGate({ candidatePassRate: evaluation.candidate.passRate, productionPassRate: evaluation.production.passRate, emergency: input.emergency });
-      log().info({ modelId: input.modelId, canaryExamples: canary.length, ...evaluation, gate }, 'candidate evaluated');
-      return { canaryExamples: canary.length, ...evaluation, gate };
+      log().info({ modelId: input.modelId, canaryExamples: canary.texts.length, ...evaluation, gate }, 'candidate evaluated');
+      return { canaryExamples: canary.texts.length, ...evaluation, gate };
     },
 
     /**

@@ -19,7 +19,7 @@ import type { VersionMetrics } from '../src/rollout/metrics.js';
 import { initialSequentialState, type SequentialConfig, type SequentialState } from '../src/rollout/sequential.js';
 import { stageGate } from '../src/rollout/stage-gate.js';
 import type { Thresholds } from '../src/rollout/thresholds.js';
-import { createTrafficSimulator, mergeMetrics } from '../test/rollout/traffic.js';
+import { createTrafficSimulator, mergeMetrics } from './support/rollout-traffic.js';
 
 const args = z
   .object({

@@ -19,9 +19,9 @@ import { parseArgs } from 'node:util';
 import { quantileSorted } from 'simple-statistics';
 import { loadConfig } from '../src/config.js';
 import { writeWeights } from '../src/db/routing-weights.js';
-import { createTestDatabase } from '../test/support/db.js';
-import { feedbackCrashRun, spawnRouterProcess, type CrashRun } from '../test/support/router-process.js';
-import { catalogueVersions } from '../test/support/router.js';
+import { throwawayDatabase } from './support/database.js';
+import { feedbackCrashRun, spawnRouterProcess, type CrashRun } from './support/router-process.js';
+import { catalogueVersions } from './support/echo-model.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,7 +41,7 @@ const MODES: Record<string, Record<string, string>> = {
 };
 const modes = Object.keys(MODES);
 
-const db = await createTestDatabase();
+const db = await throwawayDatabase();
 await catalogueVersions(db.pool, 'm', ['v1']);
 await writeWeights(db.pool, 'm', { v1: 100 }, 'bench');
 

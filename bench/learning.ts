@@ -26,12 +26,15 @@ import { ensureReferenceModel, REFERENCE_MODEL_ID } from '../src/reference/regis
 import { startRouter } from '../src/router/server.js';
 import { simulateTraffic, type VersionTally } from '../src/simulate/traffic.js';
 import { TRAINING_TASK_QUEUE } from '../src/temporal/task-queues.js';
-import { createTestDatabase } from '../test/support/db.js';
-import { workflowBundle } from '../test/support/rollout.js';
-import { createTimeSkippingEnv } from '../test/support/temporal.js';
+import { throwawayDatabase } from './support/database.js';
+import { workflowBundle } from './support/workflow-bundle.js';
+import { createTimeSkippingEnv } from './support/temporal.js';
 import { abortSignal } from '../workflows/canary-rollout.js';
 import { checkDegradation } from '../workflows/check-degradation.js';
 import type { RetrainResult } from '../workflows/retrain-model.js';
+import { canaryHeldOutSet } from '../src/reference/held-out.js';
+import { deployableApplications } from '../src/learning/applications/deployable.js';
+import { routerFeatures } from '../src/cli/router-features.js';
 
 const REQUESTS = Number(process.env.LEARNING_BENCH_REQUESTS ?? 600);
 const TEMPERATURE = 1.0;
@@ -45,7 +48,7 @@ const round = (x: number) => Math.round(x * 10_000) / 10_000;
 const started = performance.now();
 const config = loadConfig();
 const logger = createLogger({ level: 'warn' });
-const db = await createTestDatabase();
+const db = await throwawayDatabase();
 const home = mkdtempSync(path.join(tmpdir(), 'learnloop-learning-'));
 const env = await createTimeSkippingEnv();
 const registry = new ModelRegistry(db.pool, path.join(home, 'artifacts'));
@@ -56,6 +59,7 @@ try {
   const server = new ModelServer(registry, embedder);
   const router = await startRouter({
     config: loadConfig({ DATABASE_URL: db.url }),
+    ...routerFeatures(),
     pool: db.pool,
     predictor: new SamplingPredictor(server, registry, { temperature: TEMPERATURE }),
     logger,
@@ -65,8 +69,8 @@ try {
   const deps = { pool: db.pool, logger, config: workerConfig };
   const taskQueue = `learning-bench-${randomUUID()}`;
   for (const worker of [
-    await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(deps) }),
-    await Worker.create({ connection: env.nativeConnection, taskQueue: TRAINING_TASK_QUEUE, activities: createTrainingActivities(deps, { embedder }) }),
+    await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(deps, { applications: deployableApplications }) }),
+    await Worker.create({ connection: env.nativeConnection, taskQueue: TRAINING_TASK_QUEUE, activities: createTrainingActivities(deps, { embedder, canaryHeldOutSet }) }),
   ]) {
     workers.push({ worker, running: worker.run() });
   }

@@ -18,7 +18,7 @@ import type { createTrainingActivities, EvaluateCandidateOutput, FineTuneOutput 
 import { parseRetrainInput } from '../src/retraining/input.js';
 import { TRAINING_TASK_QUEUE } from '../src/temporal/task-queues.js';
 import { LearnloopModel, LearnloopTrigger } from '../src/temporal/search-attributes.js';
-import { labelledExamples } from '../src/training/examples.js';
+import { labelledExamples } from '../src/retraining/labelled-examples.js';
 import { canaryRollout } from './canary-rollout.js';
 
 export type RetrainStep = 'starting' | 'select' | 'deduplicate' | 'fine-tune' | 'evaluate' | 'register' | 'rollout' | 'done';

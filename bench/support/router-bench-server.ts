@@ -22,6 +22,7 @@ import type { Predictor } from '../../src/models/predictor.js';
 import { ModelRegistry } from '../../src/models/registry.js';
 import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
 import { startRouter } from '../../src/router/server.js';
+import { routerFeatures } from '../../src/cli/router-features.js';
 
 export type BenchServerKind = 'bare' | 'router';
 export type ToChild = { type: 'cpu' } | { type: 'close' };
@@ -69,6 +70,7 @@ if (kind === 'bare') {
   const destination = pino.destination({ dest: path.join(home, 'router.log'), sync: true });
   const router = await startRouter({
     config: loadConfig({ DATABASE_URL: databaseUrl }),
+    ...routerFeatures(),
     pool,
     predictor,
     logger: createLogger({ level: 'info', destination }),

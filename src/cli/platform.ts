@@ -9,7 +9,7 @@ import { createPool } from '../db/pool.js';
 import { writeWeights } from '../db/routing-weights.js';
 import { createLogger, redactUrl, type Logger } from '../log.js';
 import { connectTemporal } from '../platform/temporal-connection.js';
-import { startRouterService, startWorkerService } from '../platform/services.js';
+import { startRouterService, startWorkerService } from './services.js';
 import { ensureReferenceModel, REFERENCE_MODEL_ID } from '../reference/register.js';
 import { simulateTraffic } from '../simulate/traffic.js';
 

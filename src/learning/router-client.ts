@@ -1,4 +1,4 @@
-import type { ClientRequest } from './applications/traffic.js';
+import type { ClientRequest } from './application.js';
 
 export interface RouterClientOptions {
   routerUrl: string;

@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { TextEmbedder } from '../reference/embedding-cache.js';
+import type { TextEmbedder } from './embedding-cache.js';
 import { SentenceEmbedder } from './embedder.js';
 import { embeddingModelDir } from './fetch-model.js';
 

@@ -1,5 +1,5 @@
 import type { ContextDocument } from './context-document.js';
-import { sampleLabels } from '../reference/sampling.js';
+import { sampleLabels } from './sampling.js';
 import { onnxLabels } from '../training/onnx-head.js';
 import type { Prediction, PredictionInput, Predictor } from './predictor.js';
 import type { ModelRegistry } from './registry.js';

@@ -2,11 +2,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { headToOnnx } from '../training/onnx-head.js';
+import type { HeldOutMetrics } from '../training/held-out.js';
 import { trainHead, type HeadTrainingSettings } from '../training/train-head.js';
-import { embedWithCache, type TextEmbedder } from './embedding-cache.js';
-import { evaluateHead, type HeldOutMetrics } from './evaluate.js';
+import { embedWithCache, type TextEmbedder } from '../models/embedding-cache.js';
+import { evaluateHead } from './evaluate.js';
 import { generateRequirements } from './generator.js';
-import { seededRandom } from './random.js';
+import { seededRandom } from '../training/random.js';
 import { templateNames, type Requirement } from './task.js';
 
 export const REFERENCE_DEFAULT_SEED = 7;

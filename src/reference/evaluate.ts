@@ -1,15 +1,6 @@
 import { argmax, predictHead, type HeadWeights } from '../training/head.js';
+import type { HeldOutMetrics } from '../training/held-out.js';
 import { checkOutput, type Requirement } from './task.js';
-
-export interface HeldOutMetrics {
-  examples: number;
-  /** Share of requirements for which the head's top label is the requirement's template. */
-  accuracy: number;
-  /** Mean testPassRate of the top label: what the checks report for the served outputs. */
-  passRate: number;
-  /** Mean implementationVariance of the top label. */
-  variance: number;
-}
 
 /** Runs the head on embedded requirements and checks its top output for each, as the router would serve it. */
 export async function evaluateHead(

@@ -1,8 +1,6 @@
-import { entities, numbers, phrasebook, type Phrasing } from './phrasebook.js';
-import { pick, seededRandom, shuffled } from './random.js';
-import { distinctiveFeatures, templateNames, templates, type Feature, type Requirement, type TemplateName } from './task.js';
-
-export type { Phrasing } from './phrasebook.js';
+import { entities, numbers, phrasebook } from './phrasebook.js';
+import { pick, seededRandom, shuffled } from '../training/random.js';
+import { distinctiveFeatures, templateNames, templates, type Feature, type Phrasing, type Requirement, type TemplateName } from './task.js';
 
 export interface GenerateOptions {
   seed: number;

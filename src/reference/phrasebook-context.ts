@@ -1,6 +1,6 @@
 import { contextDocumentSchema, type ContextDocument } from '../models/context-document.js';
-import { phrasebook, type Phrasing } from './phrasebook.js';
-import type { Feature } from './task.js';
+import { phrasebook } from './phrasebook.js';
+import type { Feature, Phrasing } from './task.js';
 
 /**
  * A context that maps how `from` users say each need onto how `to` users say it (each `from` fragment → the first

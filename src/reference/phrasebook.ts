@@ -1,15 +1,6 @@
-import type { Feature } from './task.js';
+import type { Feature, Phrasing } from './task.js';
 
-/**
- * How requirements are said. `standard` is how the first users write: technical, feature by feature. `drifted` is
- * how requirements arrive later: the same needs told as symptoms and wishes in other words and another sentence
- * shape, so a model trained only on `standard` loses accuracy on it, which is the drift retraining has to catch.
- *
- * Placeholders: {e} the entity, {es} its plural, {E} capitalised, {n} a number, {needs} the joined fragments.
- */
-export type Phrasing = 'standard' | 'drifted';
-export const phrasings: readonly Phrasing[] = ['standard', 'drifted'];
-
+/** Placeholders: {e} the entity, {es} its plural, {E} capitalised, {n} a number, {needs} the joined fragments. */
 export interface PhrasingFamily {
   /** Sentence frames around the joined need fragments. */
   frames: readonly string[];

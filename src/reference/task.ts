@@ -1,5 +1,3 @@
-import type { Phrasing } from './phrasebook.js';
-
 /**
  * The reference task: a requirement (text) needs a set of features; the model picks an implementation template,
  * and the template's features are what the generated implementation would provide. Correctness is checked by code:
@@ -34,6 +32,13 @@ export function distinctiveFeatures(template: TemplateName): Feature[] {
 function providesFeature(template: string, feature: string): boolean {
   return (templates[template as TemplateName] as readonly string[] | undefined)?.includes(feature) ?? false;
 }
+
+/**
+ * How requirements are said. `standard` is how the first users write: technical, feature by feature. `drifted` is
+ * how requirements arrive later: the same needs told as symptoms and wishes in other words and another sentence
+ * shape, so a model trained only on `standard` loses accuracy on it, which is the drift retraining has to catch.
+ */
+export type Phrasing = 'standard' | 'drifted';
 
 export interface Requirement {
   text: string;

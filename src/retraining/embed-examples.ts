@@ -1,5 +1,5 @@
 import type { Pool } from '../db/pool.js';
-import type { TextEmbedder } from '../reference/embedding-cache.js';
+import type { TextEmbedder } from '../models/embedding-cache.js';
 import { readEmbeddings, storeEmbeddings } from './embedding-store.js';
 import { UnknownExamplesError } from './unknown-examples.js';
 

@@ -6,14 +6,12 @@ import { z } from 'zod';
 import type { Pool } from '../db/pool.js';
 import { writeVariantRoutes, writeWeights, WeightsError } from '../db/routing-weights.js';
 import type { ContextDocument } from '../models/context-document.js';
-import { readContext } from '../execution-feedback/context-store.js';
-import { applicationRequestsRoutes } from './application-requests.js';
 import type { ApplicationTable } from './application-table.js';
-import { ciEventsRoutes } from './ci-events.js';
 import type { Logger } from '../log.js';
 import type { Prediction, Predictor } from '../models/predictor.js';
 import type { BatchWriter } from './batch-writer.js';
 import type { RouterMetrics } from './metrics.js';
+import type { RouterFeatures } from './features.js';
 import { openApiOptions, openApiRoutes } from './openapi.js';
 import type { RecentRequests } from './recent-requests.js';
 import type { RoutingTable } from './routing-table.js';
@@ -23,7 +21,7 @@ import {
 } from './schemas.js';
 import { VersionedCache } from './versioned-cache.js';
 
-export interface RouterAppDeps {
+export interface RouterAppDeps extends RouterFeatures {
   pool: Pool;
   predictor: Predictor;
   table: RoutingTable;
@@ -37,8 +35,6 @@ export interface RouterAppDeps {
   apiToken?: string;
   /** Largest request body a JSON route reads; bigger ones get 413 without being read. Default 1 MiB. */
   maxBodyBytes?: number;
-  /** Starts the ciFeedback workflow for a stored CI event; without it (no Temporal) POST /v1/ci-events is not served. */
-  dispatchCiEvent?: (eventId: string) => Promise<void>;
 }
 
 declare module 'fastify' {
@@ -149,9 +145,8 @@ export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
   app.register(fastifySwagger, openApiOptions({ auth: apiToken !== undefined }));
   app.register(openApiRoutes);
   app.register(modelRoutes, deps);
-  app.register(applicationRequestsRoutes, { pool: deps.pool, applications: deps.applications, metrics: deps.metrics, logger: deps.logger, auth: apiToken !== undefined });
-  if (deps.dispatchCiEvent) {
-    app.register(ciEventsRoutes, { pool: deps.pool, logger: deps.logger, dispatch: deps.dispatchCiEvent, auth: apiToken !== undefined });
+  for (const mount of deps.routes) {
+    mount(app, { pool: deps.pool, applications: deps.applications, metrics: deps.metrics, logger: deps.logger, auth: apiToken !== undefined });
   }
   return app;
 }
@@ -161,7 +156,7 @@ const modelRoutes: FastifyPluginAsyncZod<RouterAppDeps> = async (app, deps) => {
   const { pool, predictor, table, writer, recent, metrics, apiToken } = deps;
   const auth = apiToken !== undefined;
   const log = deps.logger.child({ component: 'router' });
-  const contexts = new VersionedCache<ContextDocument>(async (id, version) => Object.freeze((await readContext(pool, id, version)).document));
+  const contexts = new VersionedCache<ContextDocument>(async (id, version) => Object.freeze(await deps.readContext(pool, id, version)));
 
   app.get('/healthz', {
     config: { public: true },

@@ -6,17 +6,17 @@ import { buildRouterApp } from './app.js';
 import { ApplicationTable } from './application-table.js';
 import { BatchWriter } from './batch-writer.js';
 import { createRouterMetrics } from './metrics.js';
+import type { RouterFeatures } from './features.js';
 import { RecentRequests } from './recent-requests.js';
 import { RoutingTable } from './routing-table.js';
 import { WeightsSync } from './weights-sync.js';
 import { PortInUseError } from '../net/port-in-use.js';
 
-export interface StartRouterOptions {
+export interface StartRouterOptions extends RouterFeatures {
   config: Pick<Config, 'databaseUrl' | 'apiToken' | 'router'>;
   pool: Pool;
   predictor: Predictor;
   logger: Logger;
-  dispatchCiEvent?: (eventId: string) => Promise<void>;
   /** Overrides config.router.port; 0 picks a free port (tests, benchmarks). */
   port?: number;
   /**
@@ -60,7 +60,7 @@ export async function startRouter(opts: StartRouterOptions): Promise<RunningRout
   });
   const sync = new WeightsSync({ databaseUrl: config.databaseUrl, table, applications, logger, resyncMs: settings.weightsResyncMs });
   const app = buildRouterApp({
-    pool, predictor, table, applications, writer, metrics, logger, apiToken: config.apiToken, dispatchCiEvent: opts.dispatchCiEvent,
+    pool, predictor, table, applications, writer, metrics, logger, apiToken: config.apiToken, routes: opts.routes, readContext: opts.readContext,
     maxBodyBytes: settings.maxBodyBytes,
     // Every buffered request must stay findable for its feedback.
     recent: new RecentRequests(pool, Math.max(settings.maxBufferedRows, 100_000)),

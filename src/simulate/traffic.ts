@@ -1,6 +1,6 @@
-import { generateRequirements, type Phrasing } from '../reference/generator.js';
-import { seededRandom } from '../reference/random.js';
-import { checkOutput, type Requirement } from '../reference/task.js';
+import { generateRequirements } from '../reference/generator.js';
+import { seededRandom } from '../training/random.js';
+import { checkOutput, type Phrasing, type Requirement } from '../reference/task.js';
 
 export interface TrafficOptions {
   routerUrl: string;

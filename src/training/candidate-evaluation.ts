@@ -1,6 +1,5 @@
-import { evaluateHead, type HeldOutMetrics } from '../reference/evaluate.js';
-import type { Requirement } from '../reference/task.js';
 import type { HeadWeights } from './head.js';
+import type { HeldOutMetrics, HeldOutSet } from './held-out.js';
 import { passRateImprovement } from './quality-gate.js';
 
 export interface CandidateEvaluation {
@@ -10,14 +9,14 @@ export interface CandidateEvaluation {
   improvement: number;
 }
 
-/** Both versions on the same held-out canary set, checked by the task's own tests (reference/evaluate.ts). */
+/** Both versions on the same held-out canary set, checked by the task's own tests (HeldOutSet.evaluate). */
 export async function evaluateAgainstProduction(opts: {
   candidate: HeadWeights;
   production: HeadWeights;
-  canary: readonly Requirement[];
+  canary: HeldOutSet;
   embeddings: readonly Float32Array[];
 }): Promise<CandidateEvaluation> {
-  const candidate = await evaluateHead(opts.candidate, opts.canary, opts.embeddings);
-  const production = await evaluateHead(opts.production, opts.canary, opts.embeddings);
+  const candidate = await opts.canary.evaluate(opts.candidate, opts.embeddings);
+  const production = await opts.canary.evaluate(opts.production, opts.embeddings);
   return { candidate, production, improvement: passRateImprovement(candidate.passRate, production.passRate) };
 }

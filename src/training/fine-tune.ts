@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
-import { seededRandom, shuffled } from '../reference/random.js';
+import { seededRandom, shuffled } from './random.js';
 import { AdamW, adamWDefaults, clipByGlobalNorm, linearScheduleWithWarmup, type LinearSchedule } from './adamw.js';
 import { selectTrainingBackend, type TrainingBackend } from './backend.js';
 import { loadLatestCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint.js';

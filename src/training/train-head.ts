@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
-import { seededRandom, shuffled } from '../reference/random.js';
+import { seededRandom, shuffled } from './random.js';
 import { selectTrainingBackend, type TrainingBackend } from './backend.js';
 import { assertHeadShape, headInputDim, headLogits, headVariables, initialHead, readHeadVariables, stackEmbeddings, type HeadWeights } from './head.js';
 

@@ -4,7 +4,7 @@ import jStat from 'jstat';
 import { analyseAbTest } from '../../src/ab-testing/analysis.js';
 import type { MetricsSnapshot } from '../../src/ab-testing/metrics.js';
 import { holmAdjust } from '../../src/ab-testing/holm.js';
-import { seededRandom } from '../../src/reference/random.js';
+import { seededRandom } from '../../src/training/random.js';
 
 interface VariantTruth {
   errorRate: number;

@@ -11,7 +11,7 @@ import { checkOutput } from '../../src/reference/task.js';
 import { abTest } from '../../workflows/ab-test.js';
 import { startReferenceStack, type ReferenceStack } from '../support/reference-model.js';
 import { startAbTestWorker } from '../support/ab-test-worker.js';
-import { createTimeSkippingEnv } from '../support/temporal.js';
+import { createTimeSkippingEnv } from '../../bench/support/temporal.js';
 
 // The time-skipping Temporal server, a real worker with the real activities, the real reference model behind the real
 // router over HTTP, and a fresh PostgreSQL. Nothing is mocked: before each snapshot the test sends an hour's drifted

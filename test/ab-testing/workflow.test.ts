@@ -8,13 +8,13 @@ import { readWeights } from '../../src/db/routing-weights.js';
 import { startCiFeedback } from '../../src/execution-feedback/ci-dispatch.js';
 import { storeCiEvent } from '../../src/execution-feedback/ci-event-store.js';
 import { createContext, readContext } from '../../src/execution-feedback/context-store.js';
-import { seededRandom } from '../../src/reference/random.js';
+import { seededRandom } from '../../src/training/random.js';
 import { abortSignal, abTest, progressQuery, stopSignal } from '../../workflows/ab-test.js';
 import { ciFeedback } from '../../workflows/ci-feedback.js';
 import { startAbTestWorker } from '../support/ab-test-worker.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { catalogueVersions } from '../support/router.js';
-import { createTimeSkippingEnv, signalSettled } from '../support/temporal.js';
+import { catalogueVersions } from '../../bench/support/echo-model.js';
+import { createTimeSkippingEnv, signalSettled } from '../../bench/support/temporal.js';
 
 // The time-skipping Temporal server, a real worker and the real activities on a fresh PostgreSQL database. No router
 // runs: before each snapshot the test writes the hour's requests and feedback for both variants straight into

@@ -4,8 +4,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
 import { startReferenceStack, type ReferenceStack } from '../support/reference-model.js';
 import { registerCopyOfV1, startRolloutWorker } from '../support/rollout.js';
-import { waitFor } from '../support/wait-for.js';
-import { createDevServerEnv } from '../support/temporal.js';
+import { waitFor } from '../../bench/support/wait-for.js';
+import { createDevServerEnv } from '../../bench/support/temporal.js';
 import { runLearnloop } from '../support/cli.js';
 
 let env: TestWorkflowEnvironment;

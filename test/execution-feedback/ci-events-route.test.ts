@@ -8,13 +8,14 @@ import { createContext, readContext } from '../../src/execution-feedback/context
 import { createLogger } from '../../src/log.js';
 import { buildRouterApp } from '../../src/router/app.js';
 import { BatchWriter } from '../../src/router/batch-writer.js';
-import { ciEventsRoutes } from '../../src/router/ci-events.js';
+import { ciEventsRoutes } from '../../src/execution-feedback/ci-events-route.js';
 import { createRouterMetrics } from '../../src/router/metrics.js';
 import { RecentRequests } from '../../src/router/recent-requests.js';
 import { ApplicationTable } from '../../src/router/application-table.js';
 import { RoutingTable } from '../../src/router/routing-table.js';
-import { versionEchoPredictor } from '../support/router.js';
+import { versionEchoPredictor } from '../../bench/support/echo-model.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { routerFeatures } from '../../src/cli/router-features.js';
 
 // The real router app (bearer auth, error handler) with the CI events plugin registered the way app.ts will, on a
 // real port. dispatch processes the event in-process, standing in for starting the ciFeedback workflow.
@@ -33,7 +34,7 @@ before(async () => {
   writer = new BatchWriter({ pool: db.pool, logger, maxBufferedRows: 1000, maxBufferedBytes: 1 << 20, batchRows: 100, flushIntervalMs: 100 });
   app = buildRouterApp({
     pool: db.pool, predictor: versionEchoPredictor, table: new RoutingTable(), applications: new ApplicationTable(), writer, logger, apiToken: token,
-    metrics: createRouterMetrics(() => writer), recent: new RecentRequests(db.pool, 1000),
+    metrics: createRouterMetrics(() => writer), recent: new RecentRequests(db.pool, 1000), ...routerFeatures(),
   });
   await app.register(ciEventsRoutes, {
     pool: db.pool, logger,

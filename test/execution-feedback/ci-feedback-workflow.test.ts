@@ -13,7 +13,7 @@ import { DEBUGGING_STEP_PATCH } from '../../workflows/ci-feedback.js';
 import { startAbTestWorker } from '../support/ab-test-worker.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { historyFromJson } from '../support/history-json.js';
-import { createTimeSkippingEnv } from '../support/temporal.js';
+import { createTimeSkippingEnv } from '../../bench/support/temporal.js';
 
 // ciFeedback on the time-skipping server with the real activities and a fresh database; its histories replayed
 // against the workflow code as it is now.

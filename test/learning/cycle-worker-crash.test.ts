@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { learningCycle, progressQuery } from '../../workflows/learning-cycle.js';
 import { createTestDatabase } from '../support/db.js';
 import { startRouterOn } from '../support/router.js';
-import { createTimeSkippingEnv } from '../support/temporal.js';
+import { createTimeSkippingEnv } from '../../bench/support/temporal.js';
 
 const workerScript = fileURLToPath(new URL('./fixtures/cycle-worker.ts', import.meta.url));
 type WorkerMessage = { ready: true } | { committed: number; opened: number };

@@ -14,7 +14,8 @@ import type { RunningRouter } from '../../src/router/server.js';
 import { abortSignal, addApplicationUpdate, extendSignal, learningCycle, pauseSignal, progressQuery, resumeSignal } from '../../workflows/learning-cycle.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startRouterOn } from '../support/router.js';
-import { createTimeSkippingEnv, signalSettled } from '../support/temporal.js';
+import { createTimeSkippingEnv, signalSettled } from '../../bench/support/temporal.js';
+import { deployableApplications } from '../../src/learning/applications/deployable.js';
 
 // Days of hourly checks run in seconds on the time-skipping server; the simulated users' traffic goes over HTTP through
 // a real router to the applications deployed behind it (src/learning/applications), and the router's rows and the
@@ -39,7 +40,7 @@ describe('learningCycle on the time-skipping server', () => {
       connection: env.nativeConnection,
       taskQueue,
       workflowsPath,
-      activities: createLearningActivities({ pool: db.pool, logger: createLogger({ level: 'silent' }), config: loadConfig({ DATABASE_URL: db.url, LEARNLOOP_ROUTER_URL: router.url }) }),
+      activities: createLearningActivities({ pool: db.pool, logger: createLogger({ level: 'silent' }), config: loadConfig({ DATABASE_URL: db.url, LEARNLOOP_ROUTER_URL: router.url }) }, { applications: deployableApplications }),
     });
     running = worker.run();
   });

@@ -8,13 +8,13 @@ import { loadConfig } from '../../src/config.js';
 import { SentenceEmbedder } from '../../src/models/embedder.js';
 import { embeddingModelDir } from '../../src/models/fetch-model.js';
 import { buildReferenceModels, referenceSplits, type BuiltVersion } from '../../src/reference/build.js';
-import { embedWithCache } from '../../src/reference/embedding-cache.js';
+import { embedWithCache } from '../../src/models/embedding-cache.js';
 import { evaluateHead } from '../../src/reference/evaluate.js';
 import { predictHead } from '../../src/training/head.js';
 import { HEAD_INPUT, HEAD_OUTPUT, headFromOnnx, onnxLabels } from '../../src/training/onnx-head.js';
 
 // The real encoder (npm run fetch-model) and the embedding cache the CLI uses, so repeated runs skip re-embedding;
-// test/reference/embedding-cache.test.ts holds the cache to the encoder's own output.
+// test/models/embedding-cache.test.ts holds the cache to the encoder's own output.
 const home = loadConfig().home;
 const cacheDir = path.join(home, 'cache', 'embeddings');
 let embedder: SentenceEmbedder;

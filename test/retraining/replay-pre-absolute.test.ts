@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import { historyFromJson } from '../support/history-json.js';
-import { workflowBundle } from '../support/rollout.js';
+import { workflowBundle } from '../../bench/support/workflow-bundle.js';
 
 const fixture = new URL('../fixtures/histories/check-degradation-pre-absolute.json', import.meta.url);
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applySchedules, learningCycleSchedule, retrainingSchedules } from '../../src/schedules/retraining.js';
-import { createDevServerEnv } from '../support/temporal.js';
+import { createDevServerEnv } from '../../bench/support/temporal.js';
 
 // Schedules need a real server: the time-skipping one does not implement them.
 test('applying the schedules twice gives one of each; re-applying with another time zone updates them', async () => {

@@ -19,8 +19,10 @@ import { abortSignal } from '../../workflows/canary-rollout.js';
 import { progressQuery, retrainModel } from '../../workflows/retrain-model.js';
 import { startReferenceStack, type ReferenceStack } from '../support/reference-model.js';
 import { seedExample } from '../support/retraining-seed.js';
-import { workflowBundle } from '../support/rollout.js';
-import { createTimeSkippingEnv, signalSettled } from '../support/temporal.js';
+import { workflowBundle } from '../../bench/support/workflow-bundle.js';
+import { createTimeSkippingEnv, signalSettled } from '../../bench/support/temporal.js';
+import { canaryHeldOutSet } from '../../src/reference/held-out.js';
+import { deployableApplications } from '../../src/learning/applications/deployable.js';
 
 // The real thing end to end: production feedback rows in PostgreSQL, the real encoder for dedup, real tfjs training
 // from v1's registered weights, evaluation of both versions on held-out canary requirements, ONNX export and
@@ -38,10 +40,10 @@ describe('retrainModel on the time-skipping server', () => {
     const config = loadConfig({ DATABASE_URL: stack.db.url, LEARNLOOP_ARTIFACT_DIR: `${stack.home}/artifacts` });
     const deps = { pool: stack.db.pool, logger: createLogger({ level: 'silent' }), config };
     taskQueue = `retrain-${randomUUID()}`;
-    const w1 = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(deps) });
+    const w1 = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(deps, { applications: deployableApplications }) });
     // The real tfjs trainer, watched: a test reads what requests it was given.
     const trainer: Trainer = { kind: 'tfjs', train: (request, context) => (trainerRequests.push(request), tfjsTrainer.train(request, context)) };
-    const w2 = await Worker.create({ connection: env.nativeConnection, taskQueue: TRAINING_TASK_QUEUE, activities: createTrainingActivities(deps, { embedder: stack.embedder, trainer }) });
+    const w2 = await Worker.create({ connection: env.nativeConnection, taskQueue: TRAINING_TASK_QUEUE, activities: createTrainingActivities(deps, { embedder: stack.embedder, trainer, canaryHeldOutSet }) });
     for (const worker of [w1, w2]) workers.push({ worker, running: worker.run() });
   });
   after(async () => {

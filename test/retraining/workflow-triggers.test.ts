@@ -11,8 +11,9 @@ import { checkDegradation } from '../../workflows/check-degradation.js';
 import { checkNewData } from '../../workflows/check-new-data.js';
 import { cancelSignal } from '../../workflows/retrain-model.js';
 import { seedExample, seedModel } from '../support/retraining-seed.js';
-import { workflowBundle } from '../support/rollout.js';
-import { createTimeSkippingEnv } from '../support/temporal.js';
+import { workflowBundle } from '../../bench/support/workflow-bundle.js';
+import { createTimeSkippingEnv } from '../../bench/support/temporal.js';
+import { deployableApplications } from '../../src/learning/applications/deployable.js';
 
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
@@ -28,7 +29,7 @@ before(async () => {
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ pool: db.pool, logger: createLogger({ level: 'silent' }), config }),
+    activities: createActivities({ pool: db.pool, logger: createLogger({ level: 'silent' }), config }, { applications: deployableApplications }),
   });
   running = worker.run();
 });

@@ -16,9 +16,10 @@ import {
   setThresholdsUpdate,
 } from '../../workflows/canary-rollout.js';
 import { startReferenceStack, type ReferenceStack } from '../support/reference-model.js';
-import { assertOneEventPerStep, drive, isRunning, registerCopyOfV1, sendTraffic, startRolloutWorker, workflowBundle } from '../support/rollout.js';
-import { waitFor } from '../support/wait-for.js';
-import { createTimeSkippingEnv, signalSettled } from '../support/temporal.js';
+import { workflowBundle } from '../../bench/support/workflow-bundle.js';
+import { assertOneEventPerStep, drive, isRunning, registerCopyOfV1, sendTraffic, startRolloutWorker } from '../support/rollout.js';
+import { waitFor } from '../../bench/support/wait-for.js';
+import { createTimeSkippingEnv, signalSettled } from '../../bench/support/temporal.js';
 
 // Hours of dwell pass in seconds on the time-skipping server; traffic is real: requests through the real router,
 // the reference model's real outputs, feedback from really checking them, rows in the real PostgreSQL.

@@ -7,8 +7,8 @@ import { DEFAULT_THRESHOLDS } from '../../src/rollout/thresholds.js';
 import { abortSignal, canaryRollout, progressQuery, type RolloutCarry } from '../../workflows/canary-rollout.js';
 import { startReferenceStack, type ReferenceStack } from '../support/reference-model.js';
 import { registerCopyOfV1, startRolloutWorker } from '../support/rollout.js';
-import { createTimeSkippingEnv, signalSettled } from '../support/temporal.js';
-import { waitFor } from '../support/wait-for.js';
+import { createTimeSkippingEnv, signalSettled } from '../../bench/support/temporal.js';
+import { waitFor } from '../../bench/support/wait-for.js';
 
 // A rollout keeps one way of reading its checks from its first run to its last: the check-window patch is decided
 // once, and a run continued as new takes the decision from its carry, never from the code it lands on.

@@ -4,8 +4,8 @@ import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
 import { abortSignal, canaryRollout, progressQuery } from '../../workflows/canary-rollout.js';
 import { startReferenceStack } from '../support/reference-model.js';
 import { registerCopyOfV1, startRolloutWorker } from '../support/rollout.js';
-import { waitFor } from '../support/wait-for.js';
-import { createDevServerEnv } from '../support/temporal.js';
+import { waitFor } from '../../bench/support/wait-for.js';
+import { createDevServerEnv } from '../../bench/support/temporal.js';
 
 // A real dev server told to suggest continue-as-new after 40 history events (production's default is thousands), so
 // a long manual stage rolls its history over within seconds.

@@ -8,8 +8,8 @@ import { simulateTraffic } from '../../src/simulate/traffic.js';
 import { canaryRollout, progressQuery } from '../../workflows/canary-rollout.js';
 import { startReferenceStack } from '../support/reference-model.js';
 import { assertOneEventPerStep, registerCopyOfV1 } from '../support/rollout.js';
-import { waitFor, within } from '../support/wait-for.js';
-import { createDevServerEnv } from '../support/temporal.js';
+import { waitFor, within } from '../../bench/support/wait-for.js';
+import { createDevServerEnv } from '../../bench/support/temporal.js';
 
 const cli = fileURLToPath(new URL('../../bin/learnloop.js', import.meta.url));
 

@@ -4,7 +4,7 @@ import { evaluateCheck, type CheckInput } from '../../src/rollout/health-check.j
 import type { VersionMetrics } from '../../src/rollout/metrics.js';
 import { initialSequentialState, type SequentialState } from '../../src/rollout/sequential.js';
 import { DEFAULT_THRESHOLDS } from '../../src/rollout/thresholds.js';
-import { createTrafficSimulator, metricsFor } from './traffic.js';
+import { createTrafficSimulator, metricsFor } from '../../bench/support/rollout-traffic.js';
 
 const SEQUENTIAL = { enabled: true, alpha: 0.05, mixingSd: 0.05 };
 const WINDOW_RULE = { ...SEQUENTIAL, enabled: false };

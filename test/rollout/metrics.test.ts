@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { versionMetricsSchema } from '../../src/rollout/metrics.js';
-import { metricsFor } from './traffic.js';
+import { metricsFor } from '../../bench/support/rollout-traffic.js';
 
 test('version metrics from the database are checked before a rollout decides on them', () => {
   assert.deepEqual(versionMetricsSchema.parse(metricsFor('v2')), metricsFor('v2'));

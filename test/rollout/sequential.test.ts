@@ -9,7 +9,7 @@ import {
 } from '../../src/rollout/sequential.js';
 import { evaluateCheck } from '../../src/rollout/health-check.js';
 import { DEFAULT_THRESHOLDS } from '../../src/rollout/thresholds.js';
-import { createTrafficSimulator, metricsFor } from './traffic.js';
+import { createTrafficSimulator, metricsFor } from '../../bench/support/rollout-traffic.js';
 
 const ALPHA = 0.05;
 const TOLERANCE = 0.02;

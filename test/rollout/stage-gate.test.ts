@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { STAGE_PASS_RATE_FLOOR, stageGate } from '../../src/rollout/stage-gate.js';
-import { metricsFor } from './traffic.js';
+import { metricsFor } from '../../bench/support/rollout-traffic.js';
 
 const baseline = metricsFor('v1', { samples: 5000, passRate: 0.85 });
 const candidate = (passRate: number, samples = 800) => metricsFor('v2', { samples, passRate });

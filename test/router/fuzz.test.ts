@@ -15,7 +15,8 @@ import { createLogger } from '../../src/log.js';
 import type { Predictor } from '../../src/models/predictor.js';
 import type { RunningRouter } from '../../src/router/server.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { catalogueVersions, startRouterOn } from '../support/router.js';
+import { catalogueVersions } from '../../bench/support/echo-model.js';
+import { startRouterOn } from '../support/router.js';
 import { runSchemathesis, schemathesisTool } from '../support/schemathesis.js';
 
 // Schemathesis (PyPI, pinned, installed like every Python tool: src/platform/python-tools.ts) generates requests

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config.js';
 import { writeWeights } from '../../src/db/routing-weights.js';
 import { startReferenceStack, type ReferenceStack } from '../support/reference-model.js';
-import { waitFor } from '../support/wait-for.js';
+import { waitFor } from '../../bench/support/wait-for.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const TOKEN = 'propagation-token';

@@ -11,7 +11,9 @@ import { createLogger } from '../../src/log.js';
 import { bearerCheck } from '../../src/router/app.js';
 import { startRouter, type RunningRouter } from '../../src/router/server.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { catalogueVersions, startStubbedRouter, versionEchoPredictor } from '../support/router.js';
+import { catalogueVersions, versionEchoPredictor } from '../../bench/support/echo-model.js';
+import { startStubbedRouter } from '../support/router.js';
+import { routerFeatures } from '../../src/cli/router-features.js';
 
 test('the bearer check accepts exactly the token, whatever the length of what is presented', () => {
   const check = bearerCheck('s3cret-token');
@@ -70,13 +72,14 @@ describe('a router with a token, a password in its database URL and every log li
       config, pool, predictor: versionEchoPredictor, port: 0,
       // Everything the router can say, down to trace, goes to the captured log.
       logger: createLogger({ level: 'trace', destination }),
-      dispatchCiEvent: () => Promise.reject(new Error('no Temporal here')),
+      ...routerFeatures({
+        dispatchCiEvent: () => Promise.reject(new Error('no Temporal here')),
+      }),
     });
   });
   after(async () => {
-    // after() runs even when before() failed part-way: what it did not get to is still undefined.
-    await (router as typeof router | undefined)?.close();
-    await (pool as typeof pool | undefined)?.end();
+    await router?.close();
+    await pool?.end();
     await admin.query(`DROP OWNED BY ${ROLE}`).catch(() => undefined);
     await admin.end();
     await db.drop();

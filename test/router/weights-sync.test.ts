@@ -5,7 +5,7 @@ import { createLogger } from '../../src/log.js';
 import { RoutingTable } from '../../src/router/routing-table.js';
 import { WeightsSync } from '../../src/router/weights-sync.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { catalogueVersions } from '../support/router.js';
+import { catalogueVersions } from '../../bench/support/echo-model.js';
 
 let db: TestDatabase;
 let table: RoutingTable;

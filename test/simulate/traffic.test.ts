@@ -14,13 +14,14 @@ import { ModelServer } from '../../src/models/model-server.js';
 import { ModelRegistry } from '../../src/models/registry.js';
 import { SamplingPredictor } from '../../src/models/sampling-predictor.js';
 import { generateRequirements } from '../../src/reference/generator.js';
-import { seededRandom } from '../../src/reference/random.js';
+import { seededRandom } from '../../src/training/random.js';
 import { ensureReferenceModel, REFERENCE_MODEL_ID } from '../../src/reference/register.js';
 import { checkOutput, type Requirement } from '../../src/reference/task.js';
 import { selectExamples } from '../../src/retraining/select-examples.js';
 import { startRouter, type RunningRouter } from '../../src/router/server.js';
 import { simulateTraffic, type VersionTally } from '../../src/simulate/traffic.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { routerFeatures } from '../../src/cli/router-features.js';
 
 // The real reference model (v1) served by a real router at temperature 1.5, real HTTP on loopback, real PostgreSQL.
 const SEED = 11;
@@ -47,6 +48,7 @@ before(async () => {
   server = new ModelServer(registry, embedder);
   router = await startRouter({
     config: loadConfig({ DATABASE_URL: db.url }),
+    ...routerFeatures(),
     pool: db.pool,
     predictor: new SamplingPredictor(server, registry, { temperature: 1.5, rand: seededRandom(SEED) }),
     logger,

@@ -3,7 +3,7 @@ import { loadConfig } from '../../src/config.js';
 import type { Pool } from '../../src/db/pool.js';
 import { SentenceEmbedder } from '../../src/models/embedder.js';
 import { embeddingModelDir } from '../../src/models/fetch-model.js';
-import { embedWithCache } from '../../src/reference/embedding-cache.js';
+import { embedWithCache } from '../../src/models/embedding-cache.js';
 import { distinctRequirementTexts } from '../../src/reference/requirement-texts.js';
 import { deduplicate } from '../../src/retraining/deduplicate.js';
 import { nearestUsedExamples, storeEmbeddings, type NeighbourOptions, type UsedNeighbour } from '../../src/retraining/embedding-store.js';

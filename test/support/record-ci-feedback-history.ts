@@ -15,7 +15,7 @@ import { feedbackFromTests } from '../../src/execution-feedback/feedback.js';
 import { parseJUnit } from '../../src/execution-feedback/junit.js';
 import { startAbTestWorker } from './ab-test-worker.js';
 import { createTestDatabase } from './db.js';
-import { createTimeSkippingEnv } from './temporal.js';
+import { createTimeSkippingEnv } from '../../bench/support/temporal.js';
 
 const out = process.argv[2];
 if (!out) throw new Error('usage: record-ci-feedback-history.ts <out.json>');

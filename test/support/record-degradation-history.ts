@@ -10,8 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
 import { checkDegradation } from '../../workflows/check-degradation.js';
 import { writeHistoryFile } from './history-json.js';
-import { workflowBundle } from './rollout.js';
-import { createTimeSkippingEnv } from './temporal.js';
+import { workflowBundle } from '../../bench/support/workflow-bundle.js';
+import { createTimeSkippingEnv } from '../../bench/support/temporal.js';
 
 const out = process.argv[2];
 if (!out) throw new Error('usage: record-degradation-history.ts <out.json>');

@@ -12,7 +12,7 @@ import { canaryRollout } from '../../workflows/canary-rollout.js';
 import { writeHistoryFile } from './history-json.js';
 import { startReferenceStack } from './reference-model.js';
 import { drive, startRolloutWorker } from './rollout.js';
-import { createTimeSkippingEnv } from './temporal.js';
+import { createTimeSkippingEnv } from '../../bench/support/temporal.js';
 
 const out = process.argv[2];
 if (!out) throw new Error('usage: record-held-gate-history.ts <out.json>');

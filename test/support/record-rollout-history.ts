@@ -10,7 +10,7 @@ import { canaryRollout } from '../../workflows/canary-rollout.js';
 import { writeHistoryFile } from './history-json.js';
 import { startReferenceStack } from './reference-model.js';
 import { drive, registerCopyOfV1, startRolloutWorker } from './rollout.js';
-import { createTimeSkippingEnv } from './temporal.js';
+import { createTimeSkippingEnv } from '../../bench/support/temporal.js';
 
 const out = process.argv[2];
 if (!out) throw new Error('usage: record-rollout-history.ts <out.json>');

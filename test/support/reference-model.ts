@@ -10,6 +10,7 @@ import { ModelRegistry } from '../../src/models/registry.js';
 import { ensureReferenceModel } from '../../src/reference/register.js';
 import { startRouter, type RunningRouter } from '../../src/router/server.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
+import { routerFeatures } from '../../src/cli/router-features.js';
 
 export interface ReferenceStack {
   db: TestDatabase;
@@ -34,6 +35,7 @@ export async function startReferenceStack(options: { apiToken?: string; logger?:
   await ensureReferenceModel({ registry, pool: db.pool, embedder, home, logger });
   const server = new ModelServer(registry, embedder);
   const router = await startRouter({
+    ...routerFeatures(),
     config: loadConfig({
       DATABASE_URL: db.url,
       LEARNLOOP_API_TOKEN: options.apiToken,

@@ -1,24 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
+import { workflowBundle } from '../../bench/support/workflow-bundle.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
 import { simulateTraffic } from '../../src/simulate/traffic.js';
 import type { ReferenceStack } from './reference-model.js';
-
-export const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
-
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** The workflow bundle, built once per test process. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
-  return bundle;
-}
+import { deployableApplications } from '../../src/learning/applications/deployable.js';
 
 /**
  * A `learnloop` worker over the stack's database, on its own task queue. The metrics lag is 0: the tests drain the
@@ -30,7 +22,7 @@ export async function startRolloutWorker(env: TestWorkflowEnvironment, stack: Re
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ pool: stack.db.pool, logger: createLogger({ level: 'silent' }), config }),
+    activities: createActivities({ pool: stack.db.pool, logger: createLogger({ level: 'silent' }), config }, { applications: deployableApplications }),
   });
   const running = worker.run();
   return {

@@ -1,36 +1,11 @@
 import { loadConfig } from '../../src/config.js';
-import type { Pool } from '../../src/db/pool.js';
 import { writeWeights, type Weights } from '../../src/db/routing-weights.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import type { Predictor } from '../../src/models/predictor.js';
 import { startRouter, type RunningRouter } from '../../src/router/server.js';
+import { catalogueVersions, versionEchoPredictor } from '../../bench/support/echo-model.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
-
-/**
- * Catalogue rows for a model whose versions are never loaded (no artifact behind them): enough for
- * routing_weights' foreign key, for tests where no model runs.
- */
-export async function catalogueVersions(pool: Pool, modelId: string, versions: string[]): Promise<void> {
-  await pool.query('INSERT INTO models (model_id) VALUES ($1) ON CONFLICT DO NOTHING', [modelId]);
-  for (const version of versions) {
-    await pool.query(
-      `INSERT INTO model_versions (model_id, version, artifact_uri, sha256) VALUES ($1, $2, 'none://', repeat('0', 64))
-       ON CONFLICT DO NOTHING`,
-      [modelId, version],
-    );
-  }
-}
-
-/**
- * A Predictor double that answers with the version's name as the label. Only for tests where which model
- * answers plays no part (traffic split, buffering): running the real encoder for thousands of requests
- * would take minutes on this machine, and the routing decision is made before any model runs.
- */
-export const versionEchoPredictor: Predictor = {
-  predict(_modelId, version) {
-    return Promise.resolve({ label: version, confidence: 1, probabilities: [1] });
-  },
-};
+import { routerFeatures } from '../../src/cli/router-features.js';
 
 export interface StubbedRouter {
   db: TestDatabase;
@@ -55,7 +30,7 @@ export function startRouterOn(db: TestDatabase, options: RouterOptions = {}): Pr
     pool: db.pool,
     predictor: options.predictor ?? versionEchoPredictor,
     logger: options.logger ?? createLogger({ level: 'silent' }),
-    dispatchCiEvent: options.dispatchCiEvent,
+    ...routerFeatures({ dispatchCiEvent: options.dispatchCiEvent }),
     port: 0,
   });
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createDevServerEnv, createTimeSkippingEnv } from '../support/temporal.js';
+import { createDevServerEnv, createTimeSkippingEnv } from '../../bench/support/temporal.js';
 import { startDevServer } from '../../src/temporal/dev-server.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';

@@ -1,4 +1,4 @@
-import { seededRandom } from '../../src/reference/random.js';
+import { seededRandom } from '../../src/training/random.js';
 
 /**
  * Unit vectors around one random centre per class: training data whose right answer is known, for testing the

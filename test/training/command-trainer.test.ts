@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { ensurePythonTool } from '../../src/platform/python-tools.js';
-import { seededRandom } from '../../src/reference/random.js';
+import { seededRandom } from '../../src/training/random.js';
 import { createCommandTrainer, TRAINER_INPUT_FILE } from '../../src/training/command-trainer.js';
 import { specFineTuneSettings } from '../../src/training/fine-tune.js';
 import { argmax, initialHead, predictHead } from '../../src/training/head.js';

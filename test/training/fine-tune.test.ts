@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { seededRandom } from '../../src/reference/random.js';
+import { seededRandom } from '../../src/training/random.js';
 import { defaultLearningRate, fineTune, parseSettings, runFineTuneSettings, specFineTuneSettings, type BatchProgress } from '../../src/training/fine-tune.js';
 import { argmax, initialHead, predictHead } from '../../src/training/head.js';
 import { clusters } from './clusters.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
-import { seededRandom } from '../../src/reference/random.js';
+import { seededRandom } from '../../src/training/random.js';
 import { initialHead, predictHead, type HeadWeights } from '../../src/training/head.js';
 import { HEAD_INPUT, HEAD_OUTPUT, headFromOnnx, headToOnnx, onnxLabels, onnxMetadata } from '../../src/training/onnx-head.js';
 import { trainHead } from '../../src/training/train-head.js';

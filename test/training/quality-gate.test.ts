@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateRequirements } from '../../src/reference/generator.js';
-import { seededRandom } from '../../src/reference/random.js';
+import { seededRandom } from '../../src/training/random.js';
 import { templateNames } from '../../src/reference/task.js';
+import { heldOutSet } from '../../src/reference/held-out.js';
 import { evaluateAgainstProduction } from '../../src/training/candidate-evaluation.js';
 import { initialHead, type HeadWeights } from '../../src/training/head.js';
 import { passRateImprovement, qualityGate } from '../../src/training/quality-gate.js';
@@ -47,14 +48,14 @@ test('the improvement is measured on the canary set by the task checks: a head t
     for (let i = 0; i < n; i++) kernel[i * n + ((i + shift) % n)] = 10;
     return { labels, layers: [{ inputDim: n, outputDim: n, kernel, bias: new Float32Array(n) }] };
   };
-  const result = await evaluateAgainstProduction({ candidate: head(0), production: head(1), canary, embeddings });
+  const result = await evaluateAgainstProduction({ candidate: head(0), production: head(1), canary: heldOutSet(canary), embeddings });
   assert.equal(result.candidate.passRate, 1);
   assert.equal(result.candidate.accuracy, 1);
   assert.equal(result.production.accuracy, 0);
   assert.ok(result.production.passRate < 1 && result.production.passRate >= 0);
   assert.equal(result.improvement, passRateImprovement(1, result.production.passRate));
   const random = initialHead({ inputDim: labels.length, hiddenUnits: [], labels, rand: seededRandom(1) });
-  const reverse = await evaluateAgainstProduction({ candidate: random, production: head(0), canary, embeddings });
+  const reverse = await evaluateAgainstProduction({ candidate: random, production: head(0), canary: heldOutSet(canary), embeddings });
   assert.ok(reverse.improvement < 0);
   assert.equal(qualityGate({ candidatePassRate: reverse.candidate.passRate, productionPassRate: 1, emergency: true }).deploy, false);
 });

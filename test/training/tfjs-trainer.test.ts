@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLogger } from '../../src/log.js';
-import { seededRandom } from '../../src/reference/random.js';
+import { seededRandom } from '../../src/training/random.js';
 import { initialHead } from '../../src/training/head.js';
 import { headToOnnx } from '../../src/training/onnx-head.js';
 import { tfjsTrainer } from '../../src/training/tfjs-trainer.js';

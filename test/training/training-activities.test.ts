@@ -21,8 +21,9 @@ import { qualityGate } from '../../src/training/quality-gate.js';
 import { readHeadFile } from '../../src/training/weights-file.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { seedExample } from '../support/retraining-seed.js';
-import { createDevServerEnv } from '../support/temporal.js';
+import { createDevServerEnv } from '../../bench/support/temporal.js';
 import { trainCandidate, type TrainCandidateInput } from './workflows/train-candidate.js';
+import { canaryHeldOutSet } from '../../src/reference/held-out.js';
 
 // Everything real: the dev server, PostgreSQL, the reference model v1 trained and registered, production requests
 // with feedback in the database, the sentence encoder. The drifted phrasing is what v1 has not learned.
@@ -49,7 +50,7 @@ describe('training activities on a real Temporal dev server', () => {
     const worker = await Worker.create(options);
     workers.push({ shutdown: () => { worker.shutdown(); }, running: worker.run() });
   };
-  const activities = () => createTrainingActivities({ pool: db.pool, logger, config }, { embedder });
+  const activities = () => createTrainingActivities({ pool: db.pool, logger, config }, { embedder, canaryHeldOutSet });
   const input = (runId: string, version: string, overrides: Partial<TrainCandidateInput['fineTune']> = {}, trainingTaskQueue = 'training'): TrainCandidateInput => ({
     trainingTaskQueue,
     fineTune: { runId, modelId: REFERENCE_MODEL_ID, baseVersion: 'v1', examples, hyperparameters: { learningRate: REFERENCE_LR }, ...overrides },

@@ -1,4 +1,4 @@
-import { pick } from '../../reference/random.js';
+import { pick } from '../../training/random.js';
 import { parseRequirements } from '../requirements.js';
 import { hashUnit, type SimulatedApplication } from './serve.js';
 

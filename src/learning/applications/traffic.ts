@@ -1,21 +1,8 @@
-import { seededRandom } from '../../reference/random.js';
+import { seededRandom } from '../../training/random.js';
+import type { ClientRequest, WindowTraffic } from '../application.js';
 import type { RequestOutcome } from '../outcomes.js';
 import type { RequirementsDocument } from '../requirements.js';
 import { hashUnit, nameUuid, serve, type SimulatedApplication } from './serve.js';
-
-export interface WindowTraffic {
-  /** Names the window; the same name regenerates the same requests (ids, users, inputs). */
-  window: string;
-  requests: number;
-  seed: number;
-}
-
-/** One request as a client sends it to the router. */
-export interface ClientRequest {
-  requestId: string;
-  userKey: string;
-  input: Record<string, unknown>;
-}
 
 /** Users a simulated window's requests come from; each keeps its variant while the routes hold. */
 const USERS = 500;

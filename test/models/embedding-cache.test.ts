@@ -6,7 +6,7 @@ import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { SentenceEmbedder } from '../../src/models/embedder.js';
 import { embeddingModelDir } from '../../src/models/fetch-model.js';
-import { embedWithCache, type TextEmbedder } from '../../src/reference/embedding-cache.js';
+import { embedWithCache, type TextEmbedder } from '../../src/models/embedding-cache.js';
 
 let embedder: SentenceEmbedder;
 let dir: string;

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { Pool } from '../../src/db/pool.js';
 
-const serveScript = fileURLToPath(new URL('../fixtures/router/serve.ts', import.meta.url));
+const serveScript = fileURLToPath(new URL('./router-child.ts', import.meta.url));
 
 export interface RouterProcess {
   url: string;
@@ -13,7 +13,7 @@ export interface RouterProcess {
   exited: Promise<unknown>;
 }
 
-/** A router (model `m`, versionEchoPredictor) in a child process over `databaseUrl`; see test/fixtures/router/serve.ts. */
+/** A router (model `m`, versionEchoPredictor) in a child process over `databaseUrl`; see router-child.ts. */
 export async function spawnRouterProcess(databaseUrl: string, env: Record<string, string> = {}): Promise<RouterProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', serveScript], {
     env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', ...env },

@@ -15,7 +15,10 @@ import { createActivities } from '../../activities/index.js';
 import { createTrainingActivities } from '../../activities/training.js';
 import { createTrainingWorker } from '../../workers/training.js';
 import { createCommandTrainer } from '../training/command-trainer.js';
-import type { TemporalHandle } from './temporal-connection.js';
+import type { TemporalHandle } from '../platform/temporal-connection.js';
+import { canaryHeldOutSet } from '../reference/held-out.js';
+import { routerFeatures } from './router-features.js';
+import { deployableApplications } from '../learning/applications/deployable.js';
 
 export interface RouterService {
   router: RunningRouter;
@@ -39,7 +42,7 @@ export async function startRouterService(
   const router = await startRouter({
     config, pool, logger, port: options.port,
     predictor: config.router.samplingTemperature > 0 ? new SamplingPredictor(server, registry, { temperature: config.router.samplingTemperature }) : server,
-    dispatchCiEvent: temporal ? async (eventId) => void (await startCiFeedback(temporal, eventId)) : undefined,
+    ...routerFeatures({ dispatchCiEvent: temporal ? async (eventId) => void (await startCiFeedback(temporal, eventId)) : undefined }),
   });
   return {
     router,
@@ -69,10 +72,10 @@ export async function startWorkerService(
   const deps = { pool, logger, config };
   const common = { connection: temporal.workerConnection, namespace: config.temporal.namespace };
   const workers: Worker[] = [];
-  if (queues.learnloop) workers.push(await createLearnloopWorker({ ...common, activities: createActivities(deps) }));
+  if (queues.learnloop) workers.push(await createLearnloopWorker({ ...common, activities: createActivities(deps, { applications: deployableApplications }) }));
   if (queues.training) {
     const trainer = config.training.command ? createCommandTrainer({ command: config.training.command }) : undefined;
-    workers.push(await createTrainingWorker({ ...common, activities: createTrainingActivities(deps, { trainer }) }));
+    workers.push(await createTrainingWorker({ ...common, activities: createTrainingActivities(deps, { trainer, canaryHeldOutSet }) }));
   }
   const running = Promise.all(workers.map((w) => w.run()));
   return {

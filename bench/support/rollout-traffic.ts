@@ -1,5 +1,5 @@
 import { gammaln } from 'simple-statistics';
-import { seededRandom } from '../../src/reference/random.js';
+import { seededRandom } from '../../src/training/random.js';
 import type { VersionMetrics } from '../../src/rollout/metrics.js';
 
 /**

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SelectedExample } from '../../src/retraining/select-examples.js';
-import { labelledExamples } from '../../src/training/examples.js';
+import { labelledExamples } from '../../src/retraining/labelled-examples.js';
 
 const selected = (output: unknown, qualityScore = 0.98): SelectedExample => ({
   requestId: '6f1c1a8e-4f56-4d38-9a8f-0d3f4c7e2b11',

@@ -1,4 +1,4 @@
-import type { SelectedExample } from '../retraining/select-examples.js';
+import type { SelectedExample } from './select-examples.js';
 
 /** One example as fineTune takes it: the request, the output to learn and its sample weight. */
 export interface LabelledExample {

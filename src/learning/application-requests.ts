@@ -3,17 +3,18 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { insertOutcomes, readRequirements, type ServedOutcome } from '../db/learning.js';
 import type { Pool } from '../db/pool.js';
-import { findSimulatedApplication } from '../learning/applications/catalog.js';
-import { serveRequest } from '../learning/applications/traffic.js';
-import type { RequirementsDocument } from '../learning/requirements.js';
+import type { Application } from './application.js';
+import type { RequirementsDocument } from './requirements.js';
 import type { Logger } from '../log.js';
-import type { ApplicationTable } from './application-table.js';
-import type { RouterMetrics } from './metrics.js';
-import { errorResponses, jsonObjectSchema } from './schemas.js';
-import { VersionedCache } from './versioned-cache.js';
+import type { ApplicationTable } from '../router/application-table.js';
+import type { RouterMetrics } from '../router/metrics.js';
+import { errorResponses, jsonObjectSchema } from '../router/schemas.js';
+import { VersionedCache } from '../router/versioned-cache.js';
 
 export interface ApplicationRequestsOptions {
   pool: Pool;
+  /** The applications this deployment can serve (their implementations): the entry point passes them in. */
+  catalog: readonly Application[];
   applications: ApplicationTable;
   metrics: RouterMetrics;
   logger: Logger;
@@ -71,10 +72,10 @@ const predictResponseSchema = z
 /**
  * `POST /v1/applications/:application/predict`: the learning cycle's applications served behind the router. Each
  * request is answered by the variant its user is routed to; every other deployed variant answers it in shadow, and
- * all answers are stored (unclaimed) for the cycle's next monitoring check. An application's implementation is its
- * simulator (src/learning/applications): it follows the requirements version deployed with the route.
+ * all answers are stored (unclaimed) for the cycle's next monitoring check. An application's implementation comes
+ * from the catalog (the simulators of src/learning/applications): it follows the requirements version deployed with the route.
  */
-export const applicationRequestsRoutes: FastifyPluginAsyncZod<ApplicationRequestsOptions> = async (app, { pool, applications, metrics, logger, auth = false }) => {
+export const applicationRequestsRoutes: FastifyPluginAsyncZod<ApplicationRequestsOptions> = async (app, { pool, catalog, applications, metrics, logger, auth = false }) => {
   const log = logger.child({ component: 'router-applications' });
   const documents = new VersionedCache<RequirementsDocument>(async (application, version) => {
     const doc = await readRequirements(pool, application, version);
@@ -101,7 +102,7 @@ export const applicationRequestsRoutes: FastifyPluginAsyncZod<ApplicationRequest
     const { application } = req.params;
     // One snapshot for the whole call: a route change arriving while the documents are read applies to the next call.
     const deployed = applications.get(application);
-    const implementation = findSimulatedApplication(application);
+    const implementation = catalog.find((a) => a.id === application);
     if (!deployed || !implementation) return reply.code(404).send({ error: `application: ${application} is not deployed behind this router` });
 
     let docs: Map<number, RequirementsDocument>;
@@ -118,7 +119,7 @@ export const applicationRequestsRoutes: FastifyPluginAsyncZod<ApplicationRequest
       const requestId = instance.requestId ?? randomUUID();
       const live = deployed.live(instance.userKey ?? requestId);
       const answers = deployed.routes.map((route): ServedOutcome => ({
-        ...serveRequest(implementation, docs.get(route.requirementsVersion)!, route.variant, { requestId, input: instance.input }),
+        ...implementation.serve(docs.get(route.requirementsVersion)!, route.variant, { requestId, input: instance.input }),
         cycleId: route.cycleId,
         clientRequestId: requestId,
         shadow: route !== live,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
-import type { SentenceEmbedder } from '../models/embedder.js';
+import type { SentenceEmbedder } from './embedder.js';
 
 export type TextEmbedder = Pick<SentenceEmbedder, 'embed' | 'dimension'>;
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { seededRandom } from '../../src/reference/random.js';
-import { sampleLabels } from '../../src/reference/sampling.js';
+import { seededRandom } from '../../src/training/random.js';
+import { sampleLabels } from '../../src/models/sampling.js';
 
 const labels = ['a', 'b', 'c'];
 const probabilities = [0.6, 0.3, 0.1];

@@ -3,15 +3,15 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { SwaggerTransform } from '@fastify/swagger';
 import { z } from 'zod';
 import type { Pool } from '../db/pool.js';
-import { storeCiEvent, type CiEvent } from '../execution-feedback/ci-event-store.js';
-import { contextExists } from '../execution-feedback/context-store.js';
-import { ciEnvelopeSchema, feedbackFromEnvelope, feedbackFromFindings, feedbackFromTests } from '../execution-feedback/feedback.js';
-import { parseJUnit } from '../execution-feedback/junit.js';
-import { ReportError } from '../execution-feedback/report-error.js';
-import { parseSarif } from '../execution-feedback/sarif.js';
+import { storeCiEvent, type CiEvent } from './ci-event-store.js';
+import { contextExists } from './context-store.js';
+import { ciEnvelopeSchema, feedbackFromEnvelope, feedbackFromFindings, feedbackFromTests } from './feedback.js';
+import { parseJUnit } from './junit.js';
+import { ReportError } from './report-error.js';
+import { parseSarif } from './sarif.js';
 import type { Logger } from '../log.js';
-import { routeTransform } from './openapi.js';
-import { describeZodError, errorResponses } from './schemas.js';
+import { routeTransform } from '../router/openapi.js';
+import { describeZodError, errorResponses } from '../router/schemas.js';
 
 export interface CiEventsRouteOptions {
   pool: Pool;
