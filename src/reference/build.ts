@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
+import { defined } from '../platform/defined.js';
 import { headToOnnx } from '../training/onnx-head.js';
 import { trainHead, type HeadTrainingSettings } from '../training/train-head.js';
 import { embedWithCache, type TextEmbedder } from './embedding-cache.js';
@@ -130,7 +131,8 @@ export async function buildReferenceModels(opts: BuildReferenceOptions): Promise
       labelNoise,
       epochs: settings.epochs,
       steps: trained.steps,
-      finalLoss: trained.losses.at(-1)!,
+      finalLoss: defined(trained.losses.at(-1), 'the final training loss'),
+
       backend: trained.backend,
       trainMs,
       heldOutExamples: heldOut.examples,

@@ -91,14 +91,14 @@ export async function trainHead(opts: TrainHeadOptions): Promise<TrainHeadResult
           const rows = tf.tensor1d(batch, 'int32');
           const bx = tf.gather(x, rows);
           const by = tf.gather(y, rows);
-          return defined(
-            optimizer.minimize(
-              () => tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(by, headLogits(vars, bx)),
-              true,
-              vars.flatMap((v) => [v.kernel, v.bias]),
-            ),
-            'the batch cost',
+          const batchCost = optimizer.minimize(
+            () => tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(by, headLogits(vars, bx)),
+            true,
+            vars.flatMap((v) => [v.kernel, v.bias]),
           );
+          if (batchCost === null) throw new Error('the optimizer returned no cost');
+          return batchCost;
+
         });
         const loss = defined((await cost.data())[0], 'the batch loss');
 
