@@ -39,7 +39,11 @@ export async function startRouterService(
   const router = await startRouter({
     config, pool, logger, port: options.port,
     predictor: config.router.samplingTemperature > 0 ? new SamplingPredictor(server, registry, { temperature: config.router.samplingTemperature }) : server,
-    dispatchCiEvent: temporal ? async (eventId) => void (await startCiFeedback(temporal, eventId)) : undefined,
+    dispatchCiEvent: temporal
+      ? async (eventId) => {
+          await startCiFeedback(temporal, eventId);
+        }
+      : undefined,
   });
   return {
     router,

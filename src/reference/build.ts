@@ -132,7 +132,6 @@ export async function buildReferenceModels(opts: BuildReferenceOptions): Promise
       epochs: settings.epochs,
       steps: trained.steps,
       finalLoss: defined(trained.losses.at(-1), 'the final training loss'),
-
       backend: trained.backend,
       trainMs,
       heldOutExamples: heldOut.examples,

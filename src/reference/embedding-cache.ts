@@ -40,7 +40,6 @@ export async function embedWithCache(
   vectors.forEach((v, i) => {
     all.set(v, i * dim);
   });
-
   // Written under a unique name and renamed, so a concurrent reader sees the whole file or none.
   const partial = `${file}.${process.pid}.${Date.now()}.partial`;
   try {

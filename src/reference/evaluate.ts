@@ -28,7 +28,6 @@ export async function evaluateHead(
   probabilities.forEach((p, i) => {
     const requirement = defined(requirements[i], `requirement ${i}`);
     const label = defined(weights.labels[argmax(p)], `the label of requirement ${i}'s top output`);
-
     const check = checkOutput(requirement, label);
     if (label === requirement.template) correct++;
     passRate += check.testPassRate;

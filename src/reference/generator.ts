@@ -50,5 +50,4 @@ function describe(needs: readonly Feature[], phrasing: Phrasing, rand: () => num
     .replaceAll('{es}', `${entity}s`)
     .replaceAll('{e}', entity)
     .replaceAll('{E}', entity.charAt(0).toUpperCase() + entity.slice(1));
-
 }

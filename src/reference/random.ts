@@ -20,7 +20,6 @@ export function shuffled<T>(items: readonly T[], rand: () => number): T[] {
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     [out[i], out[j]] = [defined(out[j], 'item j'), defined(out[i], 'item i')];
-
   }
   return out;
 }

@@ -26,7 +26,6 @@ export async function ensureReferenceModel(opts: {
   const existing = await Promise.all(['v1', 'v2'].map((v) => registry.find(REFERENCE_MODEL_ID, v)));
   if (!opts.rebuild && existing.every((v) => v !== undefined)) {
     return { built: false, metrics: Object.fromEntries(existing.map((v) => [v.version, v.metrics])) };
-
   }
   const versions = await buildReferenceModels({
     embedder: opts.embedder,

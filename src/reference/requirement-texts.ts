@@ -12,7 +12,6 @@ export function distinctRequirementTexts(count: number): string[] {
     const standard = generateRequirements({ seed, count, phrasing: 'standard' });
     const drifted = generateRequirements({ seed, count, phrasing: 'drifted' });
     for (let i = 0; i < count && seen.size < count; i++) seen.add(defined(standard[i], `standard requirement ${i}`).text).add(defined(drifted[i], `drifted requirement ${i}`).text);
-
   }
   return [...seen].slice(0, count);
 }

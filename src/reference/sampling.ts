@@ -39,6 +39,5 @@ export function sampleLabels(opts: {
       if (r < 0) return defined(labels[i], `label ${i}`);
     }
     return defined(labels[last], `label ${last}`); // only reached through rounding when r lands on the total
-
   });
 }

@@ -1,4 +1,5 @@
 import { generateRequirements, type Phrasing } from '../reference/generator.js';
+import { defined } from '../platform/defined.js';
 import { seededRandom } from '../reference/random.js';
 import { checkOutput, type Requirement } from '../reference/task.js';
 
@@ -50,7 +51,7 @@ function requirementPicker(opts: TrafficOptions): (i: number) => Requirement {
     const r = Math.floor(i / k);
     const drifted = opts.drift !== undefined && r * k >= opts.drift.afterRequests && seededRandom(seed + r)() < opts.drift.share;
     const list = families[drifted ? 'drifted' : base];
-    return list[r % list.length]!;
+    return defined(list[r % list.length], `requirement ${r % list.length}`);
   };
 }
 

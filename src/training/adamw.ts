@@ -110,7 +110,6 @@ export class AdamW {
  */
 export function clipByGlobalNorm(gradients: readonly tf.Tensor[], maxNorm: number): { clipped: tf.Tensor[]; norm: number } {
   const norm = defined(tf.tidy(() => tf.sqrt(tf.addN(gradients.map((g) => tf.sum(tf.square(g))))).dataSync()[0]), 'the global gradient norm');
-
   const scale = norm > maxNorm ? maxNorm / norm : 1;
   return { clipped: gradients.map((g) => (scale === 1 ? tf.clone(g) : tf.mul(g, scale))), norm };
 }

@@ -87,6 +87,5 @@ async function checkpointFiles(dir: string): Promise<{ name: string; epochsDone:
       const match = FILE_PATTERN.exec(name);
       return match ? [{ name, epochsDone: Number(match[1]) }] : [];
     })
-
     .sort((a, b) => a.epochsDone - b.epochsDone);
 }

@@ -118,7 +118,6 @@ async function readResult(line: string, outputDir: string): Promise<TrainerResul
   const weightsPath = resolve(result.weightsPath);
   const onnxPath = resolve(result.onnxPath);
   const file = defined(weightsPath ?? onnxPath, "the trainer's result's weightsPath or onnxPath");
-
   await access(file).catch(() => {
     throw new Error(`the trainer's result names ${file}, which does not exist`);
   });

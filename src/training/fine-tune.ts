@@ -328,7 +328,6 @@ async function trainEpoch(args: {
     }
   }
   return lossSum / order.reduce((s, i) => s + defined(weights[i], `weight of example ${i}`), 0);
-
 }
 
 /** The shuffle of epoch `epoch`: its own seeded stream, so a resumed run shuffles exactly as the crashed one would have. */

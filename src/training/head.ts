@@ -130,5 +130,4 @@ export function argmax(values: ArrayLike<number>): number {
     }
   }
   return best;
-
 }

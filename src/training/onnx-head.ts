@@ -125,5 +125,4 @@ export function onnxLabels(model: ModelProto | Uint8Array): string[] {
 export function onnxMetadata(model: ModelProto | Uint8Array): Record<string, string> {
   const m = model instanceof Uint8Array ? onnx.ModelProto.decode(model) : model;
   return Object.fromEntries(m.metadataProps.map((p) => [p.key ?? '', p.value ?? '']));
-
 }

@@ -98,10 +98,8 @@ export async function trainHead(opts: TrainHeadOptions): Promise<TrainHeadResult
           );
           if (batchCost === null) throw new Error('the optimizer returned no cost');
           return batchCost;
-
         });
         const loss = defined((await cost.data())[0], 'the batch loss');
-
         cost.dispose();
         total += loss * batch.length;
         steps++;

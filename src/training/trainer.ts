@@ -62,7 +62,6 @@ export const trainerResultSchema = z
     backend: z.string().min(1).optional(),
   })
   .refine((r) => (r.weightsPath === undefined) !== (r.onnxPath === undefined), { error: 'give exactly one of weightsPath and onnxPath' });
-
 export type TrainerResult = z.infer<typeof trainerResultSchema> & { backend: string };
 
 /** One progress report: what heartbeats carry. */

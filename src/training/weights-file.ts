@@ -37,7 +37,6 @@ export function headFromJson(raw: unknown): HeadWeights {
   const parsed = headWeightsJsonSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = defined(parsed.error.issues[0], 'the first validation issue');
-
     throw new Error(`head weights: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   const weights: HeadWeights = {
