@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { defined } from './platform/defined.js';
 
 /**
  * The one place that reads the environment. Every other module receives a Config (or a slice of it),
@@ -129,7 +130,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(env);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = defined(parsed.error.issues[0], 'the first validation issue');
     throw new ConfigError(`invalid configuration: ${issue.path.join('.')}: ${issue.message}`);
   }
   const e = parsed.data;

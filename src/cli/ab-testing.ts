@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { planSampleSize, sampleSizeInputSchema } from '../ab-testing/sample-size.js';
+import { defined } from '../platform/defined.js';
 import { number } from './arguments.js';
 import { withContext } from './context.js';
 
@@ -10,7 +11,7 @@ async function currentTraffic(modelId: string): Promise<number> {
       `SELECT count(*)::int AS n FROM inference_requests WHERE model_id = $1 AND at > now() - interval '24 hours'`,
       [modelId],
     );
-    return rows[0]!.n / 24;
+    return defined(rows[0], 'the request count row').n / 24;
   });
 }
 
@@ -30,7 +31,7 @@ export function registerAbTestingCommands(program: Command): void {
       const input = { baseline: o.baseline, mde: o.mde, alpha: o.alpha, power: o.power, trafficSplit: o.split, requestsPerHour };
       const checked = sampleSizeInputSchema.safeParse(input);
       if (!checked.success) {
-        const issue = checked.error.issues[0]!;
+        const issue = defined(checked.error.issues[0], 'the first validation issue');
         throw new InvalidArgumentError(`--${String(issue.path[0] ?? 'input').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${issue.message}`);
       }
       const plan = planSampleSize(input);

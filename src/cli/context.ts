@@ -14,7 +14,7 @@ export interface CliContext {
 /** Config, logs on stderr (stdout is the command's answer), a migrated database; closed when fn ends. */
 export async function withContext<T>(fn: (ctx: CliContext) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, destination: process.stderr as never });
+  const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, destination: process.stderr });
   await ensureDatabase(config.databaseUrl);
   await migrate(config.databaseUrl, { logger, vectorIndex: config.vectorIndex });
   const pool = createPool(config.databaseUrl);

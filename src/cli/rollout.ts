@@ -3,6 +3,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import prettyMilliseconds from 'pretty-ms';
 import { wholeNumber } from './arguments.js';
+import { defined } from '../platform/defined.js';
 import { parseRolloutInput } from '../rollout/input.js';
 import { LearnloopCandidate, LearnloopModel, LearnloopStage, LearnloopState } from '../temporal/search-attributes.js';
 import { TASK_QUEUE } from '../temporal/task-queues.js';
@@ -30,7 +31,22 @@ function parseStage(value: string, previous: { percent: number; dwell?: string }
 function parseThreshold(value: string, previous: Record<string, number> = {}) {
   const m = /^([A-Za-z0-9]+)=([-0-9.eE]+)$/.exec(value);
   if (!m || Number.isNaN(Number(m[2]))) throw new InvalidArgumentError(`"${value}" is not NAME=NUMBER, e.g. minPassRate=0.75`);
-  return { ...previous, [m[1]!]: Number(m[2]) };
+  return { ...previous, [defined(m[1], 'the threshold name')]: Number(m[2]) };
+}
+
+/** What `rollout start` parses from its options (commander hands them over untyped). */
+interface StartOptions {
+  baseline?: string;
+  stage?: ReturnType<typeof parseStage>;
+  checkEvery?: string;
+  checkWindow?: string;
+  minSamples?: number;
+  failureLimit?: number;
+  onFailure?: string;
+  threshold?: ReturnType<typeof parseThreshold>;
+  preRolloutWebhook?: string;
+  confirmPromotionWebhook?: string;
+  wait?: boolean;
 }
 
 const bar = (done: number, total: number, width = 30) => {
@@ -113,7 +129,7 @@ export function registerRolloutCommands(program: Command): void {
     .option('--pre-rollout-webhook <url>', 'must answer 2xx before the first weight change')
     .option('--confirm-promotion-webhook <url>', 'must answer 2xx before 100%')
     .option('--wait', 'wait for the outcome and print it')
-    .action((modelId: string, candidateVersion: string, opts) =>
+    .action((modelId: string, candidateVersion: string, opts: StartOptions) =>
       withTemporalClient(async (client) => {
         const input = {
           modelId,
@@ -197,8 +213,8 @@ export function registerRolloutCommands(program: Command): void {
           ]);
           if (rows.length > opts.limit) break;
         }
-        const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-        for (const r of rows) console.log(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+        const widths = defined(rows[0], 'the header row').map((_, i) => Math.max(...rows.map((r) => defined(r[i], `column ${i}`).length)));
+        for (const r of rows) console.log(r.map((cell, i) => cell.padEnd(defined(widths[i], `the width of column ${i}`))).join('  ').trimEnd());
       }),
     );
 

@@ -1,10 +1,11 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseVariantKey, readRoutes, variantKey, writeVariantRoutes, type VariantRoute } from '../db/routing-weights.js';
+import { defined } from '../platform/defined.js';
 import { withContext } from './context.js';
 
 function parseAssignment(value: string, previous: VariantRoute[] = []): VariantRoute[] {
   const m = /^([^=]+)=(\d+)$/.exec(value);
-  const variant = m ? parseVariantKey(m[1]!) : undefined;
+  const variant = m ? parseVariantKey(defined(m[1], 'the variant')) : undefined;
   if (!m || !variant) throw new InvalidArgumentError(`"${value}" is not VERSION=PERCENT or VERSION+CONTEXT@N=PERCENT`);
   return [...previous, { ...variant, percent: Number(m[2]) }];
 }

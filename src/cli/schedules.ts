@@ -29,7 +29,8 @@ export function registerScheduleCommands(program: Command): void {
         for await (const s of client.schedule.list()) {
           const next = s.info.nextActionTimes[0]?.toISOString() ?? '-';
           const action = s.action?.type === 'startWorkflow' ? s.action.workflowType : '';
-          console.log(`${s.scheduleId.padEnd(44)} ${String(action).padEnd(17)} ${s.state.paused ? 'PAUSED ' : 'active '} next ${next}`);
+          console.log(`${s.scheduleId.padEnd(44)} ${action.padEnd(17)}
+ ${s.state.paused ? 'PAUSED ' : 'active '} next ${next}`);
         }
       }),
     );

@@ -42,7 +42,13 @@ export async function startRouterService(
   const router = await startRouter({
     config, pool, logger, port: options.port,
     predictor: config.router.samplingTemperature > 0 ? new SamplingPredictor(server, registry, { temperature: config.router.samplingTemperature }) : server,
-    ...routerFeatures({ dispatchCiEvent: temporal ? async (eventId) => void (await startCiFeedback(temporal, eventId)) : undefined }),
+    ...routerFeatures({
+      dispatchCiEvent: temporal
+        ? async (eventId) => {
+            await startCiFeedback(temporal, eventId);
+          }
+        : undefined,
+    }),
   });
   return {
     router,

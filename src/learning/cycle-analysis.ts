@@ -114,7 +114,11 @@ export function planRefinements(applications: readonly CycleApplication[], defic
     const own = deficiencies.filter((d) => d.application === app.application && d.improvement !== null);
     if (own.length === 0) continue;
     const incidentsBy = new Map<string, Set<string>>();
-    for (const d of own) incidentsBy.set(d.improvementKey!, (incidentsBy.get(d.improvementKey!) ?? new Set()).add(d.incidentKey));
+    for (const d of own) {
+      const key = d.improvementKey;
+      if (key === null) throw new Error(`a finding of incident ${d.incidentKey} has an improvement but no improvement key`);
+      incidentsBy.set(key, (incidentsBy.get(key) ?? new Set()).add(d.incidentKey));
+    }
     const refinement = refineRequirements(app.document, own.map((d) => d.improvement as Improvement));
     if (refinement.applied.length === 0) continue;
     refinements.push(refinement);

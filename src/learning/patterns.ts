@@ -1,5 +1,6 @@
 import { currentDeficiencyType, type Deficiency, type DeficiencyType } from './incident-analyzer.js';
 import { describeImprovement, type Improvement } from './improvements.js';
+import { defined } from '../platform/defined.js';
 
 /** Two findings at or above this similarity belong to the same pattern. */
 export const SIMILARITY_THRESHOLD = 0.6;
@@ -45,7 +46,9 @@ export interface SystematicIssue {
 /** A systematic issue found by an older worker (recorded in workflow history), under the current names. */
 export function currentSystematicIssue(issue: SystematicIssue): SystematicIssue {
   const type = currentDeficiencyType(issue.deficiencyType);
-  if (type === issue.deficiencyType && issue.systematicImprovement !== undefined) return issue;
+  // Issues recorded before systematicImprovement existed have none, whatever SystematicIssue now says.
+  const recorded: Partial<Pick<SystematicIssue, 'systematicImprovement'>> = issue;
+  if (type === issue.deficiencyType && recorded.systematicImprovement !== undefined) return issue;
   return {
     ...issue,
     deficiencyType: type,
@@ -61,10 +64,13 @@ export function currentSystematicIssue(issue: SystematicIssue): SystematicIssue 
 export function detectPatterns(found: readonly Deficiency[]): { clusters: Deficiency[][]; systematicIssues: SystematicIssue[] } {
   const findings = found.map((f) => ({ ...f, type: currentDeficiencyType(f.type) }));
   const parent = findings.map((_, i) => i);
-  const root = (i: number): number => (parent[i] === i ? i : (parent[i] = root(parent[i]!)));
-  for (let i = 0; i < findings.length; i++) {
-    for (let j = i + 1; j < findings.length; j++) {
-      if (similarity(findings[i]!, findings[j]!) >= SIMILARITY_THRESHOLD) parent[root(j)] = root(i);
+  const root = (i: number): number => {
+    const p = defined(parent[i], "a finding's parent");
+    return p === i ? i : (parent[i] = root(p));
+  };
+  for (const [i, a] of findings.entries()) {
+    for (const [j, b] of findings.entries()) {
+      if (j > i && similarity(a, b) >= SIMILARITY_THRESHOLD) parent[root(j)] = root(i);
     }
   }
   const groups = new Map<number, Deficiency[]>();
@@ -100,5 +106,5 @@ export function detectPatterns(found: readonly Deficiency[]): { clusters: Defici
 function mostCommon<T>(items: readonly T[]): T {
   const counts = new Map<T, number>();
   for (const x of items) counts.set(x, (counts.get(x) ?? 0) + 1);
-  return [...counts].sort((a, b) => b[1] - a[1])[0]![0];
+  return defined([...counts].sort((a, b) => b[1] - a[1])[0], 'the most common item')[0];
 }

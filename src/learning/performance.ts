@@ -1,3 +1,4 @@
+import { defined } from '../platform/defined.js';
 import type { WindowMetrics } from './monitor.js';
 
 /** Requirements whose reliability score is under this are problematic. */
@@ -59,9 +60,8 @@ export function reliabilityByRequirement(checks: readonly CheckRecord[]): ({ app
     const key = `${c.application}@${c.version}`;
     byRequirement.set(key, [...(byRequirement.get(key) ?? []), c]);
   }
-  return [...byRequirement.values()].map((rows) => ({
-    application: rows[0]!.application,
-    version: rows[0]!.version,
-    ...reliabilityScore(rows.map((r) => ({ incidents: r.incidents, ...r.metrics }))),
-  }));
+  return [...byRequirement.values()].map((rows) => {
+    const { application, version } = defined(rows[0], "a requirements version's first check");
+    return { application, version, ...reliabilityScore(rows.map((r) => ({ incidents: r.incidents, ...r.metrics }))) };
+  });
 }

@@ -55,7 +55,7 @@ export type CycleReport = ReturnType<typeof buildReport>;
 
 /** The specs' cycle report: summary, incident breakdown, refinement impact, model improvements, recommendations. */
 export function buildReport(input: ReportInput) {
-  const count = <K extends string>(keys: K[]) => keys.reduce<Record<string, number>>((m, k) => ({ ...m, [k]: (m[k] ?? 0) + 1 }), {});
+  const count = (keys: string[]) => keys.reduce<Record<string, number>>((m, k) => ({ ...m, [k]: (m[k] ?? 0) + 1 }), {});
   const perDay = new Map<string, { day: number; type: IncidentType; count: number }>();
   for (const i of input.incidents) {
     const key = `${i.day}/${i.type}`;

@@ -20,7 +20,8 @@ export async function sendApplicationRequests(options: RouterClientOptions, appl
     const body = JSON.stringify({ instances: requests.slice(i, i + batchSize) });
     const deadline = Date.now() + (options.patienceMs ?? 10_000);
     for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
-      const res = await fetch(url, { method: 'POST', headers, body }).catch((err: Error) => {
+      const res = await fetch(url, { method: 'POST', headers, body }).catch((caught: unknown) => {
+        const err = caught as Error;
         // fetch says only "fetch failed"; the cause (ECONNREFUSED …) is what an operator needs.
         throw new Error(`router ${url} unreachable: ${(err.cause as Error | undefined)?.message ?? err.message} (is the router running? LEARNLOOP_ROUTER_URL)`);
       });

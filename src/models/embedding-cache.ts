@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
+import { defined } from '../platform/defined.js';
 import type { SentenceEmbedder } from './embedder.js';
 
 export type TextEmbedder = Pick<SentenceEmbedder, 'embed' | 'dimension'>;
@@ -23,8 +24,8 @@ export async function embedWithCache(
   logger?: Logger,
 ): Promise<Float32Array[]> {
   if (!cacheDir || texts.length === 0) return embedder.embed(texts);
-  const [probe] = await embedder.embed([PROBE]);
-  const hash = createHash('sha256').update(new Uint8Array(probe!.buffer, probe!.byteOffset, probe!.byteLength));
+  const probe = defined((await embedder.embed([PROBE]))[0], "the probe sentence's vector");
+  const hash = createHash('sha256').update(new Uint8Array(probe.buffer, probe.byteOffset, probe.byteLength));
   for (const t of texts) hash.update(t).update('\0');
   const file = path.join(cacheDir, `embeddings-${hash.digest('hex')}.f32`);
   const dim = embedder.dimension;
@@ -36,7 +37,9 @@ export async function embedWithCache(
   }
   const vectors = await embedder.embed(texts);
   const all = new Float32Array(texts.length * dim);
-  vectors.forEach((v, i) => all.set(v, i * dim));
+  vectors.forEach((v, i) => {
+    all.set(v, i * dim);
+  });
   // Written under a unique name and renamed, so a concurrent reader sees the whole file or none.
   const partial = `${file}.${process.pid}.${Date.now()}.partial`;
   try {

@@ -12,9 +12,13 @@ export class PortInUseError extends Error {
 export function assertPortFree(what: string, host: string, port: number, variable: string, hint?: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
-    probe.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new PortInUseError(what, host, port, variable, hint) : err),
+    probe.once('error', (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'EADDRINUSE' ? new PortInUseError(what, host, port, variable, hint) : err);
+    });
+    probe.listen({ host, port, exclusive: true }, () =>
+      probe.close(() => {
+        resolve();
+      }),
     );
-    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
   });
 }

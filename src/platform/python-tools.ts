@@ -260,15 +260,16 @@ async function checkPip(python: string): Promise<void> {
 
 /** The user's pip configuration (index, mirrors, certificates) applies; settings that clash with --target do not. */
 function pipEnv(): NodeJS.ProcessEnv {
+  // Settings that would move pip's installs elsewhere are not passed on.
+  const { PIP_TARGET: _target, PIP_PREFIX: _prefix, PIP_ROOT: _root, ...inherited } = process.env;
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...inherited,
     PIP_DISABLE_PIP_VERSION_CHECK: '1',
     PIP_NO_INPUT: '1',
     PIP_ROOT_USER_ACTION: 'ignore',
     PIP_USER: '0',
     PIP_REQUIRE_VIRTUALENV: '0',
   };
-  for (const clash of ['PIP_TARGET', 'PIP_PREFIX', 'PIP_ROOT']) delete env[clash];
   return env;
 }
 

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
+import { defined } from '../platform/defined.js';
 import { headToOnnx } from '../training/onnx-head.js';
 import type { HeldOutMetrics } from '../training/held-out.js';
 import { trainHead, type HeadTrainingSettings } from '../training/train-head.js';
@@ -131,7 +132,7 @@ export async function buildReferenceModels(opts: BuildReferenceOptions): Promise
       labelNoise,
       epochs: settings.epochs,
       steps: trained.steps,
-      finalLoss: trained.losses.at(-1)!,
+      finalLoss: defined(trained.losses.at(-1), 'the final training loss'),
       backend: trained.backend,
       trainMs,
       heldOutExamples: heldOut.examples,

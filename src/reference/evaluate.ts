@@ -1,3 +1,4 @@
+import { defined } from '../platform/defined.js';
 import { argmax, predictHead, type HeadWeights } from '../training/head.js';
 import type { HeldOutMetrics } from '../training/held-out.js';
 import { checkOutput, type Requirement } from './task.js';
@@ -16,8 +17,8 @@ export async function evaluateHead(
   let passRate = 0;
   let variance = 0;
   probabilities.forEach((p, i) => {
-    const requirement = requirements[i]!;
-    const label = weights.labels[argmax(p)]!;
+    const requirement = defined(requirements[i], `requirement ${i}`);
+    const label = defined(weights.labels[argmax(p)], `the label of requirement ${i}'s top output`);
     const check = checkOutput(requirement, label);
     if (label === requirement.template) correct++;
     passRate += check.testPassRate;

@@ -1,3 +1,4 @@
+import { defined } from '../platform/defined.js';
 import { entities, numbers, phrasebook } from './phrasebook.js';
 import { pick, seededRandom, shuffled } from '../training/random.js';
 import { distinctiveFeatures, templateNames, templates, type Feature, type Phrasing, type Requirement, type TemplateName } from './task.js';
@@ -38,11 +39,13 @@ function describe(needs: readonly Feature[], phrasing: Phrasing, rand: () => num
   const entity = pick(rand, entities);
   const parts = shuffled(needs, rand).map((f) => pick(rand, family.fragments[f]).replaceAll('{n}', () => String(pick(rand, numbers))));
   const joined =
-    parts.length === 1 ? parts[0]! : `${parts.slice(0, -1).join(family.separator)}${pick(rand, family.finalSeparators)}${parts.at(-1)!}`;
+    parts.length === 1
+      ? defined(parts[0], 'the only need fragment')
+      : `${parts.slice(0, -1).join(family.separator)}${pick(rand, family.finalSeparators)}${defined(parts.at(-1), 'the last need fragment')}`;
   return pick(rand, family.frames)
     .replace('{needs}', joined)
     .replace(/\ba \{e\}/g, `${/^[aeiou]/.test(entity) ? 'an' : 'a'} {e}`)
     .replaceAll('{es}', `${entity}s`)
     .replaceAll('{e}', entity)
-    .replaceAll('{E}', entity[0]!.toUpperCase() + entity.slice(1));
+    .replaceAll('{E}', entity.charAt(0).toUpperCase() + entity.slice(1));
 }

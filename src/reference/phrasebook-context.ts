@@ -1,4 +1,5 @@
 import { contextDocumentSchema, type ContextDocument } from '../models/context-document.js';
+import { defined } from '../platform/defined.js';
 import { phrasebook } from './phrasebook.js';
 import type { Feature, Phrasing } from './task.js';
 
@@ -11,7 +12,7 @@ export function phrasebookContext(from: Phrasing = 'drifted', to: Phrasing = 'st
   const source = phrasebook[from].fragments;
   const target = phrasebook[to].fragments;
   const examples = (Object.keys(source) as Feature[]).flatMap((feature) =>
-    source[feature].map((input, i) => ({ id: `${feature}.${i}`, input, output: target[feature][0]! })),
+    source[feature].map((input, i) => ({ id: `${feature}.${i}`, input, output: defined(target[feature][0], `the ${to} phrasing's first fragment for ${feature}`) })),
   );
   return contextDocumentSchema.parse({ examples });
 }

@@ -24,8 +24,8 @@ export async function ensureReferenceModel(opts: {
 }): Promise<{ built: boolean; metrics: Record<string, unknown> }> {
   const { registry } = opts;
   const existing = await Promise.all(['v1', 'v2'].map((v) => registry.find(REFERENCE_MODEL_ID, v)));
-  if (!opts.rebuild && existing.every(Boolean)) {
-    return { built: false, metrics: Object.fromEntries(existing.map((v) => [v!.version, v!.metrics])) };
+  if (!opts.rebuild && existing.every((v) => v !== undefined)) {
+    return { built: false, metrics: Object.fromEntries(existing.map((v) => [v.version, v.metrics])) };
   }
   const versions = await buildReferenceModels({
     embedder: opts.embedder,

@@ -39,7 +39,7 @@ const someThresholdsSchema = completeThresholdsSchema.partial();
 
 /** Thresholds given on top of others; a key given as undefined keeps the value underneath. */
 export function applyThresholdsUpdate(current: Thresholds, update: Partial<Thresholds>): Thresholds {
-  const given = Object.entries(update).filter(([, value]) => value !== undefined);
+  const given = Object.entries<number | undefined>(update).filter(([, value]) => value !== undefined);
   return { ...current, ...Object.fromEntries(given) };
 }
 
@@ -47,8 +47,8 @@ export function applyThresholdsUpdate(current: Thresholds, update: Partial<Thres
 export const thresholdsSchema = someThresholdsSchema.transform((given) => applyThresholdsUpdate(DEFAULT_THRESHOLDS, given));
 
 /** The argument of the `setThresholds` update: the thresholds to change, the others keep their current values. */
-export const thresholdsUpdateSchema = someThresholdsSchema.refine((update) => Object.values(update).some((value) => value !== undefined), {
-  message: 'give at least one threshold to change',
+export const thresholdsUpdateSchema = someThresholdsSchema.refine((update) => Object.values<number | undefined>(update).some((value) => value !== undefined), {
+  error: 'give at least one threshold to change',
   // An unknown name already says what is wrong with the update.
   when: (payload) => payload.issues.length === 0,
 });

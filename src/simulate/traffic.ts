@@ -1,3 +1,4 @@
+import { defined } from '../platform/defined.js';
 import { generateRequirements } from '../reference/generator.js';
 import { seededRandom } from '../training/random.js';
 import { checkOutput, type Phrasing, type Requirement } from '../reference/task.js';
@@ -50,7 +51,7 @@ function requirementPicker(opts: TrafficOptions): (i: number) => Requirement {
     const r = Math.floor(i / k);
     const drifted = opts.drift !== undefined && r * k >= opts.drift.afterRequests && seededRandom(seed + r)() < opts.drift.share;
     const list = families[drifted ? 'drifted' : base];
-    return list[r % list.length]!;
+    return defined(list[r % list.length], `requirement ${r % list.length}`);
   };
 }
 

@@ -48,9 +48,17 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   ];
   const log = opts.logger.child({ component: 'temporal-dev-server' });
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.stdout?.on('data', (d: Buffer) => log.debug({ out: d.toString().trim() }, 'temporal'));
-  child.stderr?.on('data', (d: Buffer) => log.debug({ err: d.toString().trim() }, 'temporal'));
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => {
+      resolve(code);
+    });
+  });
+  child.stdout.on('data', (d: Buffer) => {
+    log.debug({ out: d.toString().trim() }, 'temporal');
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    log.debug({ err: d.toString().trim() }, 'temporal');
+  });
 
   const address = `127.0.0.1:${opts.port}`;
   await waitUntilReady(address, child, exited, opts.readyTimeoutMs ?? 60_000);

@@ -35,7 +35,7 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
     if ((err as { code?: number }).code === 12 /* UNIMPLEMENTED */) return [];
     throw err;
   }
-  const existing = new Set(Object.keys(customAttributes ?? {}));
+  const existing = new Set(Object.keys(customAttributes));
   const missing = searchAttributeKeys.filter((k) => !existing.has(k.name));
   if (missing.length === 0) return [];
   await connection.operatorService.addSearchAttributes({

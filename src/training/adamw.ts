@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { defined } from '../platform/defined.js';
 
 /**
  * AdamW: Adam with decoupled weight decay (Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019,
@@ -59,9 +60,9 @@ export class AdamW {
     const correction2 = 1 - beta2 ** this.step;
     tf.tidy(() => {
       this.parameters.forEach(({ variable, decay }, i) => {
-        const g = gradients[i]!;
-        const m = this.m[i]!;
-        const v = this.v[i]!;
+        const g = defined(gradients[i], `gradient ${i}`);
+        const m = defined(this.m[i], `first moment ${i}`);
+        const v = defined(this.v[i], `second moment ${i}`);
         m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
         v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
         const decayed = decay && weightDecay > 0 ? tf.mul(variable, 1 - lr * weightDecay) : variable;
@@ -78,12 +79,15 @@ export class AdamW {
   }
 
   restore(state: AdamWState): void {
-    const put = (vs: tf.Variable[], values: Float32Array[], what: string) =>
+    const put = (vs: tf.Variable[], values: Float32Array[], what: string) => {
       vs.forEach((t, i) => {
         const value = values[i];
         if (!value || value.length !== t.size) throw new Error(`optimizer state: ${what} ${i} has ${value?.length} values, expected ${t.size}`);
-        tf.tidy(() => t.assign(tf.tensor(value, t.shape)));
+        tf.tidy(() => {
+          t.assign(tf.tensor(value, t.shape));
+        });
       });
+    };
     if (state.firstMoments.length !== this.m.length || state.secondMoments.length !== this.v.length) {
       throw new Error(`optimizer state is for ${state.firstMoments.length} parameters, this model has ${this.m.length}`);
     }
@@ -93,7 +97,9 @@ export class AdamW {
   }
 
   dispose(): void {
-    [...this.m, ...this.v].forEach((t) => t.dispose());
+    [...this.m, ...this.v].forEach((t) => {
+      t.dispose();
+    });
   }
 }
 
@@ -103,7 +109,7 @@ export class AdamW {
  * clipping, as trainers report it.
  */
 export function clipByGlobalNorm(gradients: readonly tf.Tensor[], maxNorm: number): { clipped: tf.Tensor[]; norm: number } {
-  const norm = tf.tidy(() => tf.sqrt(tf.addN(gradients.map((g) => tf.sum(tf.square(g))))).dataSync()[0]!);
+  const norm = defined(tf.tidy(() => tf.sqrt(tf.addN(gradients.map((g) => tf.sum(tf.square(g))))).dataSync()[0]), 'the global gradient norm');
   const scale = norm > maxNorm ? maxNorm / norm : 1;
   return { clipped: gradients.map((g) => (scale === 1 ? tf.clone(g) : tf.mul(g, scale))), norm };
 }

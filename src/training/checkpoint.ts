@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { defined } from '../platform/defined.js';
 import type { AdamWState } from './adamw.js';
 import type { HeadWeights } from './head.js';
 import { headFromJson, headToJson, headWeightsJsonSchema, writeJsonAtomically } from './weights-file.js';
@@ -69,7 +70,7 @@ export async function loadLatestCheckpoint(dir: string): Promise<Checkpoint | un
   const file = path.join(dir, newest.name);
   const parsed = checkpointSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = defined(parsed.error.issues[0], 'the first validation issue');
     throw new Error(`checkpoint ${file}: ${issue.path.join('.')}: ${issue.message}`);
   }
   const { format: _format, ...checkpoint } = parsed.data;
@@ -77,13 +78,14 @@ export async function loadLatestCheckpoint(dir: string): Promise<Checkpoint | un
 }
 
 async function checkpointFiles(dir: string): Promise<{ name: string; epochsDone: number }[]> {
-  const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return [];
+  const names = await readdir(dir).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   });
   return names
-    .map((name) => ({ name, match: FILE_PATTERN.exec(name) }))
-    .filter((f) => f.match)
-    .map((f) => ({ name: f.name, epochsDone: Number(f.match![1]) }))
+    .flatMap((name) => {
+      const match = FILE_PATTERN.exec(name);
+      return match ? [{ name, epochsDone: Number(match[1]) }] : [];
+    })
     .sort((a, b) => a.epochsDone - b.epochsDone);
 }

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { defined } from '../platform/defined.js';
 import { trainerProgressSchema, trainerResultSchema, type Trainer, type TrainerResult } from './trainer.js';
 import { writeJsonAtomically } from './weights-file.js';
 
@@ -47,7 +48,8 @@ export function createCommandTrainer(options: CommandTrainerOptions): Trainer {
       };
       let lastStdoutLine = '';
       const stderrTail: string[] = [];
-      let progressFailure: unknown;
+      // Boxed, so that what onProgress rejected with is rethrown as it is, whatever it is.
+      let progressFailure: { error: unknown } | undefined;
       let progress = Promise.resolve();
       createInterface({ input: child.stdout }).on('line', (line) => {
         if (line.trim()) lastStdoutLine = line;
@@ -58,7 +60,7 @@ export function createCommandTrainer(options: CommandTrainerOptions): Trainer {
           progress = progress
             .then(() => onProgress(report))
             .catch((err: unknown) => {
-              progressFailure ??= err;
+              progressFailure ??= { error: err };
               stop();
             });
           return;
@@ -71,10 +73,12 @@ export function createCommandTrainer(options: CommandTrainerOptions): Trainer {
       try {
         const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
           child.once('error', reject);
-          child.once('close', (code, exitSignal) => resolve({ code, signal: exitSignal }));
+          child.once('close', (code, exitSignal) => {
+            resolve({ code, signal: exitSignal });
+          });
         });
         await progress;
-        if (progressFailure !== undefined) throw progressFailure;
+        if (progressFailure !== undefined) throw progressFailure.error;
         signal?.throwIfAborted();
         if (exit.code !== 0) {
           throw new Error(`trainer command ${program} ${exit.code === null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`}: ${stderrTail.join('\n') || '(no stderr)'}`);
@@ -106,14 +110,14 @@ async function readResult(line: string, outputDir: string): Promise<TrainerResul
   }
   const parsed = trainerResultSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = defined(parsed.error.issues[0], 'the first validation issue');
     throw new Error(`the trainer's result: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   const result = parsed.data;
   const resolve = (p: string | undefined) => (p === undefined ? undefined : path.resolve(outputDir, p));
   const weightsPath = resolve(result.weightsPath);
   const onnxPath = resolve(result.onnxPath);
-  const file = (weightsPath ?? onnxPath)!;
+  const file = defined(weightsPath ?? onnxPath, "the trainer's result's weightsPath or onnxPath");
   await access(file).catch(() => {
     throw new Error(`the trainer's result names ${file}, which does not exist`);
   });

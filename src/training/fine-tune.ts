@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
+import { defined } from '../platform/defined.js';
 import { seededRandom, shuffled } from './random.js';
 import { AdamW, adamWDefaults, clipByGlobalNorm, linearScheduleWithWarmup, type LinearSchedule } from './adamw.js';
 import { selectTrainingBackend, type TrainingBackend } from './backend.js';
@@ -78,7 +79,7 @@ export function specFineTuneSettings(opts: { emergency?: boolean; overrides?: Fi
 export function parseSettings(input: FineTuneSettingsInput): FineTuneSettings {
   const parsed = fineTuneSettingsSchema.safeParse(input);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = defined(parsed.error.issues[0], 'the first validation issue');
     throw new Error(`invalid fine-tuning settings: ${issue.path.join('.')}: ${issue.message}`);
   }
   return parsed.data;
@@ -228,7 +229,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
       v.bias.dispose();
     });
     optimizer.dispose();
-    for (const t of [train, validation]) Object.values(t).forEach((x) => x.dispose());
+    for (const t of [train, validation]) for (const x of [t.x, t.y, t.w]) x.dispose();
   }
 }
 
@@ -260,7 +261,7 @@ function weightedCrossEntropySum(vars: readonly HeadVariables[], x: tf.Tensor2D,
 
 async function weightedLoss(vars: readonly HeadVariables[], t: ExampleTensors): Promise<number> {
   const loss = tf.tidy(() => tf.div(weightedCrossEntropySum(vars, t.x, t.y, t.w), tf.sum(t.w)));
-  const value = (await loss.data())[0]!;
+  const value = defined((await loss.data())[0], 'the loss value');
   loss.dispose();
   return value;
 }
@@ -289,7 +290,7 @@ async function trainEpoch(args: {
   let batch = 0;
   for (let groupStart = 0; groupStart < order.length; groupStart += groupSize) {
     const group = order.slice(groupStart, groupStart + groupSize);
-    const groupWeight = group.reduce((s, i) => s + weights[i]!, 0);
+    const groupWeight = group.reduce((s, i) => s + defined(weights[i], `weight of example ${i}`), 0);
     const learningRate = linearScheduleWithWarmup(optimizer.steps, schedule);
     let summed: tf.Tensor[] | undefined;
     try {
@@ -300,27 +301,33 @@ async function trainEpoch(args: {
           const [x, y, w] = [tf.gather(train.x, index), tf.gather(train.y, index), tf.gather(train.w, index)] as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
           return tf.variableGrads(() => weightedCrossEntropySum(vars, x, y, w), parameters);
         });
-        const gradients = parameters.map((p) => grads[p.name]!);
+        const gradients = parameters.map((p) => defined(grads[p.name], `gradient of ${p.name}`));
         const previous = summed;
-        summed = previous ? gradients.map((g, i) => tf.add(previous[i]!, g)) : gradients;
-        if (previous) [...previous, ...gradients].forEach((t) => t.dispose());
-        const batchLoss = (await value.data())[0]!;
+        summed = previous ? gradients.map((g, i) => tf.add(defined(previous[i], `summed gradient ${i}`), g)) : gradients;
+        if (previous) {
+          [...previous, ...gradients].forEach((t) => {
+            t.dispose();
+          });
+        }
+        const batchLoss = defined((await value.data())[0], 'the batch loss');
         value.dispose();
         lossSum += batchLoss;
-        const batchWeight = rows.reduce((s, i) => s + weights[i]!, 0);
+        const batchWeight = rows.reduce((s, i) => s + defined(weights[i], `weight of example ${i}`), 0);
         await args.onBatch?.({ epoch, step: optimizer.steps, batch, loss: batchLoss / batchWeight, learningRate });
         batch++;
       }
-      const update = summed!;
+      const update = defined(summed, "the group's summed gradients");
       tf.tidy(() => {
         const { clipped } = clipByGlobalNorm(update.map((g) => tf.div(g, groupWeight)), settings.maxGradNorm);
         optimizer.apply(clipped, learningRate);
       });
     } finally {
-      summed?.forEach((t) => t.dispose());
+      summed?.forEach((t) => {
+        t.dispose();
+      });
     }
   }
-  return lossSum / order.reduce((s, i) => s + weights[i]!, 0);
+  return lossSum / order.reduce((s, i) => s + defined(weights[i], `weight of example ${i}`), 0);
 }
 
 /** The shuffle of epoch `epoch`: its own seeded stream, so a resumed run shuffles exactly as the crashed one would have. */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { defined } from '../platform/defined.js';
 import { selectTrainingBackend } from './backend.js';
 
 /**
@@ -20,7 +21,7 @@ export interface HeadWeights {
 }
 
 export function headInputDim(weights: HeadWeights): number {
-  return weights.layers[0]!.inputDim;
+  return defined(weights.layers[0], "the head's first layer").inputDim;
 }
 
 /** Throws unless the layers chain from the input to one output per label. */
@@ -34,7 +35,8 @@ export function assertHeadShape(weights: HeadWeights): void {
     const previous = layers[i - 1];
     if (previous && previous.outputDim !== l.inputDim) throw new Error(`layer ${i}: takes ${l.inputDim} inputs but layer ${i - 1} gives ${previous.outputDim}`);
   });
-  if (layers.at(-1)!.outputDim !== labels.length) throw new Error(`head gives ${layers.at(-1)!.outputDim} outputs for ${labels.length} labels`);
+  const outputDim = defined(layers.at(-1), "the head's last layer").outputDim;
+  if (outputDim !== labels.length) throw new Error(`head gives ${outputDim} outputs for ${labels.length} labels`);
 }
 
 /**
@@ -44,7 +46,7 @@ export function assertHeadShape(weights: HeadWeights): void {
 export function initialHead(opts: { inputDim: number; hiddenUnits: readonly number[]; labels: readonly string[]; rand: () => number }): HeadWeights {
   const widths = [opts.inputDim, ...opts.hiddenUnits, opts.labels.length];
   const layers = widths.slice(1).map((outputDim, i) => {
-    const inputDim = widths[i]!;
+    const inputDim = defined(widths[i], `width ${i}`);
     const limit = Math.sqrt(6 / (inputDim + outputDim));
     return {
       inputDim,
@@ -72,7 +74,7 @@ export function headVariables(weights: HeadWeights): HeadVariables[] {
 /** Pre-softmax scores, the same graph the ONNX export writes (Gemm, Relu between layers). */
 export function headLogits(layers: readonly { kernel: tf.Tensor2D; bias: tf.Tensor1D }[], x: tf.Tensor2D): tf.Tensor2D {
   return layers.reduce((h, l, i) => {
-    const z = tf.add(tf.matMul(h, l.kernel), l.bias) as tf.Tensor2D;
+    const z = tf.add<tf.Tensor2D>(tf.matMul(h, l.kernel), l.bias);
     return i < layers.length - 1 ? tf.relu(z) : z;
   }, x);
 }
@@ -119,6 +121,13 @@ export function stackEmbeddings(embeddings: readonly Float32Array[], dim: number
 /** Index of the largest value (the first on ties). */
 export function argmax(values: ArrayLike<number>): number {
   let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
+  let bestValue = values[0];
+  for (let i = 1; i < values.length; i++) {
+    const value = values[i];
+    if (value !== undefined && bestValue !== undefined && value > bestValue) {
+      best = i;
+      bestValue = value;
+    }
+  }
   return best;
 }

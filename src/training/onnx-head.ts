@@ -1,4 +1,5 @@
 import onnxProto from 'onnx-proto';
+import { defined } from '../platform/defined.js';
 import { assertHeadShape, type DenseLayer, type HeadWeights } from './head.js';
 
 const { onnx } = onnxProto;
@@ -55,7 +56,7 @@ export function headToOnnx(weights: HeadWeights, metadata: Record<string, string
       name: 'learnloop_classifier_head',
       node: nodes,
       initializer,
-      input: [valueInfo(HEAD_INPUT, ['batch', weights.layers[0]!.inputDim])],
+      input: [valueInfo(HEAD_INPUT, ['batch', defined(weights.layers[0], "the head's first layer").inputDim])],
       output: [valueInfo(HEAD_OUTPUT, ['batch', weights.labels.length])],
     }),
     metadataProps: Object.entries({ ...metadata, [LABELS_KEY]: JSON.stringify(weights.labels) }).map(([key, value]) => ({ key, value })),
@@ -123,5 +124,5 @@ export function onnxLabels(model: ModelProto | Uint8Array): string[] {
 
 export function onnxMetadata(model: ModelProto | Uint8Array): Record<string, string> {
   const m = model instanceof Uint8Array ? onnx.ModelProto.decode(model) : model;
-  return Object.fromEntries((m.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? '']));
+  return Object.fromEntries(m.metadataProps.map((p) => [p.key ?? '', p.value ?? '']));
 }

@@ -1,3 +1,5 @@
+import { defined } from '../platform/defined.js';
+
 /** mulberry32: a small, fast seeded PRNG so generated data sets are identical for a seed on every machine. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
@@ -10,14 +12,14 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export const pick = <T>(rand: () => number, items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
+export const pick = <T>(rand: () => number, items: readonly T[]): T => defined(items[Math.floor(rand() * items.length)], 'the picked item');
 
 /** A uniformly shuffled copy (Fisher–Yates). */
 export function shuffled<T>(items: readonly T[], rand: () => number): T[] {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
+    [out[i], out[j]] = [defined(out[j], 'item j'), defined(out[i], 'item i')];
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
+import { defined } from '../platform/defined.js';
 import { seededRandom, shuffled } from './random.js';
 import { selectTrainingBackend, type TrainingBackend } from './backend.js';
 import { assertHeadShape, headInputDim, headLogits, headVariables, initialHead, readHeadVariables, stackEmbeddings, type HeadWeights } from './head.js';
@@ -55,7 +56,7 @@ export async function trainHead(opts: TrainHeadOptions): Promise<TrainHeadResult
     hiddenUnits: opts.hiddenUnits,
   });
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = defined(parsed.error.issues[0], 'the first validation issue');
     throw new Error(`invalid training settings: ${issue.path.join('.')}: ${issue.message}`);
   }
   const settings = parsed.data;
@@ -67,7 +68,7 @@ export async function trainHead(opts: TrainHeadOptions): Promise<TrainHeadResult
 
   const backend = await selectTrainingBackend({ logger: opts.logger });
   const rand = seededRandom(settings.seed);
-  const start = opts.initialWeights ?? initialHead({ inputDim: embeddings[0]!.length, hiddenUnits: settings.hiddenUnits, labels, rand });
+  const start = opts.initialWeights ?? initialHead({ inputDim: defined(embeddings[0], 'the first embedding').length, hiddenUnits: settings.hiddenUnits, labels, rand });
   assertHeadShape(start);
   if (start.labels.join('\n') !== labels.join('\n')) {
     throw new Error(`initial weights are for labels [${start.labels.join(', ')}], training targets [${labels.join(', ')}]`);
@@ -90,13 +91,15 @@ export async function trainHead(opts: TrainHeadOptions): Promise<TrainHeadResult
           const rows = tf.tensor1d(batch, 'int32');
           const bx = tf.gather(x, rows);
           const by = tf.gather(y, rows);
-          return optimizer.minimize(
-            () => tf.losses.softmaxCrossEntropy(by, headLogits(vars, bx)) as tf.Scalar,
+          const batchCost = optimizer.minimize(
+            () => tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(by, headLogits(vars, bx)),
             true,
             vars.flatMap((v) => [v.kernel, v.bias]),
-          )!;
+          );
+          if (batchCost === null) throw new Error('the optimizer returned no cost');
+          return batchCost;
         });
-        const loss = (await cost.data())[0]!;
+        const loss = defined((await cost.data())[0], 'the batch loss');
         cost.dispose();
         total += loss * batch.length;
         steps++;

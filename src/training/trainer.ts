@@ -61,7 +61,7 @@ export const trainerResultSchema = z
     /** Where it ran, recorded in training_runs ("cuda", "numpy", …). */
     backend: z.string().min(1).optional(),
   })
-  .refine((r) => (r.weightsPath === undefined) !== (r.onnxPath === undefined), { message: 'give exactly one of weightsPath and onnxPath' });
+  .refine((r) => (r.weightsPath === undefined) !== (r.onnxPath === undefined), { error: 'give exactly one of weightsPath and onnxPath' });
 export type TrainerResult = z.infer<typeof trainerResultSchema> & { backend: string };
 
 /** One progress report: what heartbeats carry. */

@@ -1,5 +1,6 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { defined } from '../platform/defined.js';
 import { assertHeadShape, type HeadWeights } from './head.js';
 import { headFromOnnx } from './onnx-head.js';
 
@@ -35,7 +36,7 @@ export function headToJson(weights: HeadWeights): HeadWeightsJson {
 export function headFromJson(raw: unknown): HeadWeights {
   const parsed = headWeightsJsonSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = defined(parsed.error.issues[0], 'the first validation issue');
     throw new Error(`head weights: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   const weights: HeadWeights = {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { defined } from '../../platform/defined.js';
 import { inputTraits } from '../input-traits.js';
 import type { RequestOutcome } from '../outcomes.js';
 import { findEndpoint, type RequirementsDocument } from '../requirements.js';
@@ -74,7 +75,8 @@ export function serve(app: SimulatedApplication, doc: RequirementsDocument, vari
   const output = Object.fromEntries(
     Object.entries(computed).map(([field, value]) => {
       if (!(value instanceof Date)) return [field, value];
-      const render = properties[field]?.format === 'date' ? DATE_RENDERINGS[0]! : DATE_RENDERINGS[variantIndex % DATE_RENDERINGS.length]!;
+      const index = properties[field]?.format === 'date' ? 0 : variantIndex % DATE_RENDERINGS.length;
+      const render = defined(DATE_RENDERINGS[index], `date rendering ${index}`);
       return [field, render(value)];
     }),
   );
