@@ -1,6 +1,6 @@
 // The layers of ARCHITECTURE.md, bottom-up: platform, features, examples, entry points. Imports point down only.
 const platform = '^src/(config|log)[.]ts$|^src/(db|temporal|router|models|rollout|training|net|platform)/';
-const features = '^src/(retraining|learning|ab-testing|execution-feedback|experiments|schedules)/|^workflows/|^activities/';
+const features = '^src/(retraining|learning|ab-testing|execution-feedback|schedules)/|^workflows/|^activities/';
 const examples = '^src/(reference|simulate)/|^src/learning/applications/';
 const entryPoints = '^src/cli/|^workers/|^bench/';
 const tests = '^test/';
