@@ -29,9 +29,9 @@ import { TRAINING_TASK_QUEUE } from '../src/temporal/task-queues.js';
 import { createTestDatabase } from '../test/support/db.js';
 import { workflowBundle } from '../test/support/rollout.js';
 import { createTimeSkippingEnv } from '../test/support/temporal.js';
-import { abortSignal } from '../workflows/canary-rollout.js';
-import { checkDegradation } from '../workflows/check-degradation.js';
-import type { RetrainResult } from '../workflows/retrain-model.js';
+import { abortSignal } from '../workflows/contracts/canary-rollout.js';
+import { checkDegradation } from '../workflows/contracts/check-degradation.js';
+import type { RetrainResult } from '../workflows/contracts/retrain-model.js';
 
 const REQUESTS = Number(process.env.LEARNING_BENCH_REQUESTS ?? 600);
 const TEMPERATURE = 1.0;

@@ -14,7 +14,7 @@ import {
   promoteSignal,
   resumeSignal,
   setThresholdsUpdate,
-} from '../../workflows/canary-rollout.js';
+} from '../../workflows/contracts/canary-rollout.js';
 import { startReferenceStack, type ReferenceStack } from '../support/reference-model.js';
 import { assertOneEventPerStep, drive, isRunning, registerCopyOfV1, sendTraffic, startRolloutWorker, workflowBundle } from '../support/rollout.js';
 import { waitFor } from '../support/wait-for.js';

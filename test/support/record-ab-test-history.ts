@@ -7,7 +7,7 @@
  *   node --import tsx test/support/record-ab-test-history.ts test/fixtures/histories/ab-test-pre-analyze-name.json
  */
 import { createContext } from '../../src/execution-feedback/context-store.js';
-import { abTest } from '../../workflows/ab-test.js';
+import { abTest } from '../../workflows/contracts/ab-test.js';
 import { startAbTestWorker } from './ab-test-worker.js';
 import { createTestDatabase } from './db.js';
 import { writeHistoryFile } from './history-json.js';

@@ -8,7 +8,7 @@
  *   node --import tsx test/support/record-continued-rollout-history.ts test/fixtures/histories/canary-rollout-continued
  */
 import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
-import { canaryRollout, pauseSignal, progressQuery, promoteSignal, resumeSignal } from '../../workflows/canary-rollout.js';
+import { canaryRollout, pauseSignal, progressQuery, promoteSignal, resumeSignal } from '../../workflows/contracts/canary-rollout.js';
 import { writeHistoryFile } from './history-json.js';
 import { startReferenceStack } from './reference-model.js';
 import { registerCopyOfV1, sendTraffic, startRolloutWorker } from './rollout.js';
