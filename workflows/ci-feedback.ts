@@ -18,8 +18,8 @@ const feedback = activitiesOf<typeof createExecutionFeedbackActivities>({
 export async function ciFeedback(rawInput: unknown): Promise<CiEventOutcome> {
   const parsed = ciFeedbackInputSchema.safeParse(rawInput);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw ApplicationFailure.nonRetryable(`input.${issue.path.join('.') || 'eventId'}: ${issue.message}`, 'InvalidCiFeedbackInput');
+    const [issue] = parsed.error.issues;
+    throw ApplicationFailure.nonRetryable(`input.${issue?.path.join('.') || 'eventId'}: ${issue?.message}`, 'InvalidCiFeedbackInput');
   }
   const outcome = await feedback.processCiEvent({ eventId: parsed.data.eventId });
   if (outcome.hasTrace && patched(DEBUGGING_STEP_PATCH)) {
