@@ -2,7 +2,7 @@ import type { createRolloutActivities, TrafficStep } from '../../activities/roll
 import { activitiesOf } from '../activity-proxy.js';
 import type { Begun, Rollout } from './state.js';
 
-export type RolloutActivities = typeof createRolloutActivities;
+type RolloutActivities = typeof createRolloutActivities;
 // Traffic and records: retried until the database is back, since a rollout must not stop half-way.
 export const rollout = activitiesOf<RolloutActivities>({
   startToCloseTimeout: '30s',

@@ -47,7 +47,7 @@ export async function check(r: Begun): Promise<{ ended: RolloutResult } | CheckD
  * The check's rules judge the last checkWindow; the sequential test folds in only the rows since the last check. A
  * rollout begun before PATCH_CHECK_WINDOW reads only the rows since the last check for both.
  */
-export async function readCheckMetrics(r: Begun): Promise<{ window: VersionMetrics[]; sinceLastCheck: VersionMetrics[] }> {
+async function readCheckMetrics(r: Begun): Promise<{ window: VersionMetrics[]; sinceLastCheck: VersionMetrics[] }> {
   const { carry: s, input } = r;
   const versions = [input.candidateVersion, s.baselineVersion];
   const since = weightsSetAt(s.windowSince);
