@@ -1,19 +1,13 @@
-import { ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
-import { z } from 'zod';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
 import type { CiEventOutcome, createExecutionFeedbackActivities } from '../activities/execution-feedback.js';
-
-type ExecutionFeedbackActivities = ReturnType<typeof createExecutionFeedbackActivities>;
-
-const inputSchema = z.strictObject({ eventId: z.string().min(1).max(200) });
+import { activitiesOf } from './activity-proxy.js';
+import { ciFeedbackInputSchema, DEBUGGING_STEP_PATCH } from './contracts/ci-feedback.js';
 
 // The update is one transaction and idempotent, so retrying until the database is back is always safe.
-const experiments = proxyActivities<ExecutionFeedbackActivities>({
+const feedback = activitiesOf<typeof createExecutionFeedbackActivities>({
   startToCloseTimeout: '1m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: ['InvalidCiEvent'] },
 });
-
-/** The debugging step was added after runs had been recorded without it; those replay without it. */
-export const DEBUGGING_STEP_PATCH = 'ci-feedback-debugging-step';
 
 /**
  * ciFeedback: applies one stored CI event to the context that produced the code (its learning step and the
@@ -22,14 +16,14 @@ export const DEBUGGING_STEP_PATCH = 'ci-feedback-debugging-step';
  * redelivered webhook does not run it twice.
  */
 export async function ciFeedback(rawInput: unknown): Promise<CiEventOutcome> {
-  const parsed = inputSchema.safeParse(rawInput);
+  const parsed = ciFeedbackInputSchema.safeParse(rawInput);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw ApplicationFailure.nonRetryable(`input.${issue.path.join('.') || 'eventId'}: ${issue.message}`, 'InvalidCiFeedbackInput');
+    const [issue] = parsed.error.issues;
+    throw ApplicationFailure.nonRetryable(`input.${issue?.path.join('.') || 'eventId'}: ${issue?.message}`, 'InvalidCiFeedbackInput');
   }
-  const outcome = await experiments.processCiEvent({ eventId: parsed.data.eventId });
+  const outcome = await feedback.processCiEvent({ eventId: parsed.data.eventId });
   if (outcome.hasTrace && patched(DEBUGGING_STEP_PATCH)) {
-    const debugging = await experiments.debugCiFailure({ eventId: parsed.data.eventId });
+    const debugging = await feedback.debugCiFailure({ eventId: parsed.data.eventId });
     if (debugging) return { ...outcome, debugging };
   }
   return outcome;

@@ -4,64 +4,32 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   log,
   ParentClosePolicy,
-  proxyActivities,
   setHandler,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { CycleDeployment, LearningActivities } from '../activities/learning.js';
+import type { CycleDeployment, createLearningActivities } from '../activities/learning.js';
 import { applicationIdSchema, parseCycleInput, type CycleInput } from '../src/learning/cycle-input.js';
 import { trainingDecision, type TrainingDecision } from '../src/learning/feedback-trainer.js';
-import type { IncidentType } from '../src/learning/monitor.js';
+import type { SystematicIssue } from '../src/learning/patterns.js';
 import type { CycleReport, RefinementSummary } from '../src/learning/report.js';
-import { LearnloopCycle, LearnloopPhase } from '../src/temporal/search-attributes.js';
-
-export type CyclePhase = 'deploy' | 'monitor' | 'analyze' | 'patterns' | 'refine' | 'fine-tune' | 'report' | 'completed' | 'aborted';
-
-export interface CycleProgress {
-  cycleId: string;
-  phase: CyclePhase;
-  paused: boolean;
-  /** Day n of N: the monitoring day the next check falls in. */
-  day: number;
-  days: number;
-  checksDone: number;
-  checksTotal: number;
-  nextCheckAt: string | null;
-  applications: string[];
-  incidentsByType: Partial<Record<IncidentType, number>>;
-  refinements: RefinementSummary[];
-  abortReason: string | null;
-  /** Runs of this cycle so far (1 + continue-as-new count). */
-  run: number;
-}
-
-export const progressQuery = defineQuery<CycleProgress>('progress');
-export const pauseSignal = defineSignal('pause');
-export const resumeSignal = defineSignal('resume');
-export const abortSignal = defineSignal<[{ reason: string }]>('abort');
-export const extendSignal = defineSignal<[{ days: number }]>('extend');
-export const addApplicationUpdate = defineUpdate<CycleDeployment, [{ application: string }]>('addApplication');
-
-/** What continue-as-new carries into the next run. */
-export interface CycleState {
-  cycleId: string;
-  phase: CyclePhase;
-  paused: boolean;
-  abortReason: string | null;
-  checksDone: number;
-  checksTotal: number;
-  deployments: CycleDeployment[];
-  open: Record<string, string[]>;
-  incidentsByType: Partial<Record<IncidentType, number>>;
-  run: number;
-}
+import { activitiesOf } from './activity-proxy.js';
+import {
+  abortSignal,
+  addApplicationUpdate,
+  cycleSearchAttributes,
+  extendSignal,
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  type CyclePhase,
+  type CycleState,
+} from './contracts/learning-cycle.js';
+import { retrainModel } from './contracts/retrain-model.js';
+import { acceptInput } from './failures.js';
 
 /**
  * Each run continues as new past this many history events (or when the server suggests it): an hourly check
@@ -70,23 +38,38 @@ export interface CycleState {
 export const HISTORY_EVENTS_CAP = 1_000;
 const DAY_MS = 86_400_000;
 
+type LearningActivities = typeof createLearningActivities;
 const shortRetry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes: ['UnknownApplication'] };
-const { beginCycle, deployApplication, finishCycle } = proxyActivities<LearningActivities>({ startToCloseTimeout: '2m', retry: shortRetry });
+const { beginCycle, deployApplication, finishCycle } = activitiesOf<LearningActivities>({ startToCloseTimeout: '2m', retry: shortRetry });
 // A check heartbeats after each application, so a worker that dies mid-check is noticed in 20 s, not at the timeout.
-const { runCheck } = proxyActivities<LearningActivities>({ startToCloseTimeout: '10m', heartbeatTimeout: '20s', retry: shortRetry });
-const { analyzeIncidents, detectPatterns, refineRequirements } = proxyActivities<LearningActivities>({
+const { runCheck } = activitiesOf<LearningActivities>({ startToCloseTimeout: '10m', heartbeatTimeout: '20s', retry: shortRetry });
+const { analyzeIncidents, detectPatterns, refineRequirements } = activitiesOf<LearningActivities>({
   startToCloseTimeout: '10m',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 5 },
 });
+
+/** The cycle as this run knows it: what it carries into the next run (`state`), and what only this run shows. */
+interface Cycle {
+  rawInput: unknown;
+  input: CycleInput;
+  checksPerDay: number;
+  state: CycleState;
+  refinements: RefinementSummary[];
+  nextCheckAt: string | null;
+}
+type Training = TrainingDecision & { retrainWorkflowId?: string };
+interface Findings {
+  refinements?: RefinementSummary[];
+  systematicIssues?: SystematicIssue[];
+  training?: Training;
+}
 
 /**
  * The production requirements learning pipeline: deploy → monitor for durationDays → analyze incidents and
  * variance → detect patterns → refine requirements → fine-tune → report.
  */
 export async function learningCycle(rawInput: unknown, carried?: CycleState): Promise<CycleReport> {
-  const parsed = parseCycleInput(rawInput);
-  if (!parsed.ok) throw ApplicationFailure.nonRetryable(parsed.error, 'InvalidCycleInput');
-  const input: CycleInput = parsed.value;
+  const input = acceptInput(parseCycleInput(rawInput), 'InvalidCycleInput');
   const checksPerDay = DAY_MS / input.checkInterval;
   const state: CycleState = carried ?? {
     cycleId: workflowInfo().workflowId,
@@ -100,15 +83,33 @@ export async function learningCycle(rawInput: unknown, carried?: CycleState): Pr
     incidentsByType: {},
     run: 1,
   };
-  let refinements: RefinementSummary[] = [];
-  let nextCheckAt: string | null = null;
+  const cycle: Cycle = { rawInput, input, checksPerDay, state, refinements: [], nextCheckAt: null };
+  handleOperators(cycle);
+  if (!carried) {
+    await deploy(cycle);
+    if (aborted(cycle)) return finish(cycle, {});
+    enter(cycle, 'monitor');
+  }
+  await monitor(cycle);
+  if (aborted(cycle)) return finish(cycle, {});
+  return learn(cycle);
+}
 
-  /** Remembers a deployment once: addApplication for an application the deploy phase has yet to reach deploys it first. */
-  const track = (deployment: CycleDeployment): CycleDeployment => {
-    if (!state.deployments.some((d) => d.application === deployment.application)) state.deployments.push(deployment);
-    return deployment;
-  };
+const aborted = ({ state }: Cycle) => state.abortReason !== null;
 
+function enter({ state }: Cycle, phase: CyclePhase): void {
+  state.phase = phase;
+  upsertSearchAttributes([{ key: cycleSearchAttributes.phase, value: phase }]);
+}
+
+/** Remembers a deployment once: addApplication for an application the deploy phase has yet to reach deploys it first. */
+function track({ state }: Cycle, deployment: CycleDeployment): CycleDeployment {
+  if (!state.deployments.some((d) => d.application === deployment.application)) state.deployments.push(deployment);
+  return deployment;
+}
+
+function handleOperators(cycle: Cycle): void {
+  const { state, checksPerDay } = cycle;
   setHandler(progressQuery, () => ({
     cycleId: state.cycleId,
     phase: state.phase,
@@ -117,10 +118,10 @@ export async function learningCycle(rawInput: unknown, carried?: CycleState): Pr
     days: state.checksTotal / checksPerDay,
     checksDone: state.checksDone,
     checksTotal: state.checksTotal,
-    nextCheckAt,
+    nextCheckAt: cycle.nextCheckAt,
     applications: state.deployments.map((d) => d.application),
     incidentsByType: state.incidentsByType,
-    refinements,
+    refinements: cycle.refinements,
     abortReason: state.abortReason,
     run: state.run,
   }));
@@ -131,108 +132,115 @@ export async function learningCycle(rawInput: unknown, carried?: CycleState): Pr
     if (!(days > 0)) return log.warn('extend ignored: days must be positive', { days });
     state.checksTotal += Math.round(days * checksPerDay);
   });
-  setHandler(
-    addApplicationUpdate,
-    async ({ application }) => {
-      const deployment = await deployApplication({ cycleId: state.cycleId, application }).catch((err: unknown) => {
-        // The caller should read why (an unknown application), not "Activity task failed".
-        if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) throw ApplicationFailure.nonRetryable(err.cause.message, err.cause.type);
-        throw err;
-      });
-      return track(deployment);
+  setHandler(addApplicationUpdate, ({ application }) => addApplication(cycle, application), {
+    validator: ({ application }) => {
+      const id = applicationIdSchema.safeParse(application);
+      if (!id.success) throw new Error(`application: ${id.error.issues[0]?.message}`);
+      if (state.deployments.some((d) => d.application === application)) throw new Error(`application: ${application} is already in this cycle`);
+      if (state.phase !== 'deploy' && state.phase !== 'monitor') throw new Error(`application: the cycle is past monitoring (${state.phase})`);
     },
-    {
-      validator: ({ application }) => {
-        const id = applicationIdSchema.safeParse(application);
-        if (!id.success) throw new Error(`application: ${id.error.issues[0]?.message}`);
-        if (state.deployments.some((d) => d.application === application)) throw new Error(`application: ${application} is already in this cycle`);
-        if (state.phase !== 'deploy' && state.phase !== 'monitor') throw new Error(`application: the cycle is past monitoring (${state.phase})`);
-      },
-    },
-  );
+  });
+}
 
-  const enter = (phase: CyclePhase) => {
-    state.phase = phase;
-    upsertSearchAttributes([{ key: LearnloopPhase, value: phase }]);
-  };
-  const aborted = () => state.abortReason !== null;
-  const finish = async (extra: { refinements?: RefinementSummary[]; systematicIssues?: Awaited<ReturnType<typeof detectPatterns>>['systematicIssues']; training?: TrainingDecision & { retrainWorkflowId?: string } }) => {
-    await condition(allHandlersFinished);
-    enter(aborted() ? 'aborted' : 'report');
-    const report = await finishCycle({
-      cycleId: state.cycleId,
-      status: aborted() ? 'aborted' : 'completed',
-      ...(state.abortReason ? { abortReason: state.abortReason } : {}),
-      durationDays: state.checksTotal / checksPerDay,
-      checksRun: state.checksDone,
-      checksPerDay,
-      deployments: state.deployments,
-      systematicIssues: extra.systematicIssues ?? [],
-      refinements: extra.refinements ?? [],
-      training: extra.training ?? { start: false, samples: 0, reason: 'not enough samples' },
-    });
-    if (!aborted()) enter('completed');
-    return report;
-  };
+async function addApplication(cycle: Cycle, application: string): Promise<CycleDeployment> {
+  const deployment = await deployApplication({ cycleId: cycle.state.cycleId, application }).catch((err: unknown) => {
+    // The caller should read why (an unknown application), not "Activity task failed".
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) throw ApplicationFailure.nonRetryable(err.cause.message, err.cause.type);
+    throw err;
+  });
+  return track(cycle, deployment);
+}
 
-  if (!carried) {
-    upsertSearchAttributes([{ key: LearnloopCycle, value: state.cycleId }]);
-    enter('deploy');
-    await beginCycle({ cycleId: state.cycleId, input: rawInput });
-    for (const application of input.applications) {
-      if (aborted()) break;
-      track(await deployApplication({ cycleId: state.cycleId, application }));
-    }
-    if (aborted()) return finish({});
-    enter('monitor');
+/** The deploy phase: the cycle recorded, then its applications deployed one by one until an abort. */
+async function deploy(cycle: Cycle): Promise<void> {
+  const { state } = cycle;
+  upsertSearchAttributes([{ key: cycleSearchAttributes.cycle, value: state.cycleId }]);
+  enter(cycle, 'deploy');
+  await beginCycle({ cycleId: state.cycleId, input: cycle.rawInput });
+  for (const application of cycle.input.applications) {
+    if (aborted(cycle)) break;
+    track(cycle, await deployApplication({ cycleId: state.cycleId, application }));
   }
+}
 
-  while (state.checksDone < state.checksTotal && !aborted()) {
+/** The monitor phase: a check every checkInterval until checksTotal, the clock stopped while paused. */
+async function monitor(cycle: Cycle): Promise<void> {
+  const { state, input } = cycle;
+  while (state.checksDone < state.checksTotal && !aborted(cycle)) {
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_CAP) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof learningCycle>(rawInput, { ...state, run: state.run + 1 });
+      await continueAsNew<typeof learningCycle>(cycle.rawInput, { ...state, run: state.run + 1 });
     }
     if (state.paused) {
-      nextCheckAt = null;
-      await condition(() => !state.paused || aborted());
+      cycle.nextCheckAt = null;
+      await condition(() => !state.paused || aborted(cycle));
       continue;
     }
-    nextCheckAt = new Date(Date.now() + input.checkInterval).toISOString();
+    cycle.nextCheckAt = new Date(Date.now() + input.checkInterval).toISOString();
     // A durable timer that a pause or abort cuts short; a cut-short interval does not count, so pausing stops the clock.
-    if (await condition(() => state.paused || aborted(), input.checkInterval)) continue;
+    if (await condition(() => state.paused || aborted(cycle), input.checkInterval)) continue;
     const result = await runCheck({ cycleId: state.cycleId, checkNo: state.checksDone, deployments: state.deployments, open: state.open });
     state.checksDone++;
     state.open = result.open;
     for (const o of result.opened) state.incidentsByType[o.type] = (state.incidentsByType[o.type] ?? 0) + 1;
   }
-  nextCheckAt = null;
-  if (aborted()) return finish({});
+  cycle.nextCheckAt = null;
+}
 
-  enter('analyze');
+/** After monitoring: analyze → patterns → refine → fine-tune, each phase ending the cycle early on an abort. */
+async function learn(cycle: Cycle): Promise<CycleReport> {
+  const { state, input } = cycle;
+  enter(cycle, 'analyze');
   const analysis = await analyzeIncidents({ cycleId: state.cycleId, deployments: state.deployments, checksRun: state.checksDone });
-  if (aborted()) return finish({});
-  enter('patterns');
+  if (aborted(cycle)) return finish(cycle, {});
+  enter(cycle, 'patterns');
   const { systematicIssues } = await detectPatterns({ deficiencies: analysis.deficiencies });
-  if (aborted() || !input.autoRefine) return finish({ systematicIssues });
+  if (aborted(cycle) || !input.autoRefine) return finish(cycle, { systematicIssues });
 
-  enter('refine');
+  enter(cycle, 'refine');
   const refined = await refineRequirements({ cycleId: state.cycleId, deployments: state.deployments, deficiencies: analysis.deficiencies });
-  refinements = refined.refinements;
-  if (aborted()) return finish({ systematicIssues, refinements });
+  cycle.refinements = refined.refinements;
+  const { refinements } = refined;
+  if (aborted(cycle)) return finish(cycle, { systematicIssues, refinements });
 
-  enter('fine-tune');
-  const decision = trainingDecision(refined.samples, input.autoTrain);
-  let training: TrainingDecision & { retrainWorkflowId?: string } = decision;
-  if (decision.start) {
-    const child = await startChild('retrainModel', {
-      workflowId: `${state.cycleId}/retrain`,
-      args: [{ modelId: input.modelId, trigger: 'learning_cycle', learningCycleId: state.cycleId }],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-    });
-    training = { ...decision, retrainWorkflowId: child.workflowId };
-  } else {
+  enter(cycle, 'fine-tune');
+  const training = await fineTune(cycle, refined.samples);
+  return finish(cycle, { systematicIssues, refinements, training });
+}
+
+/** Starts a retrainModel child (abandoned on close) when there are samples enough and autoTrain allows. */
+async function fineTune({ state, input }: Cycle, samples: Parameters<typeof trainingDecision>[0]): Promise<Training> {
+  const decision = trainingDecision(samples, input.autoTrain);
+  if (!decision.start) {
     log.info('model not retrained', { reason: decision.reason, samples: decision.samples });
+    return decision;
   }
-  return finish({ systematicIssues, refinements, training });
+  const child = await startChild(retrainModel, {
+    workflowId: `${state.cycleId}/retrain`,
+    args: [{ modelId: input.modelId, trigger: 'learning_cycle', learningCycleId: state.cycleId }],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+  });
+  return { ...decision, retrainWorkflowId: child.workflowId };
+}
+
+/** The report phase: the cycle's findings recorded, completed or aborted. */
+async function finish(cycle: Cycle, findings: Findings): Promise<CycleReport> {
+  const { state, checksPerDay } = cycle;
+  await condition(allHandlersFinished);
+  enter(cycle, aborted(cycle) ? 'aborted' : 'report');
+  const report = await finishCycle({
+    cycleId: state.cycleId,
+    status: aborted(cycle) ? 'aborted' : 'completed',
+    ...(state.abortReason ? { abortReason: state.abortReason } : {}),
+    durationDays: state.checksTotal / checksPerDay,
+    checksRun: state.checksDone,
+    checksPerDay,
+    deployments: state.deployments,
+    systematicIssues: findings.systematicIssues ?? [],
+    refinements: findings.refinements ?? [],
+    training: findings.training ?? { start: false, samples: 0, reason: 'not enough samples' },
+  });
+  if (!aborted(cycle)) enter(cycle, 'completed');
+  return report;
 }

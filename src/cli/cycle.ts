@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { TASK_QUEUE } from '../temporal/task-queues.js';
 import { renderReportHtml } from '../learning/report-html.js';
 import type { CycleReport } from '../learning/report.js';
-import { learningCycle, progressQuery } from '../../workflows/learning-cycle.js';
+import { learningCycle, progressQuery } from '../../workflows/contracts/learning-cycle.js';
 import { withContext } from './context.js';
 import { withTemporalClient } from './temporal-client.js';
 

@@ -16,7 +16,7 @@ import {
   resumeSignal,
   type RolloutProgress,
   type RolloutResult,
-} from '../../workflows/canary-rollout.js';
+} from '../../workflows/contracts/canary-rollout.js';
 import { withTemporalClient } from './temporal-client.js';
 
 export const rolloutWorkflowId = (modelId: string, candidateVersion: string) => `rollout-${modelId}-${candidateVersion}`;

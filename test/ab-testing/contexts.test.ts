@@ -8,7 +8,7 @@ import { referenceSplits } from '../../src/reference/build.js';
 import { phrasebookContext } from '../../src/reference/phrasebook-context.js';
 import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
 import { checkOutput } from '../../src/reference/task.js';
-import { abTest } from '../../workflows/ab-test.js';
+import { abTest } from '../../workflows/contracts/ab-test.js';
 import { startReferenceStack, type ReferenceStack } from '../support/reference-model.js';
 import { startAbTestWorker } from '../support/ab-test-worker.js';
 import { createTimeSkippingEnv } from '../../bench/support/temporal.js';

@@ -9,7 +9,7 @@ import { storeCiEvent } from '../../src/execution-feedback/ci-event-store.js';
 import { createContext, readContext } from '../../src/execution-feedback/context-store.js';
 import { ciEnvelopeSchema, feedbackFromEnvelope } from '../../src/execution-feedback/feedback.js';
 import type { CiEventOutcome } from '../../activities/execution-feedback.js';
-import { DEBUGGING_STEP_PATCH } from '../../workflows/ci-feedback.js';
+import { DEBUGGING_STEP_PATCH } from '../../workflows/contracts/ci-feedback.js';
 import { startAbTestWorker } from '../support/ab-test-worker.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { historyFromJson } from '../support/history-json.js';

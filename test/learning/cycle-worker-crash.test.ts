@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { learningCycle, progressQuery } from '../../workflows/learning-cycle.js';
+import { learningCycle, progressQuery } from '../../workflows/contracts/learning-cycle.js';
 import { createTestDatabase } from '../support/db.js';
 import { startRouterOn } from '../support/router.js';
 import { createTimeSkippingEnv } from '../../bench/support/temporal.js';

@@ -11,7 +11,7 @@ import { createLearningActivities } from '../../activities/learning.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import type { RunningRouter } from '../../src/router/server.js';
-import { abortSignal, addApplicationUpdate, extendSignal, learningCycle, pauseSignal, progressQuery, resumeSignal } from '../../workflows/learning-cycle.js';
+import { abortSignal, addApplicationUpdate, extendSignal, learningCycle, pauseSignal, progressQuery, resumeSignal } from '../../workflows/contracts/learning-cycle.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startRouterOn } from '../support/router.js';
 import { createTimeSkippingEnv, signalSettled } from '../../bench/support/temporal.js';

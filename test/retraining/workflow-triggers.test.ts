@@ -7,9 +7,9 @@ import { createActivities } from '../../activities/index.js';
 import { loadConfig } from '../../src/config.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createLogger } from '../../src/log.js';
-import { checkDegradation } from '../../workflows/check-degradation.js';
-import { checkNewData } from '../../workflows/check-new-data.js';
-import { cancelSignal } from '../../workflows/retrain-model.js';
+import { checkDegradation } from '../../workflows/contracts/check-degradation.js';
+import { checkNewData } from '../../workflows/contracts/check-new-data.js';
+import { abortSignal } from '../../workflows/contracts/retrain-model.js';
 import { seedExample, seedModel } from '../support/retraining-seed.js';
 import { workflowBundle } from '../../bench/support/workflow-bundle.js';
 import { createTimeSkippingEnv } from '../../bench/support/temporal.js';
@@ -56,7 +56,7 @@ test('a pass rate more than 5% below last week starts an emergency retraining of
   const history = await child.fetchHistory();
   const input = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
   assert.deepEqual(JSON.parse(Buffer.from(input.data!).toString()), { modelId: 'degrading', trigger: 'degradation', emergency: true, maxExamples: 200 });
-  await child.signal(cancelSignal, { reason: 'test over' }).catch(() => undefined);
+  await child.signal(abortSignal, { reason: 'test over' }).catch(() => undefined);
 });
 
 test('a stable pass rate, or too little feedback, starts nothing', async () => {
@@ -78,5 +78,5 @@ test('the data threshold: 99 new qualifying examples start nothing, 100 start a 
   await seedExample(db.pool, { modelId: 'growing', passRate: 0.95, variance: 0.01 });
   const at = await start(checkNewData, { modelId: 'growing' });
   assert.deepEqual(at, { count: 100, retraining: { started: true, workflowId: 'retrain-growing' } });
-  await env.client.workflow.getHandle('retrain-growing').signal(cancelSignal, {}).catch(() => undefined);
+  await env.client.workflow.getHandle('retrain-growing').signal(abortSignal, {}).catch(() => undefined);
 });

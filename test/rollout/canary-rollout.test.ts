@@ -14,7 +14,7 @@ import {
   promoteSignal,
   resumeSignal,
   setThresholdsUpdate,
-} from '../../workflows/canary-rollout.js';
+} from '../../workflows/contracts/canary-rollout.js';
 import { startReferenceStack, type ReferenceStack } from '../support/reference-model.js';
 import { workflowBundle } from '../../bench/support/workflow-bundle.js';
 import { assertOneEventPerStep, drive, isRunning, registerCopyOfV1, sendTraffic, startRolloutWorker } from '../support/rollout.js';

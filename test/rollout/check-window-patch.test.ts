@@ -4,7 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
 import { initialSequentialState } from '../../src/rollout/sequential.js';
 import { DEFAULT_THRESHOLDS } from '../../src/rollout/thresholds.js';
-import { abortSignal, canaryRollout, progressQuery, type RolloutCarry } from '../../workflows/canary-rollout.js';
+import { abortSignal, canaryRollout, progressQuery, type RolloutCarry } from '../../workflows/contracts/canary-rollout.js';
 import { startReferenceStack, type ReferenceStack } from '../support/reference-model.js';
 import { registerCopyOfV1, startRolloutWorker } from '../support/rollout.js';
 import { createTimeSkippingEnv, signalSettled } from '../../bench/support/temporal.js';

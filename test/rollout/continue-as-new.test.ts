@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
-import { abortSignal, canaryRollout, progressQuery } from '../../workflows/canary-rollout.js';
+import { abortSignal, canaryRollout, progressQuery } from '../../workflows/contracts/canary-rollout.js';
 import { startReferenceStack } from '../support/reference-model.js';
 import { registerCopyOfV1, startRolloutWorker } from '../support/rollout.js';
 import { waitFor } from '../../bench/support/wait-for.js';

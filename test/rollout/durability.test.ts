@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
 import { simulateTraffic } from '../../src/simulate/traffic.js';
-import { canaryRollout, progressQuery } from '../../workflows/canary-rollout.js';
+import { canaryRollout, progressQuery } from '../../workflows/contracts/canary-rollout.js';
 import { startReferenceStack } from '../support/reference-model.js';
 import { assertOneEventPerStep, registerCopyOfV1 } from '../support/rollout.js';
 import { waitFor, within } from '../../bench/support/wait-for.js';

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
-import { checkDegradation } from '../../workflows/check-degradation.js';
+import { checkDegradation } from '../../workflows/contracts/check-degradation.js';
 import { writeHistoryFile } from './history-json.js';
 import { workflowBundle } from '../../bench/support/workflow-bundle.js';
 import { createTimeSkippingEnv } from '../../bench/support/temporal.js';

@@ -8,7 +8,7 @@
  *   node --import tsx test/support/record-held-gate-history.ts test/fixtures/histories/canary-rollout-pre-gate-rollback.json
  */
 import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
-import { canaryRollout } from '../../workflows/canary-rollout.js';
+import { canaryRollout } from '../../workflows/contracts/canary-rollout.js';
 import { writeHistoryFile } from './history-json.js';
 import { startReferenceStack } from './reference-model.js';
 import { drive, startRolloutWorker } from './rollout.js';

@@ -6,7 +6,7 @@
  *   node --import tsx test/support/record-rollout-history.ts test/fixtures/histories/canary-rollout-pre-window.json
  */
 import { REFERENCE_MODEL_ID } from '../../src/reference/register.js';
-import { canaryRollout } from '../../workflows/canary-rollout.js';
+import { canaryRollout } from '../../workflows/contracts/canary-rollout.js';
 import { writeHistoryFile } from './history-json.js';
 import { startReferenceStack } from './reference-model.js';
 import { drive, registerCopyOfV1, startRolloutWorker } from './rollout.js';
