@@ -4,7 +4,7 @@ import type { SwaggerTransform } from '@fastify/swagger';
 import { z } from 'zod';
 import type { Pool } from '../db/pool.js';
 import { storeCiEvent, type CiEvent } from '../execution-feedback/ci-event-store.js';
-import { contextExists } from '../execution-feedback/context-store.js';
+import { contextExists } from '../db/contexts.js';
 import { ciEnvelopeSchema, feedbackFromEnvelope, feedbackFromFindings, feedbackFromTests } from '../execution-feedback/feedback.js';
 import { parseJUnit } from '../execution-feedback/junit.js';
 import { ReportError } from '../execution-feedback/report-error.js';
