@@ -13,7 +13,8 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadConfig } from '../src/config.js';
-import { decodeEmbedding, embeddingLiteral, exactUsedNeighbours, type UsedNeighbour } from '../src/retraining/embedding-store.js';
+import { decodeEmbedding, embeddingLiteral } from '../src/db/embeddings.js';
+import { exactUsedNeighbours, type UsedNeighbour } from '../src/retraining/embedding-store.js';
 import { throwawayDatabase } from './support/database.js';
 import { benchSentences, storeUsedExamples } from './support/dedup-data.js';
 import type { Pool } from '../src/db/pool.js';

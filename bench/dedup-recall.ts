@@ -26,7 +26,8 @@ import { withTransaction } from '../src/db/pool.js';
 import { detectDedupPath, HNSW_INDEX, type DedupPathName } from '../src/db/vector-index.js';
 import { DUPLICATE_SIMILARITY } from '../src/retraining/criteria.js';
 import { deduplicate } from '../src/retraining/deduplicate.js';
-import { DEDUP_EF_SEARCH, hnswNeighboursQuery, setHnswSearch, usedNeighbours, type UsedNeighbour } from '../src/retraining/embedding-store.js';
+import { hnswNeighboursQuery, setHnswSearch } from '../src/db/embeddings.js';
+import { DEDUP_EF_SEARCH, usedNeighbours, type UsedNeighbour } from '../src/retraining/embedding-store.js';
 import { throwawayDatabase } from './support/database.js';
 import { benchRequestId, benchSentences, storeUsedExamples } from './support/dedup-data.js';
 

@@ -5,7 +5,7 @@ import { SentenceEmbedder } from '../../src/models/embedder.js';
 import { embeddingModelDir } from '../../src/models/fetch-model.js';
 import { embedWithCache } from '../../src/reference/embedding-cache.js';
 import { distinctRequirementTexts } from '../../src/reference/requirement-texts.js';
-import { embeddingLiteral } from '../../src/retraining/embedding-store.js';
+import { embeddingLiteral } from '../../src/db/embeddings.js';
 
 /**
  * The dedup benches' data: distinct requirement sentences from the reference generator (src/reference/

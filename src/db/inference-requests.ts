@@ -86,3 +86,12 @@ export async function countRequestsLastDay(db: Db, modelId: string): Promise<num
   );
   return rows[0]!.n;
 }
+
+/** The input text of each request found, by request id; null where its input has none. */
+export async function readInputTexts(db: Db, requestIds: readonly string[]): Promise<Map<string, string | null>> {
+  const { rows } = await db.query<{ id: string; text: string | null }>(
+    `SELECT request_id::text AS id, input ->> 'text' AS text FROM inference_requests WHERE request_id = ANY($1::uuid[])`,
+    [requestIds],
+  );
+  return new Map(rows.map((r) => [r.id, r.text]));
+}
