@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { insertOutcomes, readRequirements, type ServedOutcome } from '../db/learning.js';
+import { insertOutcomes, type ServedOutcome } from '../db/learning.js';
 import type { Pool } from '../db/pool.js';
 import { findSimulatedApplication } from '../learning/applications/catalog.js';
 import { serveRequest } from '../learning/applications/traffic.js';
 import type { RequirementsDocument } from '../learning/requirements.js';
+import { readRequirements } from '../learning/requirements-store.js';
 import type { Logger } from '../log.js';
 import type { ApplicationTable } from './application-table.js';
 import type { RouterMetrics } from './metrics.js';
