@@ -51,3 +51,20 @@ export async function updateVersionStatus(db: Db, modelId: string, version: stri
   const { rowCount } = await db.query('UPDATE model_versions SET status = $3 WHERE model_id = $1 AND version = $2', [modelId, version, status]);
   return rowCount !== 0;
 }
+
+/**
+ * Takes a rolled-back candidate out of service: `status` (failed, or registered after an abort) and an `archived`
+ * note in its metadata, unless it is in production.
+ */
+export async function archiveVersion(
+  db: Db,
+  a: { modelId: string; version: string; status: 'failed' | 'registered'; reason: string; workflowId: string },
+): Promise<void> {
+  await db.query(
+    `UPDATE model_versions
+       SET status = $3,
+           metadata = metadata || jsonb_build_object('archived', jsonb_build_object('at', now(), 'reason', $4::text, 'workflowId', $5::text))
+     WHERE model_id = $1 AND version = $2 AND status <> 'production'`,
+    [a.modelId, a.version, a.status, a.reason, a.workflowId],
+  );
+}
