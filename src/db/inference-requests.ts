@@ -95,3 +95,19 @@ export async function readInputTexts(db: Db, requestIds: readonly string[]): Pro
   );
   return new Map(rows.map((r) => [r.id, r.text]));
 }
+
+/** Per version of a model, the requests of the last `seconds` and their feedback (counts as text, pg's bigint). */
+export async function readRecentTrafficByVersion(
+  db: Db,
+  modelId: string,
+  seconds: number,
+): Promise<{ version: string; requests: string; feedback: string; pass_rate: number | null }[]> {
+  const { rows } = await db.query<{ version: string; requests: string; feedback: string; pass_rate: number | null }>(
+    `SELECT r.version, count(*) AS requests, count(f.request_id) AS feedback, avg(f.test_pass_rate) AS pass_rate
+       FROM inference_requests r LEFT JOIN feedback f USING (request_id)
+      WHERE r.model_id = $1 AND r.at > now() - make_interval(secs => $2)
+      GROUP BY r.version ORDER BY r.version`,
+    [modelId, seconds],
+  );
+  return rows;
+}

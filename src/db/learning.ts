@@ -276,3 +276,9 @@ export async function readReplacedRoutes(db: Db, cycleId: string): Promise<{ app
 export async function updateIncidentAnalysis(db: Db, incidentKey: string, analysis: unknown): Promise<void> {
   await db.query(`UPDATE incidents SET analysis = $2 WHERE idempotency_key = $1`, [incidentKey, JSON.stringify(analysis)]);
 }
+
+/** A cycle's status and its report (null until the cycle ends); undefined when there is no such cycle. */
+export async function readCycleReport(db: Db, cycleId: string): Promise<{ report: unknown; status: string } | undefined> {
+  const { rows } = await db.query<{ report: unknown; status: string }>('SELECT report, status FROM learning_cycles WHERE id = $1', [cycleId]);
+  return rows[0];
+}
