@@ -91,6 +91,18 @@ export async function readHnswNeighbours(
   });
 }
 
+/** The plan PostgreSQL makes for {@link hnswNeighboursQuery} under {@link setHnswSearch}'s settings, as EXPLAIN's text. */
+export async function explainHnswNeighbours(
+  pool: Pool,
+  q: { modelId: string; vectors: readonly Float32Array[]; limit: number; efSearch: number },
+): Promise<string> {
+  return withTransaction(pool, async (c) => {
+    await setHnswSearch(c, q.efSearch);
+    const query = hnswNeighboursQuery(q.modelId, q.vectors, q.limit);
+    return (await c.query({ text: `EXPLAIN ${query.text}`, values: query.values })).rows.map((r: Record<string, string>) => Object.values(r)[0]).join('\n');
+  });
+}
+
 /**
  * Reads a model's used embeddings once, `pageRows` at a time (a cursor, so one snapshot), in PostgreSQL's binary
  * array format, handing each page to `onPage` before the next is read.
@@ -115,4 +127,70 @@ export async function scanUsedEmbeddings(
     }
     await c.query('CLOSE used_embeddings');
   });
+}
+
+/**
+ * For each vector, the model's used example nearest by cosine computed in SQL (no extension), nearest first by
+ * similarity, ties by request id. Not on deduplication's path: bench/dedup-exact.ts times it against the in-process
+ * search that was chosen over it.
+ */
+export async function sqlNearestUsed(db: Db, modelId: string, vectors: readonly Float32Array[]): Promise<{ ord: number; request_id: string; similarity: number }[]> {
+  const { rows } = await db.query<{ ord: number; request_id: string; similarity: number }>(
+    `SELECT q.ord::int AS ord, n.request_id::text AS request_id, n.similarity
+     FROM unnest($2::text[]) WITH ORDINALITY AS u (t, ord)
+     CROSS JOIN LATERAL (SELECT u.t::real[] AS v, u.ord) q
+     CROSS JOIN LATERAL (
+       SELECT p.request_id, s.similarity
+       FROM phase4_training_data p
+       CROSS JOIN LATERAL (
+         SELECT sum(a::float8 * b) / sqrt(sum(a::float8 * a) * sum(b::float8 * b)) AS similarity
+         FROM unnest(p.embedding, q.v) AS x (a, b)
+       ) s
+       WHERE p.model_id = $1 AND p.embedding IS NOT NULL
+       ORDER BY s.similarity DESC, p.request_id
+       LIMIT 1
+     ) n
+     ORDER BY q.ord`,
+    [modelId, vectors.map(embeddingLiteral)],
+  );
+  return rows;
+}
+
+/** A model's used embeddings in one read, undecoded: `binary` as array_send's bytes, otherwise as the arrays' text. */
+export async function readUsedEmbeddingsRaw(db: Db, modelId: string, form: 'binary'): Promise<Buffer[]>;
+export async function readUsedEmbeddingsRaw(db: Db, modelId: string, form: 'text'): Promise<string[]>;
+export async function readUsedEmbeddingsRaw(db: Db, modelId: string, form: 'binary' | 'text'): Promise<(Buffer | string)[]> {
+  const { rows } = await db.query<{ e: Buffer | string }>(
+    form === 'binary'
+      ? 'SELECT array_send(embedding) AS e FROM phase4_training_data WHERE model_id = $1'
+      : 'SELECT embedding::text AS e FROM phase4_training_data WHERE model_id = $1',
+    [modelId],
+  );
+  return rows.map((r) => r.e);
+}
+
+/**
+ * Stores texts as requests (version v1, empty output) a model has already learned from, with their embeddings, in
+ * one statement; the model must exist. For benchmarks, which need many used examples fast.
+ */
+export async function insertUsedRequests(
+  db: Db,
+  modelId: string,
+  rows: { ids: readonly string[]; texts: readonly string[]; vectors: readonly Float32Array[] },
+): Promise<void> {
+  await db.query(
+    `WITH r AS (
+       INSERT INTO inference_requests (request_id, model_id, version, input, output, latency_ms)
+       SELECT id, $4, 'v1', jsonb_build_object('text', text), '{}'::jsonb, 1 FROM unnest($1::uuid[], $2::text[]) AS u (id, text)
+       RETURNING request_id)
+     INSERT INTO phase4_training_data (request_id, model_id, input, output, quality_score, embedding)
+     SELECT u.id, $4, jsonb_build_object('text', u.text), '{}'::jsonb, 1, u.embedding::real[]
+     FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u (id, text, embedding) JOIN r ON r.request_id = u.id`,
+    [rows.ids, rows.texts, rows.vectors.map(embeddingLiteral), modelId],
+  );
+}
+
+/** Refreshes the planner's statistics of phase4_training_data, so a bulk load is planned for as it is. */
+export async function analyzeUsedExamples(db: Db): Promise<void> {
+  await db.query('ANALYZE phase4_training_data');
 }

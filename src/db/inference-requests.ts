@@ -111,3 +111,9 @@ export async function readRecentTrafficByVersion(
   );
   return rows;
 }
+
+/** Moves every stored request and feedback `days` into the past, in one transaction: benchmarks age traffic with it. */
+export async function ageTraffic(db: Db, days: number): Promise<void> {
+  const interval = `interval '${Math.trunc(days)} days'`;
+  await db.query(`UPDATE feedback SET at = at - ${interval}; UPDATE inference_requests SET at = at - ${interval}`);
+}

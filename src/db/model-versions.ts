@@ -13,6 +13,11 @@ export interface ModelVersionRow {
   created_at: Date;
 }
 
+/** Adds a model unless it exists. */
+export async function insertModel(db: Db, modelId: string): Promise<void> {
+  await db.query('INSERT INTO models (model_id) VALUES ($1) ON CONFLICT DO NOTHING', [modelId]);
+}
+
 /**
  * Adds the model (when new) and the version; a version registered already is returned as stored, unchanged.
  * Run in a transaction, so a model row never outlives a failed version insert.
@@ -21,7 +26,7 @@ export async function insertModelVersion(
   c: PoolClient,
   v: { modelId: string; version: string; artifactUri: string; sha256: string; metrics: Record<string, unknown>; metadata: Record<string, unknown> },
 ): Promise<ModelVersionRow> {
-  await c.query('INSERT INTO models (model_id) VALUES ($1) ON CONFLICT DO NOTHING', [v.modelId]);
+  await insertModel(c, v.modelId);
   const { rows } = await c.query<ModelVersionRow>(
     `INSERT INTO model_versions (model_id, version, artifact_uri, sha256, metrics, metadata)
      VALUES ($1, $2, $3, $4, $5, $6)
