@@ -38,7 +38,7 @@ const withoutComments = (text: string) =>
   text.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' ')).replace(/^\s*\/\/.*$/gm, '');
 
 /** Every SQL statement or query call outside src/db, as file:line: what. */
-export async function sqlOutsideBoundary(): Promise<string[]> {
+async function sqlOutsideBoundary(): Promise<string[]> {
   const found: string[] = [];
   for (const dir of scanned) {
     for await (const file of sources(path.join(root, dir))) {
