@@ -3,29 +3,21 @@ import { withTransaction } from '../src/db/pool.js';
 import { replaceRoutes } from '../src/db/routing-weights.js';
 import { analyseAbTest, type AbAnalysis, type Variant } from '../src/ab-testing/analysis.js';
 import type { MetricsSnapshot, TestedMetric } from '../src/ab-testing/metrics.js';
-import type { VariantSpec } from '../src/ab-testing/input.js';
+import { insertAbTest, readAbTest, snapshotWindow, type AbTestRow } from '../src/db/ab-tests.js';
 import {
-  closeAbTest, createAbTest, measureVariant, promoteStrategy, readSnapshots, recordSnapshot, variantRoute, type AbTestRecord,
+  closeAbTest, measureVariant, promoteStrategy, readSnapshots, recordSnapshot, variantRoute, type AbTestRecord,
 } from '../src/ab-testing/store.js';
 import { readContext, UnknownContextError } from '../src/execution-feedback/context-store.js';
 import type { ActivityDeps } from './deps.js';
-
-interface AbTestRow {
-  model_id: string;
-  variant_a: VariantSpec;
-  variant_b: VariantSpec;
-  alpha: number;
-  started_at: Date;
-}
 
 /** Activities of abTest; each safe to run again after a crash or a retry. */
 export function createAbTestingActivities({ pool, logger }: ActivityDeps) {
   const log = logger.child({ component: 'ab-testing' });
 
   const abTest = async (abTestId: string): Promise<AbTestRow> => {
-    const { rows } = await pool.query<AbTestRow>('SELECT model_id, variant_a, variant_b, alpha, started_at FROM ab_tests WHERE id = $1', [abTestId]);
-    if (!rows[0]) throw ApplicationFailure.nonRetryable(`abTestId: no A/B test ${abTestId}`, 'UnknownAbTest');
-    return rows[0];
+    const row = await readAbTest(pool, abTestId);
+    if (!row) throw ApplicationFailure.nonRetryable(`abTestId: no A/B test ${abTestId}`, 'UnknownAbTest');
+    return row;
   };
 
   const activities = {
@@ -39,7 +31,7 @@ export function createAbTestingActivities({ pool, logger }: ActivityDeps) {
           throw err;
         }
       }
-      await createAbTest(pool, t);
+      await insertAbTest(pool, t);
       // Each variant is its own route, so two variants of one version that differ in context are split too.
       const routes = [variantRoute(t.variantA, 100 - t.trafficSplit), variantRoute(t.variantB, t.trafficSplit)];
       await withTransaction(pool, (c) => replaceRoutes(c, t.modelId, routes, `abTest ${t.id}`));
@@ -51,12 +43,7 @@ export function createAbTestingActivities({ pool, logger }: ActivityDeps) {
      */
     async snapshotVariants(input: { abTestId: string; snapshotNo: number }): Promise<Record<Variant, MetricsSnapshot | null>> {
       const t = await abTest(input.abTestId);
-      const { rows } = await pool.query<{ from: Date; to: Date }>(
-        `SELECT coalesce((SELECT max(window_end) FROM ab_test_snapshots WHERE ab_test_id = $1 AND snapshot_no < $2), $3) AS "from",
-                coalesce((SELECT max(window_end) FROM ab_test_snapshots WHERE ab_test_id = $1 AND snapshot_no = $2), now()) AS "to"`,
-        [input.abTestId, input.snapshotNo, t.started_at],
-      );
-      const { from, to } = rows[0]!;
+      const { from, to } = await snapshotWindow(pool, input.abTestId, input.snapshotNo, t.started_at);
       const out: Record<Variant, MetricsSnapshot | null> = { A: null, B: null };
       for (const variant of ['A', 'B'] as const) {
         const spec = variant === 'A' ? t.variant_a : t.variant_b;

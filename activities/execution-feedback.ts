@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { readCiEvent } from '../src/db/ci-events.js';
 import { CiEventError, processCiEvent, storeCiEvent, type CiEvent } from '../src/execution-feedback/ci-event-store.js';
 import type { ImprovementType } from '../src/execution-feedback/ci-pipeline.js';
 import { runDebuggingSession, type DebuggingSession } from '../src/execution-feedback/debug-session.js';
@@ -62,12 +63,13 @@ export function createExecutionFeedbackActivities({ pool, logger }: ActivityDeps
      * or a recurrence charged and a fix recommended into the context). Retried, it returns the first session.
      */
     async debugCiFailure(input: { eventId: string }): Promise<DebuggingOutcome | null> {
-      const { rows } = await pool.query<{ context_id: string; feedback: ExecutionFeedback }>('SELECT context_id, feedback FROM ci_events WHERE event_id = $1', [input.eventId]);
-      if (!rows[0]) throw ApplicationFailure.nonRetryable(`eventId: no stored CI event ${input.eventId}`, 'InvalidCiEvent');
-      const debugging = rows[0].feedback.debugging;
+      const event = await readCiEvent(pool, input.eventId);
+      if (!event) throw ApplicationFailure.nonRetryable(`eventId: no stored CI event ${input.eventId}`, 'InvalidCiEvent');
+      // Stored by storeCiEvent from a parsed event.
+      const debugging = (event.feedback as ExecutionFeedback).debugging;
       if (!debugging) return null;
       const { session, alreadyRun } = await runDebuggingSession(pool, {
-        sessionId: input.eventId, contextId: rows[0].context_id, trace: debugging.trace, ...(debugging.fix && { fix: debugging.fix }),
+        sessionId: input.eventId, contextId: event.context_id, trace: debugging.trace, ...(debugging.fix && { fix: debugging.fix }),
       });
       log.info({ eventId: input.eventId, outcome: session.outcome, fixType: session.fixType, signature: session.signature.hash, alreadyRun }, 'debugging session');
       return {

@@ -1,16 +1,22 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { evenShares, readApplicationRoutes, replaceApplicationRoutes, type ApplicationRoute } from '../src/db/application-routes.js';
+import { evenShares, readApplicationRoutes, replaceApplicationRoutes } from '../src/db/application-routes.js';
 import {
   checkOutcomes,
   checkStored,
+  deployedRequirementsVersion,
+  endDeployments,
+  endLearningCycle,
   insertCheck,
+  insertDeployment,
   insertIncidents,
+  insertLearningCycle,
   insertRequirements,
   readCheckHistory,
   readIncidents,
   readOutcomes,
-  readRequirements,
+  readReplacedRoutes,
   requirementsAuthor,
+  updateIncidentAnalysis,
 } from '../src/db/learning.js';
 import { withTransaction, type PoolClient } from '../src/db/pool.js';
 import { insertTrainingSamples } from '../src/db/training-samples.js';
@@ -21,6 +27,7 @@ import type { Deficiency } from '../src/learning/incident-analyzer.js';
 import type { IncidentType } from '../src/learning/monitor.js';
 import { currentSystematicIssue, detectPatterns, type SystematicIssue } from '../src/learning/patterns.js';
 import { reliabilityByRequirement } from '../src/learning/performance.js';
+import { readRequirements } from '../src/learning/requirements-store.js';
 import { sendApplicationRequests } from '../src/learning/router-client.js';
 import { buildReport, summarizeRefinement, type CycleReport, type RefinementSummary } from '../src/learning/report.js';
 import { activityLogger } from './activity-logger.js';
@@ -85,7 +92,7 @@ export function createLearningActivities({ pool, logger, config }: ActivityDeps,
 
   return {
     async beginCycle(input: { cycleId: string; input: unknown }): Promise<void> {
-      await pool.query(`INSERT INTO learning_cycles (id, input) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, [input.cycleId, JSON.stringify(input.input)]);
+      await insertLearningCycle(pool, input.cycleId, input.input);
     },
 
     /**
@@ -101,11 +108,7 @@ export function createLearningActivities({ pool, logger, config }: ActivityDeps,
         throw ApplicationFailure.nonRetryable(`applications: no application "${input.application}" (known: ${known})`, 'UnknownApplication');
       }
       return withTransaction(pool, async (c) => {
-        const existing = await c.query<{ requirements_version: number }>(
-          `SELECT requirements_version FROM learning_deployments WHERE cycle_id = $1 AND application = $2 LIMIT 1`,
-          [input.cycleId, app.id],
-        );
-        let version = existing.rows[0]?.requirements_version;
+        let version = await deployedRequirementsVersion(c, input.cycleId, app.id);
         if (version === undefined) {
           let document = await readRequirements(c, app.id);
           if (!document) {
@@ -115,11 +118,9 @@ export function createLearningActivities({ pool, logger, config }: ActivityDeps,
           version = document.version;
           const previous = (await readApplicationRoutes(c, [app.id])).get(app.id) ?? null;
           for (const [i, variant] of app.variants.entries()) {
-            await c.query(
-              `INSERT INTO learning_deployments (cycle_id, application, variant, requirements_version, baseline, previous_routes) VALUES ($1, $2, $3, $4, $5, $6)
-               ON CONFLICT (cycle_id, application, variant) DO NOTHING`,
-              [input.cycleId, app.id, variant, version, i === 0, JSON.stringify(previous)],
-            );
+            await insertDeployment(c, {
+              cycleId: input.cycleId, application: app.id, variant, requirementsVersion: version, baseline: i === 0, previousRoutes: previous,
+            });
           }
           const shares = evenShares(app.variants.length);
           await replaceApplicationRoutes(
@@ -183,7 +184,7 @@ export function createLearningActivities({ pool, logger, config }: ActivityDeps,
       const analysis = analyzeIncidents(applications, incidents, outcomes);
       for (const incident of incidents) {
         const found = analysis.deficiencies.filter((d) => d.incidentKey === incident.key);
-        await pool.query(`UPDATE incidents SET analysis = $2 WHERE idempotency_key = $1`, [incident.key, JSON.stringify(found)]);
+        await updateIncidentAnalysis(pool, incident.key, found);
       }
       return analysis;
     },
@@ -234,13 +235,8 @@ export function createLearningActivities({ pool, logger, config }: ActivityDeps,
         reliability,
       });
       await withTransaction(pool, async (c) => {
-        await c.query(`UPDATE learning_cycles SET status = $2, abort_reason = $3, report = $4, ended_at = coalesce(ended_at, now()) WHERE id = $1`, [
-          input.cycleId,
-          input.status,
-          input.abortReason ?? null,
-          JSON.stringify(report),
-        ]);
-        await c.query(`UPDATE learning_deployments SET status = $2, ended_at = coalesce(ended_at, now()) WHERE cycle_id = $1`, [input.cycleId, input.status]);
+        await endLearningCycle(c, { cycleId: input.cycleId, status: input.status, abortReason: input.abortReason ?? null, report });
+        await endDeployments(c, input.cycleId, input.status);
         if (input.status === 'aborted') await restoreRoutes(c, input.cycleId);
       });
       log().info({ status: input.status, incidents: incidents.length }, 'learning cycle finished');
@@ -251,10 +247,7 @@ export function createLearningActivities({ pool, logger, config }: ActivityDeps,
 
 /** Puts back the routes an aborted cycle replaced, for each application whose routes are still the cycle's. */
 async function restoreRoutes(c: PoolClient, cycleId: string): Promise<void> {
-  const { rows } = await c.query<{ application: string; previous_routes: ApplicationRoute[] | null }>(
-    `SELECT DISTINCT ON (application) application, previous_routes FROM learning_deployments WHERE cycle_id = $1 ORDER BY application`,
-    [cycleId],
-  );
+  const rows = await readReplacedRoutes(c, cycleId);
   const current = await readApplicationRoutes(c, rows.map((r) => r.application));
   for (const r of rows) {
     const routes = current.get(r.application) ?? [];

@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { archiveVersion } from '../src/db/model-versions.js';
 import { withTransaction } from '../src/db/pool.js';
 import {
   acquireRolloutLock,
@@ -160,13 +161,9 @@ export function createRolloutActivities({ pool, logger, config }: ActivityDeps) 
     async rollback(step: TrafficStep & { reason: string; metrics: Record<string, unknown>; aborted: boolean }): Promise<void> {
       await applyTraffic({ ...step, candidatePercent: 0, eventType: 'rollback' });
       await withTransaction(pool, async (c) => {
-        await c.query(
-          `UPDATE model_versions
-             SET status = $3,
-                 metadata = metadata || jsonb_build_object('archived', jsonb_build_object('at', now(), 'reason', $4::text, 'workflowId', $5::text))
-           WHERE model_id = $1 AND version = $2 AND status <> 'production'`,
-          [step.modelId, step.candidateVersion, step.aborted ? 'registered' : 'failed', step.reason, step.workflowId],
-        );
+        await archiveVersion(c, {
+          modelId: step.modelId, version: step.candidateVersion, status: step.aborted ? 'registered' : 'failed', reason: step.reason, workflowId: step.workflowId,
+        });
         await recordRollback(c, {
           idempotencyKey: `${step.workflowId}/${step.runKey}/rollback`,
           modelId: step.modelId,

@@ -13,7 +13,8 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadConfig } from '../src/config.js';
-import { decodeEmbedding, embeddingLiteral, exactUsedNeighbours, type UsedNeighbour } from '../src/retraining/embedding-store.js';
+import { decodeEmbedding, readUsedEmbeddingsRaw, sqlNearestUsed } from '../src/db/embeddings.js';
+import { exactUsedNeighbours, type UsedNeighbour } from '../src/retraining/embedding-store.js';
 import { throwawayDatabase } from './support/database.js';
 import { benchSentences, storeUsedExamples } from './support/dedup-data.js';
 import type { Pool } from '../src/db/pool.js';
@@ -26,24 +27,7 @@ const argsSchema = z.object({
 
 /** Cosine in SQL: each candidate against every used embedding of the model, nearest first. */
 async function sqlNearest(pool: Pool, modelId: string, vectors: readonly Float32Array[]): Promise<UsedNeighbour[]> {
-  const { rows } = await pool.query<{ ord: number; request_id: string; similarity: number }>(
-    `SELECT q.ord::int AS ord, n.request_id::text AS request_id, n.similarity
-     FROM unnest($2::text[]) WITH ORDINALITY AS u (t, ord)
-     CROSS JOIN LATERAL (SELECT u.t::real[] AS v, u.ord) q
-     CROSS JOIN LATERAL (
-       SELECT p.request_id, s.similarity
-       FROM phase4_training_data p
-       CROSS JOIN LATERAL (
-         SELECT sum(a::float8 * b) / sqrt(sum(a::float8 * a) * sum(b::float8 * b)) AS similarity
-         FROM unnest(p.embedding, q.v) AS x (a, b)
-       ) s
-       WHERE p.model_id = $1 AND p.embedding IS NOT NULL
-       ORDER BY s.similarity DESC, p.request_id
-       LIMIT 1
-     ) n
-     ORDER BY q.ord`,
-    [modelId, vectors.map(embeddingLiteral)],
-  );
+  const rows = await sqlNearestUsed(pool, modelId, vectors);
   return rows.map((r) => ({ requestId: r.request_id, similarity: r.similarity }));
 }
 
@@ -78,12 +62,10 @@ try {
 
   // What the in-process way spends on reading, binary arrays (its choice) against the arrays' text form.
   let t = performance.now();
-  const binary = await db.pool.query<{ e: Buffer }>("SELECT array_send(embedding) AS e FROM phase4_training_data WHERE model_id = 'bench'");
-  binary.rows.forEach((r) => decodeEmbedding(r.e));
+  (await readUsedEmbeddingsRaw(db.pool, 'bench', 'binary')).forEach((e) => decodeEmbedding(e));
   const readBinaryMs = performance.now() - t;
   t = performance.now();
-  const text = await db.pool.query<{ e: string }>("SELECT embedding::text AS e FROM phase4_training_data WHERE model_id = 'bench'");
-  text.rows.forEach((r) => Float32Array.from(r.e.slice(1, -1).split(','), Number));
+  (await readUsedEmbeddingsRaw(db.pool, 'bench', 'text')).forEach((e) => Float32Array.from(e.slice(1, -1).split(','), Number));
   const readTextMs = performance.now() - t;
 
   const inProcessMedian = median(inProcessMs);

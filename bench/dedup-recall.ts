@@ -22,11 +22,11 @@ import { z } from 'zod';
 import { loadConfig } from '../src/config.js';
 import { migrate } from '../src/db/migrate.js';
 import type { Pool } from '../src/db/pool.js';
-import { withTransaction } from '../src/db/pool.js';
 import { detectDedupPath, HNSW_INDEX, type DedupPathName } from '../src/db/vector-index.js';
 import { DUPLICATE_SIMILARITY } from '../src/retraining/criteria.js';
 import { deduplicate } from '../src/retraining/deduplicate.js';
-import { DEDUP_EF_SEARCH, hnswNeighboursQuery, setHnswSearch, usedNeighbours, type UsedNeighbour } from '../src/retraining/embedding-store.js';
+import { explainHnswNeighbours } from '../src/db/embeddings.js';
+import { DEDUP_EF_SEARCH, usedNeighbours, type UsedNeighbour } from '../src/retraining/embedding-store.js';
 import { throwawayDatabase } from './support/database.js';
 import { benchRequestId, benchSentences, storeUsedExamples } from './support/dedup-data.js';
 
@@ -60,11 +60,7 @@ async function search(pool: Pool, path: DedupPathName, vectors: readonly Float32
 
 /** Whether the HNSW path's statement, with these parameters, is planned as a scan of the index. */
 async function planUsesIndex(pool: Pool, vectors: readonly Float32Array[], limit: number): Promise<boolean> {
-  const plan = await withTransaction(pool, async (c) => {
-    await setHnswSearch(c, args['ef-search']);
-    const q = hnswNeighboursQuery(MODEL, vectors, limit);
-    return (await c.query({ text: `EXPLAIN ${q.text}`, values: q.values })).rows.map((r: Record<string, string>) => Object.values(r)[0]).join('\n');
-  });
+  const plan = await explainHnswNeighbours(pool, { modelId: MODEL, vectors, limit, efSearch: args['ef-search'] });
   return plan.includes(`Index Scan using ${HNSW_INDEX}`);
 }
 

@@ -15,6 +15,7 @@ import { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { createTrainingActivities } from '../activities/training.js';
 import { loadConfig } from '../src/config.js';
+import { ageTraffic } from '../src/db/inference-requests.js';
 import { writeWeights } from '../src/db/routing-weights.js';
 import { createLogger } from '../src/log.js';
 import { SentenceEmbedder } from '../src/models/embedder.js';
@@ -83,7 +84,7 @@ try {
 
   // A week of normal traffic (feedback rows aged into the baseline window), then the drift in the last hours.
   const before = await traffic('standard', 1);
-  await db.pool.query(`UPDATE feedback SET at = at - interval '2 days'; UPDATE inference_requests SET at = at - interval '2 days'`);
+  await ageTraffic(db.pool, 2);
   const drifted = await traffic('drifted', 2);
 
   const verdict = await env.client.workflow.execute(checkDegradation, { taskQueue, workflowId: `check-degradation-${randomUUID()}`, args: [{ modelId: REFERENCE_MODEL_ID }] });

@@ -30,6 +30,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { quantileSorted } from 'simple-statistics';
 import { loadConfig } from '../src/config.js';
+import { insertModelVersion } from '../src/db/model-versions.js';
+import { withTransaction } from '../src/db/pool.js';
 import { writeWeights } from '../src/db/routing-weights.js';
 import { SentenceEmbedder } from '../src/models/embedder.js';
 import { embeddingModelDir } from '../src/models/fetch-model.js';
@@ -178,8 +180,8 @@ const home = mkdtempSync(path.join(tmpdir(), 'learnloop-bench-'));
   await embedder.close();
 }
 // A model that is never loaded, for the pair without inference.
-await db.pool.query(`INSERT INTO models (model_id) VALUES ('constant') ON CONFLICT DO NOTHING`);
-await db.pool.query(`INSERT INTO model_versions (model_id, version, artifact_uri, sha256) VALUES ('constant', 'v1', 'none://', repeat('0', 64)) ON CONFLICT DO NOTHING`);
+await withTransaction(db.pool, (c) =>
+  insertModelVersion(c, { modelId: 'constant', version: 'v1', artifactUri: 'none://', sha256: '0'.repeat(64), metrics: {}, metadata: {} }));
 await writeWeights(db.pool, 'constant', { v1: 100 }, 'bench');
 
 const bare = await BenchServer.start('bare', db.url, home);

@@ -5,7 +5,8 @@ import { SentenceEmbedder } from '../../src/models/embedder.js';
 import { embeddingModelDir } from '../../src/models/fetch-model.js';
 import { embedWithCache } from '../../src/models/embedding-cache.js';
 import { distinctRequirementTexts } from '../../src/reference/requirement-texts.js';
-import { embeddingLiteral } from '../../src/retraining/embedding-store.js';
+import { analyzeUsedExamples, insertUsedRequests } from '../../src/db/embeddings.js';
+import { insertModel } from '../../src/db/model-versions.js';
 
 /**
  * The dedup benches' data: distinct requirement sentences from the reference generator (src/reference/
@@ -46,21 +47,12 @@ export const benchRequestId = (i: number): string => `00000000-0000-4000-8000-${
  */
 export async function storeUsedExamples(pool: Pool, modelId: string, texts: readonly string[], vectors: readonly Float32Array[]): Promise<number> {
   const t = performance.now();
-  await pool.query('INSERT INTO models (model_id) VALUES ($1) ON CONFLICT DO NOTHING', [modelId]);
+  await insertModel(pool, modelId);
   for (let start = 0; start < texts.length; start += 1000) {
     const end = Math.min(start + 1000, texts.length);
     const ids = Array.from({ length: end - start }, (_, k) => benchRequestId(start + k));
-    await pool.query(
-      `WITH r AS (
-         INSERT INTO inference_requests (request_id, model_id, version, input, output, latency_ms)
-         SELECT id, $4, 'v1', jsonb_build_object('text', text), '{}'::jsonb, 1 FROM unnest($1::uuid[], $2::text[]) AS u (id, text)
-         RETURNING request_id)
-       INSERT INTO phase4_training_data (request_id, model_id, input, output, quality_score, embedding)
-       SELECT u.id, $4, jsonb_build_object('text', u.text), '{}'::jsonb, 1, u.embedding::real[]
-       FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u (id, text, embedding) JOIN r ON r.request_id = u.id`,
-      [ids, texts.slice(start, end), vectors.slice(start, end).map(embeddingLiteral), modelId],
-    );
+    await insertUsedRequests(pool, modelId, { ids, texts: texts.slice(start, end), vectors: vectors.slice(start, end) });
   }
-  await pool.query('ANALYZE phase4_training_data');
+  await analyzeUsedExamples(pool);
   return performance.now() - t;
 }

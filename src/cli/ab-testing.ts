@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { planSampleSize, sampleSizeInputSchema } from '../ab-testing/sample-size.js';
+import { countRequestsLastDay } from '../db/inference-requests.js';
 import { defined } from '../platform/defined.js';
 import { number } from './arguments.js';
 import { withContext } from './context.js';
@@ -7,11 +8,7 @@ import { withContext } from './context.js';
 /** Requests per hour the model served over the last day. */
 async function currentTraffic(modelId: string): Promise<number> {
   return withContext(async ({ pool }) => {
-    const { rows } = await pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM inference_requests WHERE model_id = $1 AND at > now() - interval '24 hours'`,
-      [modelId],
-    );
-    return defined(rows[0], 'the request count row').n / 24;
+    return (await countRequestsLastDay(pool, modelId)) / 24;
   });
 }
 

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { readCycleReport } from '../db/learning.js';
 import { TASK_QUEUE } from '../temporal/task-queues.js';
 import { renderReportHtml } from '../learning/report-html.js';
 import type { CycleReport } from '../learning/report.js';
@@ -46,14 +47,16 @@ export function registerCycleCommands(program: Command): void {
     .option('--html <file>', 'write the HTML report here')
     .action((id: string, opts: { html?: string }) =>
       withContext(async ({ pool }) => {
-        const { rows } = await pool.query<{ report: CycleReport | null; status: string }>('SELECT report, status FROM learning_cycles WHERE id = $1', [id]);
-        if (!rows[0]) throw new Error(`no learning cycle ${id}`);
-        if (!rows[0].report) throw new Error(`cycle ${id} is ${rows[0].status}; its report is written when it ends`);
+        const cycle = await readCycleReport(pool, id);
+        if (!cycle) throw new Error(`no learning cycle ${id}`);
+        if (!cycle.report) throw new Error(`cycle ${id} is ${cycle.status}; its report is written when it ends`);
+        // Written by finishCycle from a CycleReport.
+        const report = cycle.report as CycleReport;
         if (opts.html) {
-          await writeFile(opts.html, await renderReportHtml(rows[0].report));
+          await writeFile(opts.html, await renderReportHtml(report));
           console.log(`wrote ${opts.html}`);
         } else {
-          console.log(JSON.stringify(rows[0].report, null, 2));
+          console.log(JSON.stringify(report, null, 2));
         }
       }),
     );

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config.js';
 import { connectClient } from '../db/migrate.js';
+import { describeServer } from '../db/server.js';
 import { detectDedupPath } from '../db/vector-index.js';
 import { findTemporalBinary, temporalTools, type TemporalBinary } from '../temporal/binaries.js';
 import { embeddingModelDir, verifyEmbeddingModel } from '../models/fetch-model.js';
@@ -57,21 +58,17 @@ const database: Check = async (config) => {
     return { name: 'postgresql', required: true, status: 'failed', detail: (err as Error).message };
   }
   try {
-    const { rows: [server] } = await client.query<{ version: string }>("SELECT current_setting('server_version') AS version");
-    const { rows: [vector] } = await client.query<{ default_version: string }>(
-      "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'",
-    );
     const name = decodeURIComponent(new URL(config.databaseUrl).pathname.slice(1));
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    const server = await describeServer(client, name);
     return [
-      { name: 'postgresql', required: true, status: 'ok', detail: `${defined(server, 'the server_version row').version} at ${where}${rowCount ? '' : ` (database ${name} is created on first use)`}` },
+      { name: 'postgresql', required: true, status: 'ok', detail: `${server.version} at ${where}${server.databaseExists ? '' : ` (database ${name} is created on first use)`}` },
       {
         name: 'pgvector',
         required: false,
-        status: vector ? 'ok' : 'missing',
-        detail: vector ? `${vector.default_version} available on this server` : 'not on this server: the optional accelerator (README, "pgvector")',
+        status: server.vectorVersion ? 'ok' : 'missing',
+        detail: server.vectorVersion ? `${server.vectorVersion} available on this server` : 'not on this server: the optional accelerator (README, "pgvector")',
       },
-      rowCount ? await dedupFinding(config) : { name: 'deduplication', required: false, status: 'ok', detail: `decided when ${name} is created` },
+      server.databaseExists ? await dedupFinding(config) : { name: 'deduplication', required: false, status: 'ok', detail: `decided when ${name} is created` },
     ];
   } finally {
     await client.end();

@@ -4,6 +4,7 @@ import { loadConfig, type Config } from '../config.js';
 import { detectDedupPath } from '../db/vector-index.js';
 import { EMBEDDING_MODEL_NAME, fetchEmbeddingModel } from '../models/fetch-model.js';
 import { ensureTemporalBinary } from '../temporal/binaries.js';
+import { readRecentTrafficByVersion } from '../db/inference-requests.js';
 import { ensureDatabase, migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
 import { writeWeights } from '../db/routing-weights.js';
@@ -146,13 +147,7 @@ export function registerPlatformCommands(program: Command): void {
           durationMs: opts.duration * 1000,
         });
         await router.router.writer.drain();
-        const { rows } = await pool.query<{ version: string; requests: string; feedback: string; pass_rate: number | null }>(
-          `SELECT r.version, count(*) AS requests, count(f.request_id) AS feedback, avg(f.test_pass_rate) AS pass_rate
-             FROM inference_requests r LEFT JOIN feedback f USING (request_id)
-            WHERE r.model_id = $1 AND r.at > now() - make_interval(secs => $2)
-            GROUP BY r.version ORDER BY r.version`,
-          [REFERENCE_MODEL_ID, opts.duration + 60],
-        );
+        const rows = await readRecentTrafficByVersion(pool, REFERENCE_MODEL_ID, opts.duration + 60);
         const total = [...tally.values()].reduce((a, t) => a + t.requests, 0);
         console.log('\nversion  served  share   stored  feedback  pass rate');
         for (const r of rows) {

@@ -1,5 +1,4 @@
-import type pg from 'pg';
-import type { Pool, PoolClient } from './pool.js';
+import type { Db, PoolClient } from './pool.js';
 
 /**
  * One variant of an application behind the router. Every variant answers every request; `percent` is its share of
@@ -13,8 +12,6 @@ export interface ApplicationRoute {
   /** The learning cycle that deployed it: the requests it serves are that cycle's to monitor. */
   cycleId: string;
 }
-
-type Db = Pool | PoolClient | pg.ClientBase;
 
 /** All applications' routes, or those of the applications named; an application without routes is absent. */
 export async function readApplicationRoutes(db: Db, applications?: readonly string[]): Promise<Map<string, ApplicationRoute[]>> {

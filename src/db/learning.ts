@@ -1,21 +1,17 @@
-import type { Incident, WindowMetrics } from '../learning/monitor.js';
-import type { RequestOutcome } from '../learning/outcomes.js';
-import { parseRequirements, type RequirementsDocument } from '../learning/requirements.js';
-import type { Pool, PoolClient } from './pool.js';
+import type { ApplicationRoute } from './application-routes.js';
+import type { Db } from './pool.js';
 
-type Db = Pool | PoolClient;
-
-/** The document of one version, or the latest when `version` is absent. */
-export async function readRequirements(db: Db, application: string, version?: number): Promise<RequirementsDocument | undefined> {
+/** The stored document of one version, or of the latest when `version` is absent. */
+export async function readRequirementsDocument(db: Db, application: string, version?: number): Promise<unknown> {
   const { rows } = await db.query<{ document: unknown }>(
     `SELECT document FROM requirements WHERE application = $1 AND ($2::int IS NULL OR version = $2) ORDER BY version DESC LIMIT 1`,
     [application, version ?? null],
   );
-  return rows[0] ? parseRequirements(rows[0].document) : undefined;
+  return rows[0]?.document;
 }
 
-/** Inserts a version; false when that version exists already (from whichever writer). */
-export async function insertRequirements(db: Db, doc: RequirementsDocument, cycleId: string | null): Promise<boolean> {
+/** Inserts a version (the whole document, keyed by its application and version); false when that version exists already (from whichever writer). */
+export async function insertRequirements(db: Db, doc: { application: string; version: number }, cycleId: string | null): Promise<boolean> {
   const { rowCount } = await db.query(
     `INSERT INTO requirements (application, version, document, cycle_id) VALUES ($1, $2, $3, $4) ON CONFLICT (application, version) DO NOTHING`,
     [doc.application, doc.version, JSON.stringify(doc), cycleId],
@@ -28,8 +24,21 @@ export async function requirementsAuthor(db: Db, application: string, version: n
   return rows[0]?.cycle_id;
 }
 
+/** One variant's answer to one request, as application_requests holds it. */
+export interface ApplicationOutcome {
+  requestId: string;
+  application: string;
+  variant: string;
+  endpoint: string;
+  input: unknown;
+  status: 'ok' | 'handled_error' | 'error';
+  output?: unknown;
+  error?: string;
+  latencyMs: number;
+}
+
 /** One variant's answer to one client request as the router stores it. */
-export interface ServedOutcome extends RequestOutcome {
+export interface ServedOutcome extends ApplicationOutcome {
   cycleId: string;
   clientRequestId: string;
   /** Answered beside the live variant for comparison; the client never saw it. */
@@ -74,13 +83,13 @@ interface OutcomeRow {
   variant: string;
   endpoint: string;
   input: unknown;
-  status: RequestOutcome['status'];
+  status: ApplicationOutcome['status'];
   output: unknown;
   error: string | null;
   latency_ms: number;
 }
 
-const toOutcome = (r: OutcomeRow): RequestOutcome => ({
+const toOutcome = (r: OutcomeRow): ApplicationOutcome => ({
   requestId: r.request_id,
   application: r.application,
   variant: r.variant,
@@ -96,7 +105,7 @@ const toOutcome = (r: OutcomeRow): RequestOutcome => ({
  * A check's window of an application's requests, in id order. `claim`: the requests that arrived since the previous
  * check become this check's first (with any it claimed before); otherwise only those it claimed are read.
  */
-export async function checkOutcomes(db: Db, cycleId: string, application: string, checkNo: number, claim: boolean): Promise<RequestOutcome[]> {
+export async function checkOutcomes(db: Db, cycleId: string, application: string, checkNo: number, claim: boolean): Promise<ApplicationOutcome[]> {
   if (claim) {
     await db.query(`UPDATE application_requests SET check_no = $3 WHERE cycle_id = $1 AND application = $2 AND check_no IS NULL`, [cycleId, application, checkNo]);
   }
@@ -108,7 +117,7 @@ export async function checkOutcomes(db: Db, cycleId: string, application: string
 }
 
 /** Outcomes of a cycle: the given requests, and every request of checks from `fromCheck` on. */
-export async function readOutcomes(db: Db, cycleId: string, requestIds: readonly string[], fromCheck: number): Promise<RequestOutcome[]> {
+export async function readOutcomes(db: Db, cycleId: string, requestIds: readonly string[], fromCheck: number): Promise<ApplicationOutcome[]> {
   const { rows } = await db.query<OutcomeRow>(
     `SELECT ${outcomeColumns} FROM application_requests WHERE cycle_id = $1 AND (request_id = ANY($2::uuid[]) OR check_no >= $3)`,
     [cycleId, requestIds, fromCheck],
@@ -116,7 +125,20 @@ export async function readOutcomes(db: Db, cycleId: string, requestIds: readonly
   return rows.map(toOutcome);
 }
 
-export async function insertIncidents(db: Db, cycleId: string, checkNo: number, incidents: readonly Incident[]): Promise<number> {
+/** A tripped monitor; `key` opens it once however often its check is retried. */
+export interface IncidentRecord {
+  key: string;
+  application: string;
+  variant: string;
+  requirementsVersion: number;
+  type: 'error_rate' | 'latency' | 'contract_violation' | 'behavioral_deviation';
+  value: number;
+  threshold: number;
+  requestIds: string[];
+  details: Record<string, string[]>;
+}
+
+export async function insertIncidents(db: Db, cycleId: string, checkNo: number, incidents: readonly IncidentRecord[]): Promise<number> {
   let opened = 0;
   for (const i of incidents) {
     const { rowCount } = await db.query(
@@ -129,14 +151,14 @@ export async function insertIncidents(db: Db, cycleId: string, checkNo: number, 
   return opened;
 }
 
-export async function readIncidents(db: Db, cycleId: string): Promise<(Incident & { checkNo: number })[]> {
+export async function readIncidents(db: Db, cycleId: string): Promise<(IncidentRecord & { checkNo: number })[]> {
   const { rows } = await db.query<{
     idempotency_key: string;
     check_no: number;
     application: string;
     variant: string;
     requirements_version: number;
-    type: Incident['type'];
+    type: IncidentRecord['type'];
     value: number;
     threshold: number;
     request_ids: string[];
@@ -160,9 +182,18 @@ export async function readIncidents(db: Db, cycleId: string): Promise<(Incident 
   }));
 }
 
+/** What a check measured of a deployment's window (learning_checks.metrics). */
+export interface CheckMetrics {
+  requests: number;
+  errorRate: number;
+  latencyP99Ms: number | null;
+  apiCompliance: number;
+  behavioralAccuracy: number;
+}
+
 export async function insertCheck(
   db: Db,
-  row: { cycleId: string; checkNo: number; application: string; variant: string; requirementsVersion: number; metrics: WindowMetrics; incidentsOpened: number },
+  row: { cycleId: string; checkNo: number; application: string; variant: string; requirementsVersion: number; metrics: CheckMetrics; incidentsOpened: number },
 ): Promise<void> {
   await db.query(
     `INSERT INTO learning_checks (cycle_id, check_no, application, variant, requirements_version, metrics, incidents_opened)
@@ -175,8 +206,8 @@ export async function insertCheck(
 export async function readCheckHistory(
   db: Db,
   applications: readonly string[],
-): Promise<{ application: string; version: number; incidents: number; metrics: WindowMetrics }[]> {
-  const { rows } = await db.query<{ application: string; requirements_version: number; incidents_opened: number; metrics: WindowMetrics }>(
+): Promise<{ application: string; version: number; incidents: number; metrics: CheckMetrics }[]> {
+  const { rows } = await db.query<{ application: string; requirements_version: number; incidents_opened: number; metrics: CheckMetrics }>(
     `SELECT application, requirements_version, incidents_opened, metrics FROM learning_checks
       WHERE application = ANY($1::text[]) ORDER BY at, check_no`,
     [applications],
@@ -188,4 +219,66 @@ export async function readCheckHistory(
 export async function checkStored(db: Db, cycleId: string, checkNo: number, application: string): Promise<boolean> {
   const { rowCount } = await db.query(`SELECT 1 FROM learning_checks WHERE cycle_id = $1 AND check_no = $2 AND application = $3 LIMIT 1`, [cycleId, checkNo, application]);
   return (rowCount ?? 0) > 0;
+}
+
+/** Registers a cycle; a retried start finds its row. */
+export async function insertLearningCycle(db: Db, cycleId: string, input: unknown): Promise<void> {
+  await db.query(`INSERT INTO learning_cycles (id, input) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, [cycleId, JSON.stringify(input)]);
+}
+
+/** Ends a cycle with its report; the first end keeps its time. */
+export async function endLearningCycle(
+  db: Db,
+  e: { cycleId: string; status: 'completed' | 'aborted'; abortReason: string | null; report: unknown },
+): Promise<void> {
+  await db.query(`UPDATE learning_cycles SET status = $2, abort_reason = $3, report = $4, ended_at = coalesce(ended_at, now()) WHERE id = $1`, [
+    e.cycleId,
+    e.status,
+    e.abortReason,
+    JSON.stringify(e.report),
+  ]);
+}
+
+/** The requirements version a cycle deployed an application against; undefined when it has not deployed it. */
+export async function deployedRequirementsVersion(db: Db, cycleId: string, application: string): Promise<number | undefined> {
+  const { rows } = await db.query<{ requirements_version: number }>(
+    `SELECT requirements_version FROM learning_deployments WHERE cycle_id = $1 AND application = $2 LIMIT 1`,
+    [cycleId, application],
+  );
+  return rows[0]?.requirements_version;
+}
+
+/** Records one deployed variant with the routes it replaced (null: none); a retried deploy writes it once. */
+export async function insertDeployment(
+  db: Db,
+  d: { cycleId: string; application: string; variant: string; requirementsVersion: number; baseline: boolean; previousRoutes: readonly ApplicationRoute[] | null },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO learning_deployments (cycle_id, application, variant, requirements_version, baseline, previous_routes) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (cycle_id, application, variant) DO NOTHING`,
+    [d.cycleId, d.application, d.variant, d.requirementsVersion, d.baseline, JSON.stringify(d.previousRoutes)],
+  );
+}
+
+export async function endDeployments(db: Db, cycleId: string, status: 'completed' | 'aborted'): Promise<void> {
+  await db.query(`UPDATE learning_deployments SET status = $2, ended_at = coalesce(ended_at, now()) WHERE cycle_id = $1`, [cycleId, status]);
+}
+
+/** Each application a cycle deployed, with the routes its deployment replaced (null: it had none). */
+export async function readReplacedRoutes(db: Db, cycleId: string): Promise<{ application: string; previous_routes: ApplicationRoute[] | null }[]> {
+  const { rows } = await db.query<{ application: string; previous_routes: ApplicationRoute[] | null }>(
+    `SELECT DISTINCT ON (application) application, previous_routes FROM learning_deployments WHERE cycle_id = $1 ORDER BY application`,
+    [cycleId],
+  );
+  return rows;
+}
+
+export async function updateIncidentAnalysis(db: Db, incidentKey: string, analysis: unknown): Promise<void> {
+  await db.query(`UPDATE incidents SET analysis = $2 WHERE idempotency_key = $1`, [incidentKey, JSON.stringify(analysis)]);
+}
+
+/** A cycle's status and its report (null until the cycle ends); undefined when there is no such cycle. */
+export async function readCycleReport(db: Db, cycleId: string): Promise<{ report: unknown; status: string } | undefined> {
+  const { rows } = await db.query<{ report: unknown; status: string }>('SELECT report, status FROM learning_cycles WHERE id = $1', [cycleId]);
+  return rows[0];
 }

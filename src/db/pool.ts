@@ -26,3 +26,6 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
     client.release();
   }
 }
+
+/** What a repository function runs its statements on: the pool, or a client inside a caller's transaction. */
+export type Db = pg.Pool | pg.ClientBase;

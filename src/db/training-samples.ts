@@ -1,10 +1,21 @@
-import type { TrainingSample } from '../learning/feedback-trainer.js';
-import type { Pool, PoolClient } from './pool.js';
+import type { Db } from './pool.js';
 
-type Db = Pool | PoolClient;
+/** One improvement a cycle applied, as the feedback trainer learns from it. */
+export interface TrainingSampleRecord {
+  application: string;
+  fromVersion: number;
+  toVersion: number;
+  improvementKey: string;
+  input: string;
+  output: string;
+  completenessGain: number;
+  clarityGain: number;
+  incidentsAddressed: number;
+  weight: number;
+}
 
 /** A cycle's samples, each once however often the refine phase runs. */
-export async function insertTrainingSamples(db: Db, cycleId: string, samples: readonly TrainingSample[]): Promise<void> {
+export async function insertTrainingSamples(db: Db, cycleId: string, samples: readonly TrainingSampleRecord[]): Promise<void> {
   if (samples.length === 0) return;
   await db.query(
     `INSERT INTO learning_training_samples (cycle_id, application, improvement_key, from_version, to_version, input, output, weight,

@@ -1,6 +1,16 @@
-import type { VersionMetrics } from '../rollout/metrics.js';
 import type { Pool } from './pool.js';
 import type { DbTime } from './rollouts.js';
+
+/** One version's feedback over a window, as src/rollout's health checks read it (see src/rollout/metrics.ts). */
+export interface VersionMetrics {
+  version: string;
+  samples: number;
+  passRate: number;
+  passRateSumSq: number;
+  variance: number;
+  errorRate: number;
+  latencyP95Ms: number | null;
+}
 
 export interface MetricsWindow {
   modelId: string;

@@ -1,8 +1,10 @@
 import type pg from 'pg';
+import { insertContextVersion, lockContext } from '../db/contexts.js';
+import { insertDebuggingSession, lockDebuggingSession, readDebuggingSession, type DebuggingSessionRow } from '../db/debugging-sessions.js';
 import type { Pool } from '../db/pool.js';
 import { withTransaction } from '../db/pool.js';
 import { featureIdPart } from './ci-pipeline.js';
-import { insertContextVersion, lockContext, readContext, UnknownContextError } from './context-store.js';
+import { readContext, UnknownContextError } from './context-store.js';
 import { recommendFix, type FixRecommendation, type FixReport, type FixType } from './debug-patterns.js';
 import { errorSignature, type ErrorSignature } from './error-signature.js';
 import { chargeRecurrence, learnFromFixWith, listPatternsWith } from './pattern-store.js';
@@ -63,13 +65,10 @@ export function preventiveGuidance(rec: FixRecommendation): string {
   return `${s.type} at ${s.location} (${s.symptoms[0] ?? ''}) was fixed by ${rec.pattern.fixType} in ${rec.supportingCases.length} case(s). ${guidance}`.slice(0, 5_000);
 }
 
-type Row = {
-  session_id: string; context_id: string | null; signature: ErrorSignature; outcome: DebuggingSession['outcome']; fix_type: FixType | null;
-  confidence: number | null; recurrences: number; context_version: number | null; steps: DebuggingStep[];
-};
-const toSession = (r: Row): DebuggingSession => ({
-  sessionId: r.session_id, contextId: r.context_id, signature: r.signature, outcome: r.outcome, fixType: r.fix_type,
-  confidence: r.confidence, recurrences: r.recurrences, contextVersion: r.context_version, steps: r.steps,
+// The row was written by runDebuggingSession from a session of these types.
+const toSession = (r: DebuggingSessionRow): DebuggingSession => ({
+  sessionId: r.session_id, contextId: r.context_id, signature: r.signature as ErrorSignature, outcome: r.outcome, fixType: r.fix_type as FixType | null,
+  confidence: r.confidence, recurrences: r.recurrences, contextVersion: r.context_version, steps: r.steps as DebuggingStep[],
 });
 
 async function addGuidance(c: pg.ClientBase, contextId: string, sessionId: string, text: string): Promise<number | null> {
@@ -91,9 +90,9 @@ async function addGuidance(c: pg.ClientBase, contextId: string, sessionId: strin
 export async function runDebuggingSession(pool: Pool, input: DebuggingSessionInput): Promise<{ session: DebuggingSession; alreadyRun: boolean }> {
   const signature = errorSignature(parseStackTrace(input.trace));
   return withTransaction(pool, async (c) => {
-    await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`debugging_sessions:${input.sessionId}`]);
-    const { rows } = await c.query<Row>('SELECT * FROM debugging_sessions WHERE session_id = $1', [input.sessionId]);
-    if (rows[0]) return { session: toSession(rows[0]), alreadyRun: true };
+    await lockDebuggingSession(c, input.sessionId);
+    const stored = await readDebuggingSession(c, input.sessionId);
+    if (stored) return { session: toSession(stored), alreadyRun: true };
 
     const steps: DebuggingStep[] = [{ step: 'error_analysis', result: `${signature.type} at ${signature.location}: ${signature.symptoms.join('; ')}` }];
     let session: DebuggingSession;
@@ -122,12 +121,10 @@ export async function runDebuggingSession(pool: Pool, input: DebuggingSessionInp
         };
       }
     }
-    await c.query(
-      `INSERT INTO debugging_sessions (session_id, context_id, signature, outcome, fix_type, confidence, recurrences, context_version, steps)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [session.sessionId, session.contextId, JSON.stringify(signature), session.outcome, session.fixType, session.confidence,
-        session.recurrences, session.contextVersion, JSON.stringify(session.steps)],
-    );
+    await insertDebuggingSession(c, {
+      session_id: session.sessionId, context_id: session.contextId, signature, outcome: session.outcome, fix_type: session.fixType,
+      confidence: session.confidence, recurrences: session.recurrences, context_version: session.contextVersion, steps: session.steps,
+    });
     return { session, alreadyRun: false };
   });
 }

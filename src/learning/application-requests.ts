@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { insertOutcomes, readRequirements, type ServedOutcome } from '../db/learning.js';
+import { insertOutcomes, type ServedOutcome } from '../db/learning.js';
 import type { Pool } from '../db/pool.js';
 import type { Application } from './application.js';
 import type { RequirementsDocument } from './requirements.js';
+import { readRequirements } from './requirements-store.js';
 import type { Logger } from '../log.js';
 import type { ApplicationTable } from '../router/application-table.js';
 import type { RouterMetrics } from '../router/metrics.js';

@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import { lockAlias, moveAlias, readAliasEvents, readAliases } from '../db/model-aliases.js';
+import {
+  insertModelVersion, listModelVersions, readModelVersion, updateVersionStatus, type ModelVersionRow, type VersionStatus,
+} from '../db/model-versions.js';
 import type { Pool } from '../db/pool.js';
 import { withTransaction } from '../db/pool.js';
 import { ArtifactStore } from './artifacts.js';
-
-export type VersionStatus = 'registered' | 'canary' | 'production' | 'archived' | 'failed';
 
 export interface ModelVersion {
   modelId: string;
@@ -29,18 +31,7 @@ export class RegistryError extends Error {
   override name = 'RegistryError';
 }
 
-interface VersionRow {
-  model_id: string;
-  version: string;
-  artifact_uri: string;
-  sha256: string;
-  status: VersionStatus;
-  metrics: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-  created_at: Date;
-}
-
-const toVersion = (r: VersionRow): ModelVersion => ({
+const toVersion = (r: ModelVersionRow): ModelVersion => ({
   modelId: r.model_id,
   version: r.version,
   artifactUri: r.artifact_uri,
@@ -78,25 +69,15 @@ export class ModelRegistry {
       }
       return existing;
     }
-    return withTransaction(this.pool, async (c) => {
-      await c.query('INSERT INTO models (model_id) VALUES ($1) ON CONFLICT DO NOTHING', [input.modelId]);
-      const { rows } = await c.query<VersionRow>(
-        `INSERT INTO model_versions (model_id, version, artifact_uri, sha256, metrics, metadata)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (model_id, version) DO UPDATE SET model_id = EXCLUDED.model_id
-         RETURNING *`,
-        [input.modelId, input.version, uri, sha256, input.metrics ?? {}, input.metadata ?? {}],
-      );
-      return toVersion(rows[0]!);
-    });
+    return withTransaction(this.pool, async (c) =>
+      toVersion(await insertModelVersion(c, {
+        modelId: input.modelId, version: input.version, artifactUri: uri, sha256, metrics: input.metrics ?? {}, metadata: input.metadata ?? {},
+      })));
   }
 
   async find(modelId: string, version: string): Promise<ModelVersion | undefined> {
-    const { rows } = await this.pool.query<VersionRow>(
-      'SELECT * FROM model_versions WHERE model_id = $1 AND version = $2',
-      [modelId, version],
-    );
-    return rows[0] && toVersion(rows[0]);
+    const row = await readModelVersion(this.pool, modelId, version);
+    return row && toVersion(row);
   }
 
   async get(modelId: string, version: string): Promise<ModelVersion> {
@@ -106,11 +87,7 @@ export class ModelRegistry {
   }
 
   async list(modelId?: string): Promise<ModelVersion[]> {
-    const { rows } = await this.pool.query<VersionRow>(
-      'SELECT * FROM model_versions WHERE $1::text IS NULL OR model_id = $1 ORDER BY model_id, created_at, version',
-      [modelId ?? null],
-    );
-    return rows.map(toVersion);
+    return (await listModelVersions(this.pool, modelId)).map(toVersion);
   }
 
   /** The artifact's bytes, verified against the registered sha256 on every load. */
@@ -120,11 +97,7 @@ export class ModelRegistry {
   }
 
   async setStatus(modelId: string, version: string, status: VersionStatus): Promise<void> {
-    const { rowCount } = await this.pool.query(
-      'UPDATE model_versions SET status = $3 WHERE model_id = $1 AND version = $2',
-      [modelId, version, status],
-    );
-    if (rowCount === 0) throw new RegistryError(`model version ${modelId}@${version} is not registered`);
+    if (!(await updateVersionStatus(this.pool, modelId, version, status))) throw new RegistryError(`model version ${modelId}@${version} is not registered`);
   }
 
   async setAlias(
@@ -135,51 +108,19 @@ export class ModelRegistry {
   ): Promise<void> {
     await this.get(modelId, version);
     await withTransaction(this.pool, async (c) => {
-      const { rows } = await c.query<{ version: string }>(
-        'SELECT version FROM model_aliases WHERE model_id = $1 AND alias = $2 FOR UPDATE',
-        [modelId, alias],
-      );
-      const from = rows[0]?.version ?? null;
+      const from = await lockAlias(c, modelId, alias);
       if (from === version) return;
-      await c.query(
-        `INSERT INTO model_aliases (model_id, alias, version) VALUES ($1, $2, $3)
-         ON CONFLICT (model_id, alias) DO UPDATE SET version = EXCLUDED.version, updated_at = now()`,
-        [modelId, alias, version],
-      );
-      await c.query(
-        `INSERT INTO model_alias_events (model_id, alias, from_version, to_version, changed_by, reason)
-         VALUES ($1, $2, $3, $4, $5, $6)`,
-        [modelId, alias, from, version, by.changedBy, by.reason ?? ''],
-      );
+      await moveAlias(c, { modelId, alias, from, to: version, changedBy: by.changedBy, reason: by.reason ?? '' });
     });
   }
 
   async aliases(modelId: string): Promise<Record<string, string>> {
-    const { rows } = await this.pool.query<{ alias: string; version: string }>(
-      'SELECT alias, version FROM model_aliases WHERE model_id = $1 ORDER BY alias',
-      [modelId],
-    );
-    return Object.fromEntries(rows.map((r) => [r.alias, r.version]));
+    return Object.fromEntries((await readAliases(this.pool, modelId)).map((r) => [r.alias, r.version]));
   }
 
   /** Which version each alias pointed to, and when: answers "what served production last Tuesday?". */
   async history(modelId: string, alias?: string): Promise<AliasInterval[]> {
-    const { rows } = await this.pool.query<{
-      alias: string;
-      to_version: string;
-      at: Date;
-      until: Date | null;
-      changed_by: string;
-      reason: string;
-    }>(
-      `SELECT alias, to_version, at, changed_by, reason,
-              lead(at) OVER (PARTITION BY alias ORDER BY at, id) AS until
-         FROM model_alias_events
-        WHERE model_id = $1 AND ($2::text IS NULL OR alias = $2) AND to_version IS NOT NULL
-        ORDER BY alias, at`,
-      [modelId, alias ?? null],
-    );
-    return rows.map((r) => ({
+    return (await readAliasEvents(this.pool, modelId, alias)).map((r) => ({
       alias: r.alias,
       version: r.to_version,
       from: r.at,

@@ -1,6 +1,7 @@
+import { readEmbeddings, storeEmbeddings } from '../db/embeddings.js';
+import { readInputTexts } from '../db/inference-requests.js';
 import type { Pool } from '../db/pool.js';
 import type { TextEmbedder } from '../models/embedding-cache.js';
-import { readEmbeddings, storeEmbeddings } from './embedding-store.js';
 import { UnknownExamplesError } from './unknown-examples.js';
 
 /** Inputs encoded per call to the embedder; progress is reported after each. */
@@ -19,11 +20,7 @@ export async function embedExamples(
   const cached = await readEmbeddings(pool, requestIds);
   const missing = requestIds.filter((id) => !cached.has(id));
   if (missing.length > 0) {
-    const { rows } = await pool.query<{ id: string; text: string | null }>(
-      `SELECT request_id::text AS id, input ->> 'text' AS text FROM inference_requests WHERE request_id = ANY($1::uuid[])`,
-      [missing],
-    );
-    const texts = new Map(rows.map((r) => [r.id, r.text]));
+    const texts = await readInputTexts(pool, missing);
     const unknown = missing.filter((id) => typeof texts.get(id) !== 'string');
     if (unknown.length > 0) throw new UnknownExamplesError(unknown, 'have no input text to embed');
     for (let start = 0; start < missing.length; start += CHUNK) {

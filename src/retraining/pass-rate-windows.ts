@@ -1,3 +1,4 @@
+import { readPassRateWindows } from '../db/feedback.js';
 import type { Pool } from '../db/pool.js';
 
 export interface PassRateWindow {
@@ -19,16 +20,7 @@ export async function passRateWindows(
   pool: Pool,
   input: { modelId: string; recentHours: number; baselineDays: number },
 ): Promise<PassRateWindows> {
-  const { rows } = await pool.query<{ recent: boolean; pass_rate: number | null; n: number }>(
-    `WITH bounds AS (SELECT now() - $2::float8 * interval '1 hour' AS split)
-     SELECT f.at > b.split AS recent, avg(f.test_pass_rate)::float8 AS pass_rate, count(*)::int AS n
-     FROM feedback f, bounds b
-     WHERE f.model_id = $1
-       AND f.at > b.split - $3::float8 * interval '1 day'
-       AND f.at <= now()
-     GROUP BY 1`,
-    [input.modelId, input.recentHours, input.baselineDays],
-  );
+  const rows = await readPassRateWindows(pool, input);
   const window = (recent: boolean): PassRateWindow => {
     const row = rows.find((r) => r.recent === recent);
     return { passRate: row?.pass_rate ?? null, feedbackCount: row?.n ?? 0 };

@@ -3,6 +3,7 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifySchemaCompiler } from 'fastify';
 import { serializerCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { listModelVersions } from '../db/model-versions.js';
 import type { Pool } from '../db/pool.js';
 import { writeVariantRoutes, writeWeights, WeightsError } from '../db/routing-weights.js';
 import type { ContextDocument } from '../models/context-document.js';
@@ -285,9 +286,7 @@ const modelRoutes: FastifyPluginAsyncZod<RouterAppDeps> = async (app, deps) => {
   app.get('/v1/models', {
     schema: { operationId: 'listModels', summary: 'Registered models, versions and weights', response: { 200: modelsResponseSchema, ...errorResponses(auth, 401, 503) } },
   }, async () => {
-    const { rows } = await pool.query<{ model_id: string; version: string; status: string; sha256: string; created_at: Date }>(
-      'SELECT model_id, version, status, sha256, created_at FROM model_versions ORDER BY model_id, created_at, version',
-    );
+    const rows = await listModelVersions(pool);
     type Model = z.infer<typeof modelsResponseSchema>['models'][number];
     const models = new Map<string, Model>();
     for (const r of rows) {

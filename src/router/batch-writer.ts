@@ -1,3 +1,4 @@
+import { insertFeedback, insertInferenceRequests } from '../db/inference-requests.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../log.js';
 import type { Prediction, PredictionInput } from '../models/predictor.js';
@@ -105,24 +106,6 @@ function isRowError(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return err instanceof TypeError || (typeof code === 'string' && (code.startsWith('22') || code.startsWith('23')));
 }
-
-// Rows travel as one JSON array, expanded by jsonb_to_recordset whose column names are the row objects' keys:
-// V8 serializes a batch natively in one call, where per-column parameter arrays would be escaped element by
-// element in JS on the router's event loop.
-const INSERT_REQUESTS = `INSERT INTO inference_requests (request_id, model_id, version, user_key, input, output, latency_ms, error, at,
-    context_id, context_version, cpu_ms, memory_bytes)
-  SELECT "requestId", "modelId", version, "userKey", input, output, "latencyMs", error, to_timestamp(at / 1000.0),
-    "contextId", "contextVersion", "cpuMs", "memoryBytes"
-  FROM jsonb_to_recordset($1::jsonb) AS r("requestId" uuid, "modelId" text, version text, "userKey" text, input jsonb,
-    output jsonb, "latencyMs" real, error text, at double precision, "contextId" text, "contextVersion" integer,
-    "cpuMs" real, "memoryBytes" bigint)
-  ON CONFLICT (request_id) DO NOTHING`;
-
-const INSERT_FEEDBACK = `INSERT INTO feedback (request_id, model_id, version, test_pass_rate, implementation_variance, latency_ms, error, at)
-  SELECT "requestId", "modelId", version, "testPassRate", "implementationVariance", "latencyMs", error, to_timestamp(at / 1000.0)
-  FROM jsonb_to_recordset($1::jsonb) AS r("requestId" uuid, "modelId" text, version text, "testPassRate" real,
-    "implementationVariance" real, "latencyMs" real, error text, at double precision)
-  ON CONFLICT (request_id) DO NOTHING`;
 
 /**
  * Writes request and feedback rows in batches. Every insert is ON CONFLICT DO NOTHING, so a batch that committed
@@ -307,7 +290,7 @@ export class BatchWriter {
   /** Writes the first n buffered requests and removes them; returns n. Throws (keeping them) on an outage. */
   private async writeRequests(n: number): Promise<number> {
     const rows = this.requests.slice(0, n);
-    const rejected = await this.insert('inference_requests', rows, INSERT_REQUESTS);
+    const rejected = await this.insert('inference_requests', rows, insertInferenceRequests);
     this.requests.splice(0, n);
     this.requestsDone += n;
     for (const r of rows) this.bytes -= requestBytes(r);
@@ -318,7 +301,7 @@ export class BatchWriter {
   private async writeFeedback(n: number): Promise<number> {
     const pending = this.feedback.slice(0, n);
     const refused = new Map<number, string>();
-    await this.insert('feedback', pending.map((f) => f.row), INSERT_FEEDBACK, (i, reason) => refused.set(i, reason));
+    await this.insert('feedback', pending.map((f) => f.row), insertFeedback, (i, reason) => refused.set(i, reason));
     // Still the queue's head: only a failed write (this one throwing) or close() after the last flush empties it.
     this.feedback.splice(0, n);
     pending.forEach((f, i) => {
@@ -334,14 +317,14 @@ export class BatchWriter {
    * One multi-row INSERT; when the database refuses the batch for a row's sake, the rows are retried one by
    * one and the refused ones are logged and skipped (and reported to `onRefused`). Returns how many were refused.
    */
-  private async insert(
+  private async insert<R>(
     table: RowTable,
-    rows: readonly (RequestRow | FeedbackRow)[],
-    sql: string,
+    rows: readonly R[],
+    write: (pool: Pool, rows: readonly R[]) => Promise<void>,
     onRefused?: (index: number, reason: string) => void,
   ): Promise<number> {
     try {
-      await this.opts.pool.query(sql, [JSON.stringify(rows)]);
+      await write(this.opts.pool, rows);
       return 0;
     } catch (err) {
       if (!isRowError(err)) throw err;
@@ -349,7 +332,7 @@ export class BatchWriter {
     let rejected = 0;
     for (const [i, row] of rows.entries()) {
       try {
-        await this.opts.pool.query(sql, [JSON.stringify([row])]);
+        await write(this.opts.pool, [row]);
       } catch (err) {
         if (!isRowError(err)) throw err;
         rejected++;

@@ -1,3 +1,4 @@
+import { readServedVariant } from '../db/inference-requests.js';
 import type { Pool } from '../db/pool.js';
 import type { Target } from './routing-table.js';
 
@@ -25,11 +26,7 @@ export class RecentRequests {
   async lookup(requestId: string): Promise<Target | undefined> {
     const hit = this.served.get(requestId);
     if (hit) return hit;
-    const { rows } = await this.pool.query<{ model_id: string; version: string; context_id: string | null; context_version: number | null }>(
-      'SELECT model_id, version, context_id, context_version FROM inference_requests WHERE request_id = $1',
-      [requestId],
-    );
-    const r = rows[0];
+    const r = await readServedVariant(this.pool, requestId);
     return r && { modelId: r.model_id, version: r.version, contextId: r.context_id, contextVersion: r.context_version };
   }
 }

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { readApplicationRoutes } from '../db/application-routes.js';
+import { listen, type NotifyChannel } from '../db/notifications.js';
 import { readRoutes } from '../db/routing-weights.js';
 import type { Logger } from '../log.js';
 import type { ApplicationTable } from './application-table.js';
@@ -19,7 +20,7 @@ export interface WeightsSyncOptions {
 
 /** A table the sync keeps in step: the NOTIFY channel its trigger uses (payload: the key that changed) and its reads. */
 interface Feed {
-  channel: string;
+  channel: NotifyChannel;
   readAll(client: pg.Client): Promise<void>;
   readSome(client: pg.Client, keys: string[]): Promise<void>;
 }
@@ -110,7 +111,7 @@ export class WeightsSync {
     try {
       await client.connect();
       // LISTEN before the full read, so a change committed in between is either in the read or notified after it.
-      for (const feed of this.feeds) await client.query(`LISTEN ${feed.channel}`);
+      for (const feed of this.feeds) await listen(client, feed.channel);
       for (const feed of this.feeds) await feed.readAll(client);
     } catch (err) {
       client.removeAllListeners('end').removeAllListeners('error').on('error', () => undefined);

@@ -2,14 +2,9 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { detectDedupPath } from '../../src/db/vector-index.js';
+import { readEmbeddings, storeEmbeddings } from '../../src/db/embeddings.js';
 import { createLogger } from '../../src/log.js';
-import {
-  nearestUsedExamples,
-  readEmbeddings,
-  storeEmbeddings,
-  usedNeighbours,
-  type UsedNeighbour,
-} from '../../src/retraining/embedding-store.js';
+import { nearestUsedExamples, usedNeighbours, type UsedNeighbour } from '../../src/retraining/embedding-store.js';
 import { markExamplesUsed } from '../../src/retraining/mark-used.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { dedupCandidates, dedupData, storeUsedExamples } from '../support/dedup-data.js';

@@ -6,7 +6,8 @@ import { embeddingModelDir } from '../../src/models/fetch-model.js';
 import { embedWithCache } from '../../src/models/embedding-cache.js';
 import { distinctRequirementTexts } from '../../src/reference/requirement-texts.js';
 import { deduplicate } from '../../src/retraining/deduplicate.js';
-import { nearestUsedExamples, storeEmbeddings, type NeighbourOptions, type UsedNeighbour } from '../../src/retraining/embedding-store.js';
+import { storeEmbeddings } from '../../src/db/embeddings.js';
+import { nearestUsedExamples, type NeighbourOptions, type UsedNeighbour } from '../../src/retraining/embedding-store.js';
 import { markExamplesUsed } from '../../src/retraining/mark-used.js';
 
 /**

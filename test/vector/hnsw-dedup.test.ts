@@ -3,7 +3,8 @@ import { after, before, test } from 'node:test';
 import { migrate } from '../../src/db/migrate.js';
 import { withTransaction } from '../../src/db/pool.js';
 import { detectDedupPath, HNSW_INDEX } from '../../src/db/vector-index.js';
-import { DEDUP_EF_SEARCH, hnswNeighboursQuery, setHnswSearch } from '../../src/retraining/embedding-store.js';
+import { hnswNeighboursQuery, setHnswSearch } from '../../src/db/embeddings.js';
+import { DEDUP_EF_SEARCH } from '../../src/retraining/embedding-store.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { dedupCandidates, dedupData, storeUsedExamples, type DedupData } from '../support/dedup-data.js';
 import { preferIndex, vectorSkipReason } from './support.js';
@@ -34,7 +35,7 @@ test(`through the HNSW index at ef_search ${DEDUP_EF_SEARCH} dedup keeps the set
 
   // The statement the HNSW path runs really takes the index here (not a sequential scan that is exact anyway).
   const plan = await withTransaction(db.pool, async (c) => {
-    await setHnswSearch(c);
+    await setHnswSearch(c, DEDUP_EF_SEARCH);
     const q = hnswNeighboursQuery('m', data.candidateVectors, 1);
     return (await c.query({ text: `EXPLAIN ${q.text}`, values: q.values })).rows.map((r: Record<string, string>) => Object.values(r)[0]).join('\n');
   });

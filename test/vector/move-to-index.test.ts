@@ -8,7 +8,8 @@ import { ensureDatabase, migrate } from '../../src/db/migrate.js';
 import { createPool, withTransaction } from '../../src/db/pool.js';
 import { detectDedupPath, HNSW_INDEX } from '../../src/db/vector-index.js';
 import { createLogger } from '../../src/log.js';
-import { hnswNeighboursQuery, nearestUsedExamples, readEmbeddings, setHnswSearch } from '../../src/retraining/embedding-store.js';
+import { hnswNeighboursQuery, readEmbeddings, setHnswSearch } from '../../src/db/embeddings.js';
+import { DEDUP_EF_SEARCH, nearestUsedExamples } from '../../src/retraining/embedding-store.js';
 import { createTestDatabase } from '../support/db.js';
 import { dedupData, storeUsedExamples } from '../support/dedup-data.js';
 import { preferIndex, vectorSkipReason } from './support.js';
@@ -53,7 +54,7 @@ const state = async (pool: Pool) =>
  */
 async function planOf(pool: Pool, vectors: Float32Array[]): Promise<string> {
   return withTransaction(pool, async (c) => {
-    await setHnswSearch(c);
+    await setHnswSearch(c, DEDUP_EF_SEARCH);
     await c.query('SET LOCAL enable_sort = off');
     const q = hnswNeighboursQuery('m', vectors, 1);
     return (await c.query({ text: `EXPLAIN ${q.text}`, values: q.values })).rows.map((r: Record<string, string>) => Object.values(r)[0]).join('\n');
