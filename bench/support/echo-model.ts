@@ -1,4 +1,5 @@
-import type { Pool } from '../../src/db/pool.js';
+import { insertModelVersion } from '../../src/db/model-versions.js';
+import { withTransaction, type Pool } from '../../src/db/pool.js';
 import type { Predictor } from '../../src/models/predictor.js';
 
 /**
@@ -6,12 +7,9 @@ import type { Predictor } from '../../src/models/predictor.js';
  * routing_weights' foreign key, for tests where no model runs.
  */
 export async function catalogueVersions(pool: Pool, modelId: string, versions: string[]): Promise<void> {
-  await pool.query('INSERT INTO models (model_id) VALUES ($1) ON CONFLICT DO NOTHING', [modelId]);
   for (const version of versions) {
-    await pool.query(
-      `INSERT INTO model_versions (model_id, version, artifact_uri, sha256) VALUES ($1, $2, 'none://', repeat('0', 64))
-       ON CONFLICT DO NOTHING`,
-      [modelId, version],
+    await withTransaction(pool, (c) =>
+      insertModelVersion(c, { modelId, version, artifactUri: 'none://', sha256: '0'.repeat(64), metrics: {}, metadata: {} }),
     );
   }
 }

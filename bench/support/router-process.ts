@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { countStoredRows } from '../../src/db/inference-requests.js';
 import type { Pool } from '../../src/db/pool.js';
 
 const serveScript = fileURLToPath(new URL('./router-child.ts', import.meta.url));
@@ -104,8 +105,7 @@ export async function feedbackCrashRun(
   );
   if (!killed) router.kill();
   await router.exited;
-  const count = async (table: string, of: string[]) =>
-    (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE request_id = ANY($1::uuid[])`, [of])).rows[0]!.n;
+  const count = (table: 'inference_requests' | 'feedback', of: string[]) => countStoredRows(pool, table, of);
   return {
     acknowledged, latenciesMs, unanswered,
     stored: await count('feedback', acknowledged),
