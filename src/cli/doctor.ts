@@ -40,7 +40,7 @@ const python: Check = async () => {
     const version = await run('python3', ['--version']);
     const pip = await run('python3', ['-m', 'pip', '--version']).catch(() => undefined);
     return pip
-      ? { name: 'python3 + pip', required: true, status: 'ok', detail: `${version}, ${pip.split(' from ')[0]} (installs the Temporal CLI and the encoder from PyPI)` }
+      ? { name: 'python3 + pip', required: true, status: 'ok', detail: `${version}, ${String(pip.split(' from ')[0])} (installs the Temporal CLI and the encoder from PyPI)` }
       : { name: 'python3 + pip', required: true, status: 'missing', detail: `${version} has no pip: install pip (Debian: apt-get install python3-pip)` };
   } catch {
     return { name: 'python3 + pip', required: true, status: 'missing', detail: 'python3 not found: install Python 3 with pip (Debian: apt-get install python3 python3-pip)' };

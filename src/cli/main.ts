@@ -31,7 +31,7 @@ program.parseAsync(process.argv).then(
   // Pools, listeners and servers are closed by the commands; exit so a lingering handle cannot keep a CLI alive.
   () => process.exit(), // with the exitCode a command set (doctor's findings)
   (err: unknown) => {
-    console.error(`learnloop: ${(err as Error).message.split('\n')[0]}`);
+    console.error(`learnloop: ${String((err as Error).message.split('\n')[0])}`);
     process.exit(1);
   },
 );

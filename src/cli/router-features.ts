@@ -14,6 +14,11 @@ export function routerFeatures(options: { dispatchCiEvent?: (eventId: string) =>
   const routes: MountRoutes[] = [
     (app, { pool, applications, metrics, logger, auth }) => app.register(applicationRequestsRoutes, { pool, catalog: deployableApplications, applications, metrics, logger, auth }),
   ];
-  if (dispatchCiEvent) routes.push((app, { pool, logger, auth }) => app.register(ciEventsRoutes, { pool, logger, dispatch: dispatchCiEvent, auth }));
+  if (dispatchCiEvent) {
+    // register queues the plugin (fastify loads it before listening); its thenable is not the mount's to await.
+    routes.push((app, { pool, logger, auth }) => {
+      void app.register(ciEventsRoutes, { pool, logger, dispatch: dispatchCiEvent, auth });
+    });
+  }
   return { routes, readContext: async (pool, contextId, version) => (await readContext(pool, contextId, version)).document };
 }

@@ -1,4 +1,5 @@
 import type { Db, PoolClient } from './pool.js';
+import { defined } from '../platform/defined.js';
 
 /** A tested variant as the ab_tests row stores it: a model version with a context version. */
 export interface AbTestVariant {
@@ -44,7 +45,7 @@ export async function snapshotWindow(db: Db, abTestId: string, snapshotNo: numbe
             coalesce((SELECT max(window_end) FROM ab_test_snapshots WHERE ab_test_id = $1 AND snapshot_no = $2), now()) AS "to"`,
     [abTestId, snapshotNo, startedAt],
   );
-  return rows[0]!;
+  return defined(rows[0], 'snapshot window row');
 }
 
 export interface VariantTrafficRow {
@@ -80,7 +81,7 @@ export async function readVariantTraffic(
        AND r.at > $5::timestamptz AND r.at <= $6::timestamptz`,
     [w.modelId, w.variant.version, w.variant.contextId, w.variant.contextVersion, w.from, w.to],
   );
-  return rows[0]!;
+  return defined(rows[0], 'variant window metrics row');
 }
 
 /** Stores a snapshot unless one is stored already, and returns the stored metrics: the first reading wins. */
@@ -97,7 +98,7 @@ export async function insertSnapshot(
     'SELECT metrics FROM ab_test_snapshots WHERE ab_test_id = $1 AND snapshot_no = $2 AND variant = $3',
     [s.abTestId, s.snapshotNo, s.variant],
   );
-  return rows[0]!.metrics;
+  return defined(rows[0], 'ab_test_snapshots row').metrics;
 }
 
 /** A test's snapshots in snapshot order. */

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Db } from './pool.js';
+import { defined } from '../platform/defined.js';
 
 /** Stores an event unless its id is known; `inserted: false` means a redelivery, `status` is the stored row's. */
 export async function insertCiEvent(
@@ -15,7 +16,7 @@ export async function insertCiEvent(
      UNION ALL SELECT false, status FROM ci_events WHERE event_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
     [e.eventId, e.contextId, e.task, e.kind, JSON.stringify(e.feedback)],
   );
-  return rows[0]!;
+  return defined(rows[0], 'ci_events row');
 }
 
 /** The event, locked until the caller's transaction ends; undefined when no such event is stored. */

@@ -1,4 +1,5 @@
 import type { Db } from './pool.js';
+import { defined } from '../platform/defined.js';
 
 /** An inference_requests row as the router writes it. */
 export interface InferenceRequestRecord {
@@ -84,7 +85,7 @@ export async function countRequestsLastDay(db: Db, modelId: string): Promise<num
     `SELECT count(*)::int AS n FROM inference_requests WHERE model_id = $1 AND at > now() - interval '24 hours'`,
     [modelId],
   );
-  return rows[0]!.n;
+  return defined(rows[0], 'inference_requests count row').n;
 }
 
 /** The input text of each request found, by request id; null where its input has none. */

@@ -44,9 +44,10 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (found.rowCount === 0) {
-      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`).catch((err: { code?: string }) => {
+      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`).catch((err: unknown) => {
         // Another process may have created it between the check and the create.
-        if (err.code !== '42P04') throw err;
+        const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
+        if (code !== '42P04') throw err;
       });
     }
   } finally {

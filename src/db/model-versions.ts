@@ -1,4 +1,5 @@
 import type { Db, PoolClient } from './pool.js';
+import { defined } from '../platform/defined.js';
 
 export type VersionStatus = 'registered' | 'canary' | 'production' | 'archived' | 'failed';
 
@@ -34,7 +35,7 @@ export async function insertModelVersion(
      RETURNING *`,
     [v.modelId, v.version, v.artifactUri, v.sha256, v.metrics, v.metadata],
   );
-  return rows[0]!;
+  return defined(rows[0], 'model_versions row');
 }
 
 export async function readModelVersion(db: Db, modelId: string, version: string): Promise<ModelVersionRow | undefined> {

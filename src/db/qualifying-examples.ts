@@ -1,4 +1,5 @@
 import type { Db } from './pool.js';
+import { defined } from '../platform/defined.js';
 
 /** The bounds an example must clear; the caller's rule, the database only applies it. */
 export interface QualifyingBounds {
@@ -63,5 +64,5 @@ export async function readQualifyingExamples(db: Db, bounds: QualifyingBounds, l
 
 export async function countQualifying(db: Db, bounds: QualifyingBounds): Promise<number> {
   const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n ${QUALIFYING}`, boundsParams(bounds));
-  return rows[0]!.n;
+  return defined(rows[0], 'qualifying examples count row').n;
 }

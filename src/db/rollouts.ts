@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { withTransaction, type Pool } from './pool.js';
 import { replaceWeights, type Weights } from './routing-weights.js';
+import { defined } from '../platform/defined.js';
 
 /** Timestamps cross the workflow boundary as PostgreSQL's own text, so no microsecond is lost between windows. */
 export type DbTime = string;
@@ -25,7 +26,7 @@ export async function acquireRolloutLock(
      RETURNING workflow_id, run_key, acquired_at::text`,
     [lock.modelId, lock.workflowId, lock.runKey],
   );
-  const row = rows[0]!;
+  const row = defined(rows[0], 'rollout_locks row');
   if (row.run_key === lock.runKey) return { acquired: true };
   return { acquired: false, holder: { workflowId: row.workflow_id, runKey: row.run_key, acquiredAt: row.acquired_at } };
 }
@@ -80,7 +81,7 @@ export async function applyDeploymentStep(pool: Pool, step: DeploymentStep): Pro
     const existing = await c.query<{ at: string }>('SELECT at::text FROM deployment_events WHERE idempotency_key = $1', [
       step.idempotencyKey,
     ]);
-    return { applied: false, at: existing.rows[0]!.at };
+    return { applied: false, at: defined(existing.rows[0], 'deployment_events row').at };
   });
 }
 

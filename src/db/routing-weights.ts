@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import { withTransaction, type Pool } from './pool.js';
+import { defined } from '../platform/defined.js';
 
 export type Weights = Record<string, number>;
 
@@ -8,7 +9,7 @@ export const weightsSchema = z
   .record(z.string().min(1), z.number().int('must be a whole percent').min(0).max(100))
   .refine((w) => Object.keys(w).length > 0, 'must name at least one version')
   .refine((w) => Object.values(w).reduce((a, b) => a + b, 0) === 100, {
-    message: 'must sum to 100',
+    error: 'must sum to 100',
   });
 
 export class WeightsError extends Error {
@@ -33,19 +34,19 @@ export const variantRoutesSchema = z
     }).refine((r) => (r.contextId === null) === (r.contextVersion === null), 'contextId and contextVersion go together'),
   )
   .min(1, 'must name at least one variant')
-  .refine((rs) => rs.reduce((a, r) => a + r.percent, 0) === 100, { message: 'must sum to 100' })
-  .refine((rs) => new Set(rs.map(variantKey)).size === rs.length, { message: 'must not name a variant twice' });
+  .refine((rs) => rs.reduce((a, r) => a + r.percent, 0) === 100, { error: 'must sum to 100' })
+  .refine((rs) => new Set(rs.map(variantKey)).size === rs.length, { error: 'must not name a variant twice' });
 
 /** Identifies a variant within a model: its version, plus its context version when it has one. */
 export function variantKey(r: Pick<VariantRoute, 'version' | 'contextId' | 'contextVersion'>): string {
-  return r.contextId === null ? r.version : `${r.version}+${r.contextId}@${r.contextVersion}`;
+  return r.contextId === null ? r.version : `${r.version}+${r.contextId}@${String(r.contextVersion)}`;
 }
 
 /** "v1+drifted-phrasebook@2" → that variant; "v1" → v1 without a context; undefined when it is neither. */
 export function parseVariantKey(key: string): Omit<VariantRoute, 'percent'> | undefined {
   const m = /^([^+@=\s]+)(?:\+([^+@=\s]+)@([1-9]\d*))?$/.exec(key);
   if (!m) return undefined;
-  return { version: m[1]!, contextId: m[2] ?? null, contextVersion: m[3] === undefined ? null : Number(m[3]) };
+  return { version: defined(m[1], 'version in the variant key'), contextId: m[2] ?? null, contextVersion: m[3] === undefined ? null : Number(m[3]) };
 }
 
 /** Each version's total share, whatever contexts it is served with. */
@@ -106,7 +107,7 @@ export async function replaceWeights(c: pg.ClientBase, modelId: string, weights:
   const parsed = weightsSchema.safeParse(weights);
   if (!parsed.success) {
     const total = Object.values(weights).reduce((a, b) => a + b, 0);
-    throw new WeightsError(`weights for ${modelId} ${parsed.error.issues[0]!.message} (got ${total})`);
+    throw new WeightsError(`weights for ${modelId} ${defined(parsed.error.issues[0], 'weights issue').message} (got ${total})`);
   }
   await writeRoutes(c, modelId, Object.entries(weights).map(([version, percent]) => ({ version, contextId: null, contextVersion: null, percent })), changedBy);
 }
@@ -116,7 +117,7 @@ export async function replaceRoutes(c: pg.ClientBase, modelId: string, routes: r
   const parsed = variantRoutesSchema.safeParse(routes);
   if (!parsed.success) {
     const asked = routes.map((r) => `${variantKey(r)}=${r.percent}`).join(' ');
-    throw new WeightsError(`routes for ${modelId} ${parsed.error.issues[0]!.message}: ${asked}`);
+    throw new WeightsError(`routes for ${modelId} ${defined(parsed.error.issues[0], 'routes issue').message}: ${asked}`);
   }
   await writeRoutes(c, modelId, parsed.data, changedBy);
 }

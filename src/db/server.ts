@@ -1,4 +1,5 @@
 import type { Db } from './pool.js';
+import { defined } from '../platform/defined.js';
 
 /** What `learnloop doctor` reports of a server, read over a connection to its `postgres` database. */
 export async function describeServer(
@@ -10,5 +11,5 @@ export async function describeServer(
     "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'",
   );
   const { rowCount } = await db.query('SELECT 1 FROM pg_database WHERE datname = $1', [databaseName]);
-  return { version: server!.version, vectorVersion: vector?.default_version, databaseExists: !!rowCount };
+  return { version: defined(server, 'server_version row').version, vectorVersion: vector?.default_version, databaseExists: !!rowCount };
 }

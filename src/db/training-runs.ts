@@ -1,4 +1,5 @@
 import type { Pool } from './pool.js';
+import { defined } from '../platform/defined.js';
 
 export type TrainingRunStatus = 'running' | 'skipped' | 'rejected' | 'deployed' | 'failed' | 'cancelled';
 
@@ -18,7 +19,7 @@ export async function startTrainingRun(pool: Pool, run: TrainingRunStart): Promi
      RETURNING id`,
     [run.modelId, run.workflowId, run.trigger, run.baseVersion, run.learningCycleId ?? null],
   );
-  return rows[0]!;
+  return defined(rows[0], 'training_runs row');
 }
 
 export interface TrainingRunEnd {

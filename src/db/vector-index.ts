@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import { defined } from '../platform/defined.js';
 
 /**
  * pgvector is an accelerator, not a requirement. Embeddings are plain `real[]` (migrations need no extension) and
@@ -68,14 +69,15 @@ async function vectorFacts(db: Queryable): Promise<VectorFacts> {
         WHERE i.indexrelid = to_regclass($1) AND am.amname = 'hnsw') AS index_valid`,
     [HNSW_INDEX],
   );
-  const r = rows[0]!;
+  const r = defined(rows[0], 'pgvector facts row');
   return { available: r.available, installed: r.installed, visible: r.visible, columnType: r.column_type, indexValid: r.index_valid };
 }
 
 const versionAtLeast = (version: string, min: readonly number[]): boolean => {
   const parts = version.split('.').map((p) => Number.parseInt(p, 10) || 0);
-  for (let i = 0; i < min.length; i++) {
-    if ((parts[i] ?? 0) !== min[i]) return (parts[i] ?? 0) > min[i]!;
+  for (const [i, wanted] of min.entries()) {
+    const part = parts[i] ?? 0;
+    if (part !== wanted) return part > wanted;
   }
   return true;
 };
@@ -85,7 +87,7 @@ function pathFrom(facts: VectorFacts, setting: VectorIndexSetting): DedupPath {
   if (setting === 'off') return exact('LEARNLOOP_VECTOR_INDEX=off');
   if (facts.available === null && facts.installed === null) return exact('extension vector is not available on this server');
   if (facts.installed === null) {
-    return exact(`pgvector ${facts.available} is available on this server but not created in this database (learnloop creates it when it starts, unless CREATE EXTENSION is refused)`);
+    return exact(`pgvector ${String(facts.available)} is available on this server but not created in this database (learnloop creates it when it starts, unless CREATE EXTENSION is refused)`);
   }
   if (!versionAtLeast(facts.installed, MIN_PGVECTOR)) {
     return exact(`pgvector ${facts.installed} is installed, but its HNSW search needs ${MIN_PGVECTOR.join('.')} or newer (iterative index scans)`);
@@ -115,7 +117,7 @@ const remembered = new WeakMap<object, Map<VectorIndexSetting, Promise<DedupPath
 export function dedupPath(pool: pg.Pool, options: { setting?: VectorIndexSetting; logger?: Logger } = {}): Promise<DedupPath> {
   const setting = options.setting ?? 'auto';
   let bySetting = remembered.get(pool);
-  if (!bySetting) remembered.set(pool, (bySetting = new Map()));
+  if (!bySetting) remembered.set(pool, (bySetting = new Map<VectorIndexSetting, Promise<DedupPath>>()));
   let found = bySetting.get(setting);
   if (!found) {
     found = detectDedupPath(pool, setting);
@@ -164,10 +166,10 @@ export async function ensureVectorIndex(
         const refused = code === '42501'; // insufficient_privilege: the role may not create it, a DBA may
         (refused ? logger?.info.bind(logger) : logger?.warn.bind(logger))?.(
           { err: message, code },
-          `pgvector ${facts.available} is on this server but CREATE EXTENSION vector ${refused ? 'was refused' : 'failed'}: deduplication compares exactly`,
+          `pgvector ${String(facts.available)} is on this server but CREATE EXTENSION vector ${refused ? 'was refused' : 'failed'}: deduplication compares exactly`,
         );
         await client.query('COMMIT');
-        return { path: 'exact', reason: `pgvector ${facts.available} is available but CREATE EXTENSION vector ${refused ? 'was refused' : 'failed'}: ${message}` };
+        return { path: 'exact', reason: `pgvector ${String(facts.available)} is available but CREATE EXTENSION vector ${refused ? 'was refused' : 'failed'}: ${message}` };
       }
       logger?.info({ version: facts.available }, 'pgvector extension created');
     }
@@ -178,7 +180,7 @@ export async function ensureVectorIndex(
       await client.query('SAVEPOINT create_index');
       try {
         await client.query(`CREATE INDEX IF NOT EXISTS ${HNSW_INDEX} ON phase4_training_data USING hnsw ((${INDEXED_EMBEDDING}) vector_cosine_ops)`);
-        logger?.info({ index: HNSW_INDEX, embeddings: rows[0]!.n, ms: Math.round(performance.now() - started) }, 'pgvector HNSW index created');
+        logger?.info({ index: HNSW_INDEX, embeddings: defined(rows[0], 'embedding count row').n, ms: Math.round(performance.now() - started) }, 'pgvector HNSW index created');
       } catch (err) {
         await client.query('ROLLBACK TO SAVEPOINT create_index');
         logger?.warn({ err: (err as Error).message }, `HNSW index ${HNSW_INDEX} could not be built: deduplication compares exactly`);

@@ -1,5 +1,6 @@
 import type { Pool } from './pool.js';
 import type { DbTime } from './rollouts.js';
+import { defined } from '../platform/defined.js';
 
 /** One version's feedback over a window, as src/rollout's health checks read it (see src/rollout/metrics.ts). */
 export interface VersionMetrics {
@@ -32,7 +33,7 @@ export async function readVersionMetrics(pool: Pool, w: MetricsWindow): Promise<
     `SELECT coalesce($1::timestamptz, now() - make_interval(secs => $2::double precision / 1000))::text AS until`,
     [w.until ?? null, w.lagMs ?? 0],
   );
-  const until = bound[0]!.until;
+  const until = defined(bound[0], 'metrics window bound row').until;
   const { rows } = await pool.query<{
     version: string;
     samples: number;
@@ -108,7 +109,7 @@ export async function readCheckWindows(
        FROM (SELECT now() - make_interval(secs => $1::double precision / 1000) AS until) t`,
     [w.lagMs ?? 0, w.windowMs, w.notBefore],
   );
-  const { until, start } = rows[0]!;
+  const { until, start } = defined(rows[0], 'check windows row');
   const [window, fresh] = await Promise.all([
     readVersionMetrics(pool, { modelId: w.modelId, versions: w.versions, since: start, until }),
     readVersionMetrics(pool, { modelId: w.modelId, versions: w.versions, since: w.since, until }),

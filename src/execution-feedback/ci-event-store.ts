@@ -47,6 +47,13 @@ export interface ProcessedCiEvent {
   alreadyProcessed: boolean;
 }
 
+/** The context update a processed event stored (in the same transaction, so it is there). */
+async function storedUpdate(c: Parameters<typeof readContextUpdate>[0], eventId: string): Promise<ContextUpdateRecord> {
+  const update = await readContextUpdate(c, eventId);
+  if (update === null) throw new Error(`context update of CI event ${eventId} is missing`);
+  return update;
+}
+
 /**
  * Applies a stored event to its context: one learning step, the pipeline's improvement for each failed stage, a new
  * context version, the update and the improvements recorded, the event marked processed, all in one transaction.
@@ -60,7 +67,7 @@ export async function processCiEvent(pool: Pool, eventId: string): Promise<Proce
     const event = { ...row, feedback: row.feedback as ExecutionFeedback };
     const hasTrace = event.feedback.debugging !== undefined;
     if (event.status === 'processed') {
-      return { update: (await readContextUpdate(c, eventId))!, improvements: await readImprovements(c, eventId), hasTrace, alreadyProcessed: true };
+      return { update: await storedUpdate(c, eventId), improvements: await readImprovements(c, eventId), hasTrace, alreadyProcessed: true };
     }
     await lockContext(c, event.context_id);
     let current;
@@ -88,7 +95,7 @@ export async function processCiEvent(pool: Pool, eventId: string): Promise<Proce
       type: i.type, issues: i.issues, context_additions: i.contextAdditions, evidence: i.evidence, constraint_id: applied.constraintIds[position] ?? null,
     })));
     await markCiEventProcessed(c, eventId);
-    return { update: (await readContextUpdate(c, eventId))!, improvements: await readImprovements(c, eventId), hasTrace, alreadyProcessed: false };
+    return { update: await storedUpdate(c, eventId), improvements: await readImprovements(c, eventId), hasTrace, alreadyProcessed: false };
   });
   if (outcome.failed !== undefined) {
     await markCiEventFailed(pool, eventId, outcome.failed);

@@ -1,5 +1,6 @@
 import type { ContextDocument, FeatureKind } from '../models/context-document.js';
 import type { ExecutionFeedback, Problem } from './feedback.js';
+import { defined } from '../platform/defined.js';
 
 /**
  * Spec 002's `integrate_with_pipeline`: every stage of a CI/CD run that failed yields an improvement record, and
@@ -54,7 +55,7 @@ const testNotes = {
 } as const;
 
 function testIssue(p: Problem): keyof typeof testNotes {
-  const name = p.test ?? p.text.split(': ')[0]!;
+  const name = p.test ?? defined(p.text.split(': ')[0], 'problem name');
   if (errorHandlingWords.test(name)) return 'error_handling';
   if (edgeCaseWords.test(p.text)) return 'edge_cases';
   return 'failed_tests';
@@ -119,7 +120,7 @@ export function pipelineImprovements(fb: ExecutionFeedback): Improvement[] {
     if (findings.some((f) => f.kind === 'static-analysis')) additions.static_analysis = 'Write code that passes the project\'s static analysis; it reported these rules.';
     out.push({
       type: 'static_analysis',
-      issues: unique(findings.map((f) => f.rule ?? f.text.split(':')[0]!)),
+      issues: unique(findings.map((f) => f.rule ?? defined(f.text.split(':')[0], 'finding rule'))),
       contextAdditions: additions,
       evidence: findings.map((f) => f.text),
     });
@@ -179,7 +180,7 @@ export function applyImprovements(doc: ContextDocument, improvements: readonly I
     const stepKind = sameFailure[i.type];
     const merged = stepKind === undefined ? -1 : constraints.findIndex((c) => c.id === `${stepKind}:${eventId}`.slice(0, 128));
     if (merged >= 0) {
-      const c = constraints[merged]!;
+      const c = defined(constraints[merged], 'merged constraint');
       constraints[merged] = { ...c, text: constraintText(i, c.text) };
       constraintIds.push(c.id);
       continue;

@@ -91,6 +91,6 @@ export function momentumUpdate(state: LearningState, gradient: ContextGradient):
 /** The failure kinds whose gradient fell below its line, in a fixed order. */
 export function contextsToAdd(gradient: ContextGradient): (keyof typeof newContextThresholds)[] {
   return (Object.keys(newContextThresholds) as (keyof typeof newContextThresholds)[]).filter(
-    (d) => gradient.dimensions[d] !== undefined && gradient.dimensions[d]! < newContextThresholds[d],
+    (d) => gradient.dimensions[d] !== undefined && gradient.dimensions[d] < newContextThresholds[d],
   );
 }

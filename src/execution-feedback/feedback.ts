@@ -80,7 +80,7 @@ export function feedbackFromTests(report: TestReport): ExecutionFeedback {
     tests: { run: report.tests - report.skipped, passed: report.passed },
     problems: report.failures.map((f) => {
       const test = `${f.classname ?? f.suite} › ${f.name}`;
-      return { kind: 'tests', text: `${test}: ${f.message.split('\n')[0]}`, test };
+      return { kind: 'tests', text: `${test}: ${String(f.message.split('\n')[0])}`, test };
     }),
   };
 }

@@ -55,7 +55,7 @@ const sarifSchema = z.looseObject({
 const severityOfLevel = { error: 7, warning: 4, note: 1, none: 0 } as const;
 
 /** Parses a SARIF 2.1.0 log (JSON text or already-parsed JSON) into findings. */
-export function parseSarif(input: string | unknown): Finding[] {
+export function parseSarif(input: unknown): Finding[] {
   let json: unknown = input;
   if (typeof input === 'string') {
     try {

@@ -1,4 +1,5 @@
 import { parse as parseV8Stack } from 'stacktrace-parser';
+import { defined } from '../platform/defined.js';
 
 export type TraceLanguage = 'javascript' | 'python' | 'java';
 
@@ -34,7 +35,7 @@ function parseJavaScript(trace: string): ParsedTrace {
   let message = '';
   for (const l of head) {
     const m = /^(?:Uncaught )?([A-Za-z_$][\w$]*)(?: \[[\w$]+\])?: ?(.*)$/.exec(l);
-    if (m) [type, message] = [m[1]!, m[2]!];
+    if (m) [type, message] = [defined(m[1], 'error name'), defined(m[2], 'error message')];
   }
   // Only from the first frame on: node's source-line preamble (`file:///…:8`) would otherwise read as a frame.
   const frames = parseV8Stack(firstFrame < 0 ? '' : lines.slice(firstFrame).join('\n')).map((f) => ({
@@ -53,10 +54,11 @@ function parseJavaScript(trace: string): ParsedTrace {
  */
 function parsePython(trace: string): ParsedTrace {
   const blocks = trace.split(/^Traceback \(most recent call last\):$/m);
-  const last = blocks[blocks.length - 1]!;
+  const last = defined(blocks.at(-1), 'last traceback');
   const frames: TraceFrame[] = [];
   for (const m of last.matchAll(/^\s*File "([^"]+)", line (\d+), in (.+)$/gm)) {
-    frames.push({ file: m[1]!, fn: m[3]!.trim(), line: Number(m[2]), external: externalPath.test(m[1]!) });
+    const file = defined(m[1], 'frame file');
+    frames.push({ file, fn: defined(m[3], 'frame function').trim(), line: Number(m[2]), external: externalPath.test(file) });
   }
   const errorLine = last.split('\n').map((l) => l.trimEnd()).filter((l) => /^[A-Za-z_][\w.]*(: .*)?$/.test(l)).pop() ?? 'Exception';
   const colon = errorLine.indexOf(': ');
@@ -75,13 +77,14 @@ function parsePython(trace: string): ParsedTrace {
  */
 function parseJava(trace: string): ParsedTrace {
   const sections = trace.split(/^Caused by: /m);
-  const root = sections[sections.length - 1]!;
-  const header = root.split('\n')[0]!.replace(/^Exception in thread "[^"]*" /, '').trim();
+  const root = defined(sections.at(-1), 'root cause');
+  const header = defined(root.split('\n')[0], 'root cause header').replace(/^Exception in thread "[^"]*" /, '').trim();
   const m = /^([\w$.]+)(?:: (.*))?$/.exec(header);
   const frames: TraceFrame[] = [];
   for (const f of root.matchAll(/^\s+at (?:[\w.$-]+(?:@[\w.-]+)?\/)?([\w$.<>]+)\.([\w$<>]+)\(([^)]*)\)$/gm)) {
-    const [file, line] = f[3]!.split(':');
-    frames.push({ file: file ?? null, fn: `${f[1]}.${f[2]}`, line: line ? Number(line) : null, external: jdkClass.test(f[1]!) });
+    const cls = defined(f[1], 'frame class');
+    const [file, line] = defined(f[3], 'frame location').split(':');
+    frames.push({ file: file ?? null, fn: `${cls}.${defined(f[2], 'frame method')}`, line: line ? Number(line) : null, external: jdkClass.test(cls) });
   }
   return { language: 'java', type: m?.[1] ?? 'Throwable', message: m?.[2] ?? '', frames };
 }

@@ -11,6 +11,7 @@ import type { ApplicationTable } from '../router/application-table.js';
 import type { RouterMetrics } from '../router/metrics.js';
 import { errorResponses, jsonObjectSchema } from '../router/schemas.js';
 import { VersionedCache } from '../router/versioned-cache.js';
+import { defined } from '../platform/defined.js';
 
 export interface ApplicationRequestsOptions {
   pool: Pool;
@@ -76,6 +77,7 @@ const predictResponseSchema = z
  * all answers are stored (unclaimed) for the cycle's next monitoring check. An application's implementation comes
  * from the catalog (the simulators of src/learning/applications): it follows the requirements version deployed with the route.
  */
+// eslint-disable-next-line @typescript-eslint/require-await -- a Fastify plugin: avvio does not catch a synchronous throw, so setup errors must reject the plugin's promise, as async makes them
 export const applicationRequestsRoutes: FastifyPluginAsyncZod<ApplicationRequestsOptions> = async (app, { pool, catalog, applications, metrics, logger, auth = false }) => {
   const log = logger.child({ component: 'router-applications' });
   const documents = new VersionedCache<RequirementsDocument>(async (application, version) => {
@@ -87,9 +89,12 @@ export const applicationRequestsRoutes: FastifyPluginAsyncZod<ApplicationRequest
   /** What this router serves: each application's variants, live share, baseline, requirements version and cycle. */
   app.get('/v1/applications', {
     schema: { operationId: 'listApplications', summary: 'Applications deployed behind this router', response: { 200: applicationsResponseSchema, ...errorResponses(auth, 401) } },
-  }, async () => ({
-    applications: applications.applications().map((application) => ({ application, routes: [...applications.get(application)!.routes] })),
-  }));
+  }, () =>
+    Promise.resolve({
+      applications: applications
+        .applications()
+        .map((application) => ({ application, routes: [...defined(applications.get(application), `deployed application ${application}`).routes] })),
+    }));
 
   app.post('/v1/applications/:application/predict', {
     schema: {
@@ -120,13 +125,13 @@ export const applicationRequestsRoutes: FastifyPluginAsyncZod<ApplicationRequest
       const requestId = instance.requestId ?? randomUUID();
       const live = deployed.live(instance.userKey ?? requestId);
       const answers = deployed.routes.map((route): ServedOutcome => ({
-        ...implementation.serve(docs.get(route.requirementsVersion)!, route.variant, { requestId, input: instance.input }),
+        ...implementation.serve(defined(docs.get(route.requirementsVersion), `requirements v${route.requirementsVersion}`), route.variant, { requestId, input: instance.input }),
         cycleId: route.cycleId,
         clientRequestId: requestId,
         shadow: route !== live,
       }));
       stored.push(...answers);
-      const { status, output, error, latencyMs } = answers.find((a) => !a.shadow)!;
+      const { status, output, error, latencyMs } = defined(answers.find((a) => !a.shadow), 'live answer');
       return { requestId, variant: live.variant, status, ...(output === undefined ? {} : { output }), ...(error === undefined ? {} : { error }), latencyMs };
     });
     try {

@@ -1,5 +1,6 @@
 import { DUPLICATE_SIMILARITY } from './criteria.js';
 import type { UsedNeighbour } from './embedding-store.js';
+import { defined } from '../platform/defined.js';
 
 export interface EmbeddedCandidate {
   requestId: string;
@@ -24,9 +25,11 @@ export function cosineSimilarity(a: Float32Array, b: Float32Array): number {
   let na = 0;
   let nb = 0;
   for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
+    const x = defined(a[i], 'vector component');
+    const y = defined(b[i], 'vector component');
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
   }
   return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
 }

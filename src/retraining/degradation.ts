@@ -43,11 +43,14 @@ export function judgeDegradation(
       reason: `too little feedback to compare (recent ${recent.feedbackCount}, baseline ${baseline.feedbackCount}, need ${minFeedback} each)`,
     };
   }
-  const drop = baseline.passRate - recent.passRate!;
+  // A window with enough feedback has a pass rate (it read as a TypeError further on before this check).
+  const recentPassRate = recent.passRate;
+  if (recentPassRate === null) throw new Error('recent pass rate is missing');
+  const drop = baseline.passRate - recentPassRate;
   const relativeDrop = drop / baseline.passRate;
   // Compared as products and with a tolerance of rounding, so a drop of exactly the threshold (0.9 → 0.85, 1 → 0.95)
   // is not read as 0.05000000000000004.
-  const degraded = rule === 'absolute' ? drop - maxDrop > 1e-12 : recent.passRate! < baseline.passRate * (1 - maxDrop);
+  const degraded = rule === 'absolute' ? drop - maxDrop > 1e-12 : recentPassRate < baseline.passRate * (1 - maxDrop);
   const shown = rule === 'absolute' ? `${(100 * drop).toFixed(1)} points` : `${(100 * relativeDrop).toFixed(1)}%`;
   const limit = rule === 'absolute' ? `${(100 * maxDrop).toFixed(0)} points` : `${(100 * maxDrop).toFixed(0)}%`;
   return {
@@ -55,6 +58,6 @@ export function judgeDegradation(
     rule,
     drop,
     relativeDrop,
-    reason: `pass rate ${recent.passRate!.toFixed(3)} vs ${baseline.passRate.toFixed(3)} the week before: ${shown} ${degraded ? 'drop, more than' : 'change, within'} ${limit}`,
+    reason: `pass rate ${recentPassRate.toFixed(3)} vs ${baseline.passRate.toFixed(3)} the week before: ${shown} ${degraded ? 'drop, more than' : 'change, within'} ${limit}`,
   };
 }

@@ -3,6 +3,7 @@ import { readInputTexts } from '../db/inference-requests.js';
 import type { Pool } from '../db/pool.js';
 import type { TextEmbedder } from '../models/embedding-cache.js';
 import { UnknownExamplesError } from './unknown-examples.js';
+import { defined } from '../platform/defined.js';
 
 /** Inputs encoded per call to the embedder; progress is reported after each. */
 const CHUNK = 32;
@@ -25,12 +26,17 @@ export async function embedExamples(
     if (unknown.length > 0) throw new UnknownExamplesError(unknown, 'have no input text to embed');
     for (let start = 0; start < missing.length; start += CHUNK) {
       const ids = missing.slice(start, start + CHUNK);
-      const vectors = await embedder.embed(ids.map((id) => texts.get(id)!));
-      const fresh = new Map(ids.map((id, i) => [id, vectors[i]!]));
+      const vectors = await embedder.embed(ids.map((id) => {
+          // Checked above: every missing id has its text.
+          const text = texts.get(id);
+          if (typeof text !== 'string') throw new Error(`input text of ${id} is missing`);
+          return text;
+        }));
+      const fresh = new Map(ids.map((id, i) => [id, defined(vectors[i], `embedding of ${id}`)]));
       await storeEmbeddings(pool, fresh);
       for (const [id, v] of fresh) cached.set(id, v);
       onProgress(cached.size, requestIds.length);
     }
   }
-  return requestIds.map((id) => cached.get(id)!);
+  return requestIds.map((id) => defined(cached.get(id), `embedding of ${id}`));
 }

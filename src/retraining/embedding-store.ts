@@ -2,6 +2,7 @@ import { readHnswNeighbours, scanUsedEmbeddings } from '../db/embeddings.js';
 import type { Pool } from '../db/pool.js';
 import { dedupPath, forgetDedupPath, type DedupPathName, type VectorIndexSetting } from '../db/vector-index.js';
 import type { Logger } from '../log.js';
+import { defined } from '../platform/defined.js';
 
 /**
  * Candidates the HNSW scan keeps (pgvector's default is 40). bench/dedup-recall.ts on 10k examples: at 100 the index
@@ -75,7 +76,7 @@ export async function nearestUsedExamples(
 async function hnswUsedNeighbours(pool: Pool, modelId: string, vectors: readonly Float32Array[], options: NeighbourOptions): Promise<UsedNeighbour[][]> {
   const neighbours: UsedNeighbour[][] = vectors.map(() => []);
   const rows = await readHnswNeighbours(pool, { modelId, vectors, limit: options.limit ?? 1, efSearch: options.efSearch ?? DEDUP_EF_SEARCH });
-  for (const r of rows) neighbours[r.ord - 1]!.push({ requestId: r.request_id, similarity: 1 - r.distance });
+  for (const r of rows) defined(neighbours[r.ord - 1], `vector ${r.ord}`).push({ requestId: r.request_id, similarity: 1 - r.distance });
   return neighbours;
 }
 
@@ -96,7 +97,7 @@ export async function exactUsedNeighbours(
   const pageRows = Math.max(1, Math.trunc(options.pageRows ?? EXACT_PAGE_ROWS));
   const count = vectors.length;
   if (count === 0) return [];
-  const dim = vectors[0]!.length;
+  const dim = defined(vectors[0], 'vector 0').length;
   const queries = new Float32Array(count * dim);
   const queryNorms = new Float64Array(count);
   vectors.forEach((v, q) => {
@@ -111,9 +112,9 @@ export async function exactUsedNeighbours(
       const e = row.embedding;
       if (e.length !== dim) throw new Error(`used example ${row.request_id} has ${e.length} dimensions, the vectors ${dim}`);
       const norm = Math.sqrt(dot(e, 0, e));
-      for (let q = 0; q < count; q++) {
-        const denominator = norm * queryNorms[q]!;
-        keepNearest(best[q]!, limit, row.request_id, denominator === 0 ? 0 : dot(queries, q * dim, e) / denominator);
+      for (const [q, list] of best.entries()) {
+        const denominator = norm * defined(queryNorms[q], 'query norm');
+        keepNearest(list, limit, row.request_id, denominator === 0 ? 0 : dot(queries, q * dim, e) / denominator);
       }
     }
   });
@@ -133,21 +134,21 @@ function dot(a: Float32Array, offset: number, b: Float32Array): number {
   let s3 = 0;
   let k = 0;
   for (; k < whole; k += 4) {
-    s0 += a[offset + k]! * b[k]!;
-    s1 += a[offset + k + 1]! * b[k + 1]!;
-    s2 += a[offset + k + 2]! * b[k + 2]!;
-    s3 += a[offset + k + 3]! * b[k + 3]!;
+    s0 += defined(a[offset + k], 'component') * defined(b[k], 'component');
+    s1 += defined(a[offset + k + 1], 'component') * defined(b[k + 1], 'component');
+    s2 += defined(a[offset + k + 2], 'component') * defined(b[k + 2], 'component');
+    s3 += defined(a[offset + k + 3], 'component') * defined(b[k + 3], 'component');
   }
-  for (; k < n; k++) s0 += a[offset + k]! * b[k]!;
+  for (; k < n; k++) s0 += defined(a[offset + k], 'component') * defined(b[k], 'component');
   return s0 + s1 + s2 + s3;
 }
 
 /** Inserts (id, similarity) into `list` (most similar first, ties by smaller id) when it is among the `limit` best. */
 function keepNearest(list: UsedNeighbour[], limit: number, requestId: string, similarity: number): void {
   const before = (a: UsedNeighbour) => similarity > a.similarity || (similarity === a.similarity && requestId < a.requestId);
-  if (list.length === limit && !before(list[limit - 1]!)) return;
+  if (list.length === limit && !before(defined(list[limit - 1], 'last kept neighbour'))) return;
   let i = list.length;
-  while (i > 0 && before(list[i - 1]!)) i--;
+  while (i > 0 && before(defined(list[i - 1], 'kept neighbour'))) i--;
   list.splice(i, 0, { requestId, similarity });
   if (list.length > limit) list.pop();
 }

@@ -35,7 +35,7 @@ export const retrainInputSchema = z
   })
   .refine((input) => (input.trigger === 'learning_cycle') === (input.learningCycleId !== undefined), {
     path: ['learningCycleId'],
-    message: 'is given exactly when trigger is "learning_cycle"',
+    error: 'is given exactly when trigger is "learning_cycle"',
   })
   .transform((input) => ({ ...input, emergency: input.emergency ?? input.trigger === 'degradation' }));
 

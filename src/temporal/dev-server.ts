@@ -81,7 +81,7 @@ async function waitUntilReady(
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
   while (Date.now() < deadline) {
-    if (exitCode !== undefined) throw new Error(`temporal dev server exited with code ${exitCode} before it was ready`);
+    if (exitCode !== undefined) throw new Error(`temporal dev server exited with code ${String(exitCode)} before it was ready`);
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1_000 });
       await connection.healthService.check({});

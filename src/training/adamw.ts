@@ -82,7 +82,7 @@ export class AdamW {
     const put = (vs: tf.Variable[], values: Float32Array[], what: string) => {
       vs.forEach((t, i) => {
         const value = values[i];
-        if (!value || value.length !== t.size) throw new Error(`optimizer state: ${what} ${i} has ${value?.length} values, expected ${t.size}`);
+        if (!value || value.length !== t.size) throw new Error(`optimizer state: ${what} ${i} has ${String(value?.length)} values, expected ${t.size}`);
         tf.tidy(() => {
           t.assign(tf.tensor(value, t.shape));
         });

@@ -46,7 +46,7 @@ async function tryGpu(): Promise<string | undefined> {
     await import(gpuPackage);
     return (await tf.setBackend('tensorflow')) ? undefined : "tfjs-node-gpu loaded but its 'tensorflow' backend did not initialise";
   } catch (err) {
-    return `@tensorflow/tfjs-node-gpu did not load: ${(err as Error).message.split('\n')[0]}`;
+    return `@tensorflow/tfjs-node-gpu did not load: ${String((err as Error).message.split('\n')[0])}`;
   }
 }
 

@@ -150,7 +150,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
   const fingerprint = runFingerprint(base, examples, settings);
   const resumed = opts.checkpointDir ? await loadLatestCheckpoint(opts.checkpointDir) : undefined;
   if (resumed && resumed.fingerprint !== fingerprint) {
-    throw new Error(`checkpoint in ${opts.checkpointDir} belongs to another run (other examples, base weights or settings)`);
+    throw new Error(`checkpoint in ${String(opts.checkpointDir)} belongs to another run (other examples, base weights or settings)`);
   }
   const resumedFromEpoch = resumed?.epochsDone ?? 0;
   if (resumed) opts.logger?.info({ checkpointDir: opts.checkpointDir, epochsDone: resumed.epochsDone, steps: resumed.optimizer.step }, 'resuming fine-tuning from checkpoint');

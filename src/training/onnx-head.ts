@@ -77,21 +77,21 @@ export function headFromOnnx(bytes: Uint8Array): HeadWeights {
   let current = HEAD_INPUT;
   let softmaxed = false;
   for (const n of graph.node ?? []) {
-    if (softmaxed) throw new Error(`ONNX head has ${n.opType} after its Softmax`);
-    if (n.input?.[0] !== current) throw new Error(`ONNX head node ${n.name} reads ${n.input?.[0]}, expected ${current}`);
+    if (softmaxed) throw new Error(`ONNX head has ${String(n.opType)} after its Softmax`);
+    if (n.input?.[0] !== current) throw new Error(`ONNX head node ${String(n.name)} reads ${String(n.input?.[0])}, expected ${current}`);
     if (n.opType === 'Gemm') {
       if ((n.attribute ?? []).some((a) => (a.name === 'transA' || a.name === 'transB') && Number(a.i) !== 0)) {
-        throw new Error(`ONNX head node ${n.name}: transposed Gemm is not a head layer`);
+        throw new Error(`ONNX head node ${String(n.name)}: transposed Gemm is not a head layer`);
       }
       const w = floats(initializers, n.input[1]);
       const b = floats(initializers, n.input[2]);
       const [inputDim, outputDim] = w.dims;
-      if (w.dims.length !== 2 || inputDim === undefined || outputDim === undefined) throw new Error(`ONNX head node ${n.name}: weight is not a matrix`);
+      if (w.dims.length !== 2 || inputDim === undefined || outputDim === undefined) throw new Error(`ONNX head node ${String(n.name)}: weight is not a matrix`);
       layers.push({ inputDim, outputDim, kernel: w.values, bias: b.values });
     } else if (n.opType === 'Softmax') {
       softmaxed = true;
     } else if (n.opType !== 'Relu') {
-      throw new Error(`ONNX head has an unexpected ${n.opType} node`);
+      throw new Error(`ONNX head has an unexpected ${String(n.opType)} node`);
     }
     current = n.output?.[0] ?? '';
   }
@@ -103,15 +103,15 @@ export function headFromOnnx(bytes: Uint8Array): HeadWeights {
 
 function floats(initializers: Map<string, onnxProto.onnx.ITensorProto>, name: string | undefined): { dims: number[]; values: Float32Array } {
   const t = name === undefined ? undefined : initializers.get(name);
-  if (!t) throw new Error(`ONNX head has no initializer ${name}`);
-  if (t.dataType !== FLOAT) throw new Error(`ONNX head initializer ${name} is not float32`);
+  if (!t) throw new Error(`ONNX head has no initializer ${String(name)}`);
+  if (t.dataType !== FLOAT) throw new Error(`ONNX head initializer ${String(name)} is not float32`);
   const dims = (t.dims ?? []).map(Number);
   const raw = t.rawData;
   const values =
     raw && raw.length > 0
       ? new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength))
       : Float32Array.from(t.floatData ?? []);
-  if (values.length !== dims.reduce((a, b) => a * b, 1)) throw new Error(`ONNX head initializer ${name} holds ${values.length} values for dims ${dims.join('×')}`);
+  if (values.length !== dims.reduce((a, b) => a * b, 1)) throw new Error(`ONNX head initializer ${String(name)} holds ${values.length} values for dims ${dims.join('×')}`);
   return { dims, values };
 }
 

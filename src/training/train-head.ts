@@ -64,7 +64,7 @@ export async function trainHead(opts: TrainHeadOptions): Promise<TrainHeadResult
   if (embeddings.length === 0) throw new Error('no training examples');
   if (targets.length !== embeddings.length) throw new Error(`${embeddings.length} embeddings but ${targets.length} targets`);
   const badTarget = targets.findIndex((t) => !Number.isInteger(t) || t < 0 || t >= labels.length);
-  if (badTarget >= 0) throw new Error(`target ${badTarget} is ${targets[badTarget]}, not an index into ${labels.length} labels`);
+  if (badTarget >= 0) throw new Error(`target ${badTarget} is ${String(targets[badTarget])}, not an index into ${labels.length} labels`);
 
   const backend = await selectTrainingBackend({ logger: opts.logger });
   const rand = seededRandom(settings.seed);
