@@ -1,3 +1,4 @@
+import { defined } from '../platform/defined.js';
 import { holmAdjust } from './holm.js';
 import { allTestedMetrics, testedMetrics, type MetricsSnapshot, type TestedMetric } from './metrics.js';
 import { welchTTest } from './welch.js';
@@ -68,7 +69,8 @@ export function analyseAbTest(
   const points: Record<Variant, number> = { A: 0, B: 0 };
   const comparisons = tests.map(({ metric, result }, i): MetricComparison => {
     const better = testedMetrics[metric];
-    const significant = adjusted[i]! < alpha;
+    const adjustedPValue = defined(adjusted[i], 'Holm-adjusted p-value');
+    const significant = adjustedPValue < alpha;
     const bIsBetter = better === 'higher' ? result.difference > 0 : result.difference < 0;
     const favours: Variant | null = significant ? (bIsBetter ? 'B' : 'A') : null;
     if (favours) points[favours] += 1;
@@ -77,7 +79,7 @@ export function analyseAbTest(
       snapshotsA: result.n2, snapshotsB: result.n1,
       meanA: result.mean2, meanB: result.mean1,
       difference: result.difference, confidenceInterval: result.confidenceInterval,
-      t: result.t, df: result.df, pValue: result.pValue, adjustedPValue: adjusted[i]!,
+      t: result.t, df: result.df, pValue: result.pValue, adjustedPValue,
       significant, cohensD: result.cohensD, hedgesG: result.hedgesG, favours,
     };
   });

@@ -27,13 +27,13 @@ export const abTestInputSchema = z
     alpha: z.number().gt(0).max(0.5).default(0.05),
     metrics: z.array(testedMetricSchema).min(1).optional(),
   })
-  .refine((v) => v.snapshotInterval >= 1_000, { message: 'must be at least 1s', path: ['snapshotInterval'] })
-  .refine((v) => v.snapshotInterval <= v.durationHours * HOUR_MS, { message: 'must not be longer than durationHours', path: ['snapshotInterval'] })
+  .refine((v) => v.snapshotInterval >= 1_000, { error: 'must be at least 1s', path: ['snapshotInterval'] })
+  .refine((v) => v.snapshotInterval <= v.durationHours * HOUR_MS, { error: 'must not be longer than durationHours', path: ['snapshotInterval'] })
   .refine((v) => (v.durationHours * HOUR_MS) / v.snapshotInterval <= MAX_SNAPSHOTS, {
-    message: `gives more than ${MAX_SNAPSHOTS} snapshots over durationHours; use a longer interval`,
+    error: `gives more than ${MAX_SNAPSHOTS} snapshots over durationHours; use a longer interval`,
     path: ['snapshotInterval'],
   })
-  .refine((v) => JSON.stringify(v.variantA) !== JSON.stringify(v.variantB), { message: 'must differ from variantA', path: ['variantB'] });
+  .refine((v) => JSON.stringify(v.variantA) !== JSON.stringify(v.variantB), { error: 'must differ from variantA', path: ['variantB'] });
 
 export type AbTestInput = z.output<typeof abTestInputSchema>;
 

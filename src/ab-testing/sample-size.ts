@@ -11,7 +11,7 @@ export const sampleSizeInputSchema = z.strictObject({
   requestsPerHour: z.number().gt(0),
   /** Percent of traffic to variant B. */
   trafficSplit: z.number().gt(0).lt(100).default(50),
-}).refine((v) => v.baseline + v.mde < 1, { message: 'baseline + mde must stay below 1', path: ['mde'] });
+}).refine((v) => v.baseline + v.mde < 1, { error: 'baseline + mde must stay below 1', path: ['mde'] });
 
 export interface SampleSizePlan {
   samplesPerArm: number;

@@ -78,7 +78,7 @@ function fill(output: string, slots: readonly Slot[], match: unknown[]): string 
   slots.forEach((slot, i) => (value[slot] ??= String(match[i + 1]).toLowerCase()));
   const e = value.e ?? 'item';
   return output.replace(PLACEHOLDER, (_, p: string) =>
-    p === 'n' ? (value.n ?? 'a few') : p === 'es' ? `${e}s` : p === 'E' ? e[0]!.toUpperCase() + e.slice(1) : e,
+    p === 'n' ? (value.n ?? 'a few') : p === 'es' ? `${e}s` : p === 'E' ? e.charAt(0).toUpperCase() + e.slice(1) : e,
   );
 }
 

@@ -5,6 +5,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
+import { defined } from '../platform/defined.js';
 import { meanPoolNormalize } from './pooling.js';
 
 export const embedderOptionsSchema = z.strictObject({
@@ -24,6 +25,16 @@ const modelConfigSchema = z.object({
 const tokenizerJsonSchema = z.looseObject({ model: z.looseObject({ type: z.string() }) });
 const tokenizerConfigSchema = z.looseObject({ cls_token: z.string().optional(), sep_token: z.string().optional() });
 
+/**
+ * What this module uses of tokenizers.js's Tokenizer. The package's declarations re-export without file extensions,
+ * which NodeNext resolution cannot follow, so the imported class itself reads as an unresolved type.
+ */
+interface TextTokenizer {
+  encode(text: string): { ids: number[] };
+  token_to_id(token: string): number | undefined;
+}
+const TextTokenizerClass = Tokenizer as unknown as new (tokenizerJson: object, tokenizerConfig: object) => TextTokenizer;
+
 const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'token_type_ids']);
 const HIDDEN_STATE_OUTPUTS = ['last_hidden_state', 'token_embeddings'];
 
@@ -36,7 +47,7 @@ async function readJson<T>(file: string, schema: z.ZodType<T>): Promise<T> {
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = defined(parsed.error.issues[0], 'the first schema issue');
     throw new Error(`${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   return parsed.data;
@@ -53,7 +64,7 @@ export class SentenceEmbedder {
 
   private constructor(
     private readonly session: ort.InferenceSession,
-    private readonly tokenizer: Tokenizer,
+    private readonly tokenizer: TextTokenizer,
     private readonly outputName: string,
     private readonly feedsAttentionMask: boolean,
     private readonly feedsTokenTypeIds: boolean,
@@ -76,7 +87,7 @@ export class SentenceEmbedder {
       readJson(path.join(modelDir, 'tokenizer.json'), tokenizerJsonSchema),
       readJson(path.join(modelDir, 'tokenizer_config.json'), tokenizerConfigSchema),
     ]);
-    const tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+    const tokenizer = new TextTokenizerClass(tokenizerJson, tokenizerConfig);
     const sepToken = tokenizerConfig.sep_token ?? '[SEP]';
     const sepId = tokenizer.token_to_id(sepToken);
     if (sepId === undefined) throw new Error(`${modelDir}: separator token ${sepToken} is not in the vocabulary`);
@@ -137,12 +148,13 @@ export class SentenceEmbedder {
    */
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
     const ids = texts.map((t) => this.tokenize(t));
-    const order = ids.map((_, i) => i).sort((a, b) => ids[b]!.length - ids[a]!.length);
-    const out: Float32Array[] = new Array(texts.length);
+    const tokenIds = (i: number): number[] => defined(ids[i], 'token ids of a text');
+    const order = ids.map((_, i) => i).sort((a, b) => tokenIds(b).length - tokenIds(a).length);
+    const out = new Array<Float32Array>(texts.length);
     for (let start = 0; start < order.length; start += this.batchSize) {
       const batch = order.slice(start, start + this.batchSize);
-      const vectors = await this.runBatch(batch.map((i) => ids[i]!));
-      for (let j = 0; j < batch.length; j++) out[batch[j]!] = vectors[j]!;
+      const vectors = await this.runBatch(batch.map(tokenIds));
+      for (const [j, i] of batch.entries()) out[i] = defined(vectors[j], 'embedding of a batch row');
     }
     return out;
   }
@@ -162,7 +174,7 @@ export class SentenceEmbedder {
 
   private async runBatch(batch: readonly number[][]): Promise<Float32Array[]> {
     const rows = batch.length;
-    const seqLen = batch[0]!.length; // batches are sorted longest first
+    const seqLen = defined(batch[0], 'first sequence of the batch').length; // batches are sorted longest first
     const size = rows * seqLen;
     // int64 tensors written through an Int32 view (little-endian low words): ids are small and non-negative,
     // so this avoids allocating a BigInt per token.
@@ -171,12 +183,11 @@ export class SentenceEmbedder {
     const mask = this.feedsAttentionMask ? new BigInt64Array(size) : undefined;
     const maskWords = mask ? new Int32Array(mask.buffer) : undefined;
     const lengths = new Int32Array(rows);
-    for (let r = 0; r < rows; r++) {
-      const seq = batch[r]!;
+    for (const [r, seq] of batch.entries()) {
       lengths[r] = seq.length;
       const base = r * seqLen * 2;
-      for (let t = 0; t < seq.length; t++) {
-        idWords[base + 2 * t] = seq[t]!;
+      for (const [t, id] of seq.entries()) {
+        idWords[base + 2 * t] = id;
         if (maskWords) maskWords[base + 2 * t] = 1;
       }
     }
@@ -186,7 +197,7 @@ export class SentenceEmbedder {
     if (this.feedsTokenTypeIds) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(size), dims);
 
     const result = await this.session.run(feeds, [this.outputName]);
-    const hidden = result[this.outputName]!;
+    const hidden = defined(result[this.outputName], `model output ${this.outputName}`);
     if (hidden.type !== 'float32' || hidden.dims.length !== 3 || hidden.dims[2] !== this.dimension) {
       throw new Error(`model returned ${hidden.type} ${JSON.stringify(hidden.dims)}, expected float32 [${rows},${seqLen},${this.dimension}]`);
     }

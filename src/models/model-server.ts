@@ -6,6 +6,7 @@ import type { SentenceEmbedder } from './embedder.js';
 import type { ModelRegistry } from './registry.js';
 import type { Prediction, PredictionInput, Predictor } from './predictor.js';
 import { HEAD_INPUT, HEAD_OUTPUT, onnxLabels } from '../training/onnx-head.js';
+import { defined } from '../platform/defined.js';
 
 interface LoadedVersion {
   session: ort.InferenceSession;
@@ -30,12 +31,18 @@ export class ModelServer implements Predictor {
   async predict(modelId: string, version: string, input: PredictionInput, context?: ContextDocument): Promise<Prediction> {
     const model = await this.load(modelId, version);
     const [embedding] = await this.embedder.embed([applyContext(input.text, context)]);
-    const feeds = { [HEAD_INPUT]: new ort.Tensor('float32', embedding!, [1, model.dimension]) };
+    const feeds = { [HEAD_INPUT]: new ort.Tensor('float32', defined(embedding, 'embedding'), [1, model.dimension]) };
     const out = await model.session.run(feeds);
-    const probabilities = Array.from(out[HEAD_OUTPUT]!.data as Float32Array);
+    const probabilities = Array.from(defined(out[HEAD_OUTPUT], `head output ${HEAD_OUTPUT}`).data as Float32Array);
     let best = 0;
-    for (let i = 1; i < probabilities.length; i++) if (probabilities[i]! > probabilities[best]!) best = i;
-    return { label: model.labels[best]!, confidence: probabilities[best]!, probabilities };
+    let bestProbability = defined(probabilities[0], 'first class probability');
+    for (const [i, p] of probabilities.entries()) {
+      if (p > bestProbability) {
+        best = i;
+        bestProbability = p;
+      }
+    }
+    return { label: defined(model.labels[best], `label ${best}`), confidence: bestProbability, probabilities };
   }
 
   async close(): Promise<void> {

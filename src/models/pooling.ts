@@ -1,3 +1,5 @@
+import { defined } from '../platform/defined.js';
+
 /**
  * Mean pooling over the real tokens followed by L2 normalisation, as sentence-transformers' Pooling(mean) +
  * Normalize modules compute it for all-MiniLM-L6-v2.
@@ -17,26 +19,26 @@ export function meanPoolNormalize(
     throw new RangeError(`hidden state has ${hidden.length} values, expected ${batch}×${seqLen}×${dim}`);
   }
   const acc = new Float64Array(dim);
-  const out: Float32Array[] = new Array(batch);
+  const out: Float32Array[] = [];
   for (let b = 0; b < batch; b++) {
-    const len = lengths[b]!;
+    const len = defined(lengths[b], 'sequence length');
     acc.fill(0);
     let offset = b * seqLen * dim;
     for (let t = 0; t < len; t++, offset += dim) {
-      for (let k = 0; k < dim; k++) acc[k]! += hidden[offset + k]!;
+      for (let k = 0; k < dim; k++) acc[k] = defined(acc[k], 'accumulator') + defined(hidden[offset + k], 'hidden state value');
     }
     // Same guards as the reference: mean divides by clamp(count, 1e-9), normalize by max(norm, 1e-12).
     const inv = 1 / Math.max(len, 1e-9);
     let sq = 0;
     for (let k = 0; k < dim; k++) {
-      const m = acc[k]! * inv;
+      const m = defined(acc[k], 'accumulator') * inv;
       acc[k] = m;
       sq += m * m;
     }
     const scale = 1 / Math.max(Math.sqrt(sq), 1e-12);
     const v = new Float32Array(dim);
-    for (let k = 0; k < dim; k++) v[k] = acc[k]! * scale;
-    out[b] = v;
+    for (let k = 0; k < dim; k++) v[k] = defined(acc[k], 'accumulator') * scale;
+    out.push(v);
   }
   return out;
 }
@@ -48,8 +50,8 @@ export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): nu
   let na = 0;
   let nb = 0;
   for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
+    const x = defined(a[i], 'vector element');
+    const y = defined(b[i], 'vector element');
     dot += x * y;
     na += x * x;
     nb += y * y;

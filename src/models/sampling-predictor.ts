@@ -3,6 +3,7 @@ import { sampleLabels } from './sampling.js';
 import { onnxLabels } from '../training/onnx-head.js';
 import type { Prediction, PredictionInput, Predictor } from './predictor.js';
 import type { ModelRegistry } from './registry.js';
+import { defined } from '../platform/defined.js';
 
 /**
  * Serves a sampled output instead of the top one, as a generator served at a temperature does: the label is drawn
@@ -32,7 +33,8 @@ export class SamplingPredictor implements Predictor {
       count: 1,
       rand: this.options.rand ?? Math.random,
     });
-    return { ...top, label: label!, confidence: top.probabilities[labels.indexOf(label!)]! };
+    const sampled = defined(label, 'sampled label');
+    return { ...top, label: sampled, confidence: defined(top.probabilities[labels.indexOf(sampled)], 'probability of the sampled label') };
   }
 
   private labelsOf(modelId: string, version: string): Promise<string[]> {

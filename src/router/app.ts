@@ -21,6 +21,7 @@ import {
   modelFailureSchema, modelIdParams, modelsResponseSchema, routesBodySchema, routesResponseSchema,
 } from './schemas.js';
 import { VersionedCache } from './versioned-cache.js';
+import { defined } from '../platform/defined.js';
 
 export interface RouterAppDeps extends RouterFeatures {
   pool: Pool;
@@ -82,8 +83,10 @@ function unavailable(reply: FastifyReply, error: string, retryAfterMs = 1_000): 
 export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
   const { apiToken } = deps;
   const log = deps.logger.child({ component: 'router' });
+  // Typed as Fastify's logger so that the instance is FastifyInstance with the default logger type.
+  const fastifyLog: FastifyBaseLogger = log;
   const app = Fastify({
-    loggerInstance: log as FastifyBaseLogger,
+    loggerInstance: fastifyLog,
     // The request id doubles as the inference's requestId, so log lines and stored rows share it.
     genReqId: () => randomUUID(),
     // Fastify's two lines per request are off, and so is its child logger per request (building one costs more
@@ -114,7 +117,7 @@ export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
     // zodValidatorCompiler's message already names the field.
     if (err.code === 'FST_ERR_VALIDATION') return reply.code(400).send({ error: err.message });
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(413).send({ error: `body: larger than the ${req.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit} bytes this route accepts` });
+      return reply.code(413).send({ error: `body: larger than the ${req.routeOptions.bodyLimit} bytes this route accepts` });
     }
     if (isDatabaseUnavailable(err)) {
       log.warn({ requestId: req.id, err: err.message }, 'database unavailable');
@@ -134,7 +137,7 @@ export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
   // Before the body is read: a method that carries one (QUERY, say) would otherwise fail on its content type first.
   app.addHook('onRequest', async (req, reply) => {
     if (req.routeOptions.url !== undefined) return;
-    const path = req.url.split('?')[0]!;
+    const path = defined(req.url.split('?')[0], 'request path');
     const allowed = [...new Set(served.filter((r) => r.pattern.test(path)).map((r) => r.method))].sort();
     if (allowed.length > 0) {
       return reply.code(405).header('allow', allowed.join(', ')).send({ error: `method: ${req.method} is not served on ${path}; ${allowed.join(', ')} are` });
@@ -153,6 +156,7 @@ export function buildRouterApp(deps: RouterAppDeps): FastifyInstance {
 }
 
 /** Inference, feedback, models and their routes, health and metrics. */
+// eslint-disable-next-line @typescript-eslint/require-await -- an async plugin: avvio calls it without try/catch, so a route that fails to register must reject its promise, not throw
 const modelRoutes: FastifyPluginAsyncZod<RouterAppDeps> = async (app, deps) => {
   const { pool, predictor, table, writer, recent, metrics, apiToken } = deps;
   const auth = apiToken !== undefined;
@@ -162,7 +166,7 @@ const modelRoutes: FastifyPluginAsyncZod<RouterAppDeps> = async (app, deps) => {
   app.get('/healthz', {
     config: { public: true },
     schema: { operationId: 'health', summary: 'Liveness', security: [], response: { 200: healthResponseSchema } },
-  }, async () => ({ ok: true as const, bufferedRows: writer.buffered }));
+  }, () => Promise.resolve({ ok: true as const, bufferedRows: writer.buffered }));
 
   app.get('/metrics', {
     schema: {
@@ -204,10 +208,10 @@ const modelRoutes: FastifyPluginAsyncZod<RouterAppDeps> = async (app, deps) => {
     const { modelId, version, contextId, contextVersion } = target;
     let context;
     try {
-      context = contextId === null ? undefined : await contexts.get(contextId, contextVersion!);
+      context = contextId === null ? undefined : await contexts.get(contextId, defined(contextVersion ?? undefined, 'context version of a route with a context'));
     } catch (err) {
       log.warn({ requestId: req.id, modelId, contextId, contextVersion, err: (err as Error).message }, 'context read failed');
-      return unavailable(reply, `the serving variant's context ${contextId}@${contextVersion} cannot be read now; retry later`);
+      return unavailable(reply, `the serving variant's context ${String(contextId)}@${String(contextVersion)} cannot be read now; retry later`);
     }
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
@@ -242,8 +246,9 @@ const modelRoutes: FastifyPluginAsyncZod<RouterAppDeps> = async (app, deps) => {
       // The model is this route's upstream: its failure is a 502, not the router's own 500.
       return reply.code(502).send({ requestId, modelId, version, contextId, contextVersion, error });
     }
+    if (output === null) throw new Error('the prediction is missing'); // predict resolved, so it returned one
     log.info({ requestId, modelId, version, contextId, contextVersion, latencyMs, cpuMs }, 'inference');
-    return { requestId, modelId, version, contextId, contextVersion, output: output!, latencyMs };
+    return { requestId, modelId, version, contextId, contextVersion, output, latencyMs };
   });
 
   app.post('/v1/feedback', {
@@ -321,7 +326,7 @@ const modelRoutes: FastifyPluginAsyncZod<RouterAppDeps> = async (app, deps) => {
     const { modelId } = req.params;
     try {
       if (body.routes) await writeVariantRoutes(pool, modelId, body.routes, 'router-http');
-      else await writeWeights(pool, modelId, body.weights!, 'router-http');
+      else await writeWeights(pool, modelId, defined(body.weights, 'weights (the body has no routes)'), 'router-http');
     } catch (err) {
       if (err instanceof WeightsError) return reply.code(400).send({ error: `${body.routes ? 'routes' : 'weights'}: ${err.message}` });
       throw err;
@@ -329,6 +334,6 @@ const modelRoutes: FastifyPluginAsyncZod<RouterAppDeps> = async (app, deps) => {
     // Every router (this one included) learns it by NOTIFY; applying it here too makes a read right after see it.
     table.set(modelId, body.routes ?? body.weights);
     log.info({ requestId: req.id, modelId, weights: body.weights, routes: body.routes }, 'routes changed');
-    return { modelId, weights: table.weights(modelId)!, routes: [...(table.variants(modelId) ?? [])] };
+    return { modelId, weights: defined(table.weights(modelId), 'the routes just set'), routes: [...(table.variants(modelId) ?? [])] };
   });
 };

@@ -1,5 +1,6 @@
 import type { ApplicationRoute } from '../db/application-routes.js';
 import { bucketBounds, bucketOf, shareOf } from './routing-table.js';
+import { defined } from '../platform/defined.js';
 
 /** One application's routes as the router holds them: a snapshot that a later change never alters. */
 export interface DeployedApplication {
@@ -29,7 +30,7 @@ export class ApplicationTable {
     const sorted = Object.freeze([...routes].sort((a, b) => (a.variant < b.variant ? -1 : a.variant > b.variant ? 1 : 0)));
     // The database checks at commit that the shares sum to 100, so every bucket falls in one of them.
     const bounds = bucketBounds(sorted.map((r) => r.percent));
-    this.entries.set(application, { routes: sorted, live: (userKey) => sorted[shareOf(bounds, bucketOf(userKey))!]! });
+    this.entries.set(application, { routes: sorted, live: (userKey) => defined(sorted[defined(shareOf(bounds, bucketOf(userKey)), 'share of the bucket')], 'route of the share') });
   }
 
   applications(): string[] {

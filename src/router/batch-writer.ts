@@ -2,6 +2,7 @@ import { insertFeedback, insertInferenceRequests } from '../db/inference-request
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../log.js';
 import type { Prediction, PredictionInput } from '../models/predictor.js';
+import { defined } from '../platform/defined.js';
 
 export interface RequestRow {
   requestId: string;
@@ -185,7 +186,14 @@ export class BatchWriter {
       const timeoutMs = this.opts.feedbackCommitTimeoutMs ?? 10_000;
       // Past it the row may still commit (it stays queued); a client told to retry lands once (ON CONFLICT).
       const timer = setTimeout(
-        () => pending.settle!({ status: 'unavailable', reason: `the database did not commit the row within ${timeoutMs} ms`, retryAfterMs: 1_000 }),
+        () => {
+          // settle clears this timer, so it is still set whenever the timer fires
+          defined(pending.settle, 'settle of the pending feedback')({
+            status: 'unavailable',
+            reason: `the database did not commit the row within ${timeoutMs} ms`,
+            retryAfterMs: 1_000,
+          });
+        },
         timeoutMs,
       );
       pending.settle = (outcome) => {
@@ -257,7 +265,7 @@ export class BatchWriter {
       let requests = this.requests.length;
       while (requests > 0) requests -= await this.writeRequests(Math.min(requests, this.opts.batchRows));
       let ready = 0;
-      while (ready < this.feedback.length && this.feedback[ready]!.after <= this.requestsDone) ready++;
+      while (ready < this.feedback.length && defined(this.feedback[ready], 'buffered feedback').after <= this.requestsDone) ready++;
       while (ready > 0) ready -= await this.writeFeedback(Math.min(ready, this.opts.batchRows));
       if (this.failures > 0) this.opts.logger.info({ afterFailures: this.failures }, 'batch writes recovered');
       this.failures = 0;

@@ -102,8 +102,12 @@ export function createRouterMetrics(buffer: () => { readonly buffered: number; r
     refused,
     applicationAnswers,
     writer: {
-      writeFailed: () => writeFailures.inc(),
-      rowsRejected: (table: RowTable, count: number) => rejected.inc({ table }, count),
+      writeFailed: () => {
+        writeFailures.inc();
+      },
+      rowsRejected: (table: RowTable, count: number) => {
+        rejected.inc({ table }, count);
+      },
     },
   };
 }

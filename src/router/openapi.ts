@@ -76,5 +76,5 @@ export const openApiRoutes: FastifyPluginAsync = async (docs) => {
   });
   // validatorUrl is left unset: the plugin then passes null, which keeps Swagger UI from calling validator.swagger.io.
   await docs.register(fastifySwaggerUi, { routePrefix: DOCS_PREFIX, uiConfig: { deepLinking: true } });
-  docs.get(OPENAPI_PATH, { schema: { hide: true } }, async () => docs.swagger());
+  docs.get(OPENAPI_PATH, { schema: { hide: true } }, () => Promise.resolve(docs.swagger()));
 };

@@ -17,7 +17,8 @@ export class RecentRequests {
   remember(requestId: string, target: Target): void {
     if (this.served.size >= this.capacity) {
       // Maps iterate in insertion order: the first key is the oldest.
-      this.served.delete(this.served.keys().next().value!);
+      const oldest = this.served.keys().next();
+      if (!oldest.done) this.served.delete(oldest.value);
     }
     this.served.set(requestId, target);
   }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { variantKey, weightsOf, type VariantRoute, type Weights } from '../db/routing-weights.js';
+import { defined } from '../platform/defined.js';
 
 export const BUCKETS = 10_000;
 
@@ -16,8 +17,8 @@ export function bucketBounds(percents: readonly number[]): number[] {
 
 /** Which share a bucket falls in (undefined when the shares do not cover it). */
 export function shareOf(bounds: readonly number[], bucket: number): number | undefined {
-  for (let i = 0; i < bounds.length; i++) if (bucket < bounds[i]!) return i;
-  return undefined;
+  const i = bounds.findIndex((bound) => bucket < bound);
+  return i === -1 ? undefined : i;
 }
 
 /** One servable variant; the table hands out the same object for every request it routes there. */
@@ -112,5 +113,8 @@ export class RoutingTable {
 }
 
 function sameVariants(a: readonly VariantRoute[], b: readonly VariantRoute[]): boolean {
-  return a.length === b.length && a.every((r, i) => variantKey(r) === variantKey(b[i]!) && r.percent === b[i]!.percent);
+  return a.length === b.length && a.every((r, i) => {
+    const other = defined(b[i], 'variant of the same index');
+    return variantKey(r) === variantKey(other) && r.percent === other.percent;
+  });
 }

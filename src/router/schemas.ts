@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { variantRoutesSchema, weightsSchema } from '../db/routing-weights.js';
+import { defined } from '../platform/defined.js';
 
 // The router's API: these schemas validate requests and answers (fastify-type-provider-zod) and are the OpenAPI
 // document served at /openapi.json (src/router/openapi.ts), so the two cannot drift apart.
@@ -49,7 +50,7 @@ export const routesBodySchema = z
   })
   .refine((b) => (b.weights === undefined) !== (b.routes === undefined), {
     path: ['weights'],
-    message: 'give either weights ({"v1": 90, "v2": 10}) or routes ([{"version", "contextId", "contextVersion", "percent"}])',
+    error: 'give either weights ({"v1": 90, "v2": 10}) or routes ([{"version", "contextId", "contextVersion", "percent"}])',
   })
   .describe('Exactly one of `weights` and `routes`.')
   .meta({ examples: [{ weights: { v1: 90, v2: 10 } }, { routes: [{ version: 'v1', percent: 100 }] }] });
@@ -136,7 +137,7 @@ export function errorResponses<S extends ErrorStatus>(auth: boolean, ...statuses
 
 /** "input.text: Too small: expected string to have >=1 characters": the first problem, naming the field. */
 export function describeZodError(error: z.ZodError): string {
-  const issue = error.issues[0]!;
-  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+  const issue = defined(error.issues[0], 'the first schema issue');
+  const path = issue.code === 'unrecognized_keys' ? [...issue.path, defined(issue.keys[0], 'the first unrecognized key')] : issue.path;
   return `${path.length > 0 ? path.join('.') : 'body'}: ${issue.message}`;
 }

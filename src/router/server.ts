@@ -11,6 +11,7 @@ import { RecentRequests } from './recent-requests.js';
 import { RoutingTable } from './routing-table.js';
 import { WeightsSync } from './weights-sync.js';
 import { PortInUseError } from '../net/port-in-use.js';
+import { defined } from '../platform/defined.js';
 
 export interface StartRouterOptions extends RouterFeatures {
   config: Pick<Config, 'databaseUrl' | 'apiToken' | 'router'>;
@@ -42,7 +43,9 @@ export async function startRouter(opts: StartRouterOptions): Promise<RunningRout
   const settings = config.router;
   // An idle pooled connection that the server cuts (restart, failover) emits 'error' on the pool; unheard, that
   // would end the process, and the router is meant to ride out outages.
-  const onPoolError = (err: Error) => logger.warn({ err: err.message }, 'database connection lost');
+  const onPoolError = (err: Error) => {
+    logger.warn({ err: err.message }, 'database connection lost');
+  };
   pool.on('error', onPoolError);
   const table = new RoutingTable();
   const applications = new ApplicationTable();
@@ -60,7 +63,7 @@ export async function startRouter(opts: StartRouterOptions): Promise<RunningRout
   });
   const sync = new WeightsSync({ databaseUrl: config.databaseUrl, table, applications, logger, resyncMs: settings.weightsResyncMs });
   const app = buildRouterApp({
-    pool, predictor, table, applications, writer, metrics, logger, apiToken: config.apiToken, routes: opts.routes, readContext: opts.readContext,
+    pool, predictor, table, applications, writer, metrics, logger, apiToken: config.apiToken, routes: opts.routes, readContext: (c, contextId, version) => opts.readContext(c, contextId, version),
     maxBodyBytes: settings.maxBodyBytes,
     // Every buffered request must stay findable for its feedback.
     recent: new RecentRequests(pool, Math.max(settings.maxBufferedRows, 100_000)),
@@ -72,19 +75,21 @@ export async function startRouter(opts: StartRouterOptions): Promise<RunningRout
     pool.off('error', onPoolError);
   };
   const warm = (modelId: string, version: string) =>
-    predictor.warm?.(modelId, version).catch((err: Error) => logger.warn({ modelId, version, err: err.message }, 'warm-up failed'));
+    predictor.warm?.(modelId, version).catch((err: unknown) => {
+      logger.warn({ modelId, version, err: (err as Error).message }, 'warm-up failed');
+    });
   try {
     await sync.start();
     for (const modelId of table.models()) {
-      for (const version of Object.keys(table.weights(modelId)!)) await warm(modelId, version);
+      for (const version of Object.keys(defined(table.weights(modelId), `weights of ${modelId}`))) await warm(modelId, version);
     }
     // A version that starts receiving traffic later is loaded right away, so its first requests do not pay for it.
     table.onChange((modelId, weights) => {
       for (const [version, percent] of Object.entries(weights ?? {})) if (percent > 0) void warm(modelId, version);
     });
     const port = opts.port ?? settings.port;
-    const url = await app.listen({ host: settings.host, port }).catch((err: NodeJS.ErrnoException) => {
-      throw err.code === 'EADDRINUSE' ? new PortInUseError('Router', settings.host, port, 'ROUTER_PORT') : err;
+    const url = await app.listen({ host: settings.host, port }).catch((err: unknown) => {
+      throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new PortInUseError('Router', settings.host, port, 'ROUTER_PORT') : err;
     });
     logger.info({ url, maxBufferedRows: settings.maxBufferedRows, maxBufferedBytes: settings.maxBufferedBytes }, 'router listening');
     return { url, table, applications, writer, close };

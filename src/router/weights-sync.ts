@@ -5,6 +5,7 @@ import { readRoutes } from '../db/routing-weights.js';
 import type { Logger } from '../log.js';
 import type { ApplicationTable } from './application-table.js';
 import type { RoutingTable } from './routing-table.js';
+import { defined } from '../platform/defined.js';
 
 export interface WeightsSyncOptions {
   databaseUrl: string;
@@ -50,7 +51,9 @@ export class WeightsSync {
     this.feeds = [
       {
         channel: 'routing_weights',
-        readAll: async (c) => table.replaceAll(await readRoutes(c)),
+        readAll: async (c) => {
+          table.replaceAll(await readRoutes(c));
+        },
         readSome: async (c, models) => {
           const routes = await readRoutes(c, models);
           for (const modelId of models) table.set(modelId, routes.get(modelId));
@@ -60,7 +63,9 @@ export class WeightsSync {
     if (applications) {
       this.feeds.push({
         channel: 'application_routes',
-        readAll: async (c) => applications.replaceAll(await readApplicationRoutes(c)),
+        readAll: async (c) => {
+          applications.replaceAll(await readApplicationRoutes(c));
+        },
         readSome: async (c, names) => {
           const routes = await readApplicationRoutes(c, names);
           for (const name of names) applications.set(name, routes.get(name));
@@ -105,9 +110,13 @@ export class WeightsSync {
       keys.add(msg.payload);
       void this.readDirty();
     });
-    const lost = (err?: Error) => this.lost(client, err);
+    const lost = (err?: Error) => {
+      this.lost(client, err);
+    };
     client.on('error', lost);
-    client.on('end', () => lost());
+    client.on('end', () => {
+      lost();
+    });
     try {
       await client.connect();
       // LISTEN before the full read, so a change committed in between is either in the read or notified after it.
@@ -127,8 +136,9 @@ export class WeightsSync {
     try {
       let client: pg.Client | undefined;
       let feed: Feed | undefined;
-      while ((feed = this.feeds.find((f) => this.dirty.get(f.channel)!.size > 0)) && (client = this.client)) {
-        const keys = this.dirty.get(feed.channel)!;
+      const dirtyKeys = (channel: string): Set<string> => defined(this.dirty.get(channel), `dirty keys of ${channel}`);
+      while ((feed = this.feeds.find((f) => dirtyKeys(f.channel).size > 0)) && (client = this.client)) {
+        const keys = dirtyKeys(feed.channel);
         const named = [...keys];
         keys.clear();
         await feed.readSome(client, named);
@@ -161,8 +171,8 @@ export class WeightsSync {
           // A close() that ran while we were connecting must not leave this connection open.
           if (this.closed) void this.close();
         },
-        (err: Error) => {
-          this.opts.logger.warn({ err: err.message, retryInMs: this.reconnectDelay }, 'weights listener reconnect failed');
+        (err: unknown) => {
+          this.opts.logger.warn({ err: (err as Error).message, retryInMs: this.reconnectDelay }, 'weights listener reconnect failed');
           this.reconnectDelay = Math.min(this.reconnectDelay * 2, 5_000);
           this.scheduleReconnect();
         },
