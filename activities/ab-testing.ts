@@ -78,5 +78,5 @@ export function createAbTestingActivities({ pool, logger }: ActivityDeps) {
    * @deprecated analyzeAbTest's name until abTest said "analyze" like every other workflow: for tasks queued under it
    * and tests begun before patched('analyze-ab-test-name'), which keep scheduling it.
    */
-  return { ...activities, analyseAbTest: activities.analyzeAbTest };
+  return { ...activities, analyseAbTest: (input: Parameters<typeof activities.analyzeAbTest>[0]) => activities.analyzeAbTest(input) };
 }

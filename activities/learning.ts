@@ -19,6 +19,7 @@ import {
   updateIncidentAnalysis,
 } from '../src/db/learning.js';
 import { withTransaction, type PoolClient } from '../src/db/pool.js';
+import { defined } from '../src/platform/defined.js';
 import { insertTrainingSamples } from '../src/db/training-samples.js';
 import type { Application } from '../src/learning/application.js';
 import { analyzeIncidents, checkWindow, planRefinements, type CycleApplication, type IncidentAnalysis } from '../src/learning/cycle-analysis.js';
@@ -123,10 +124,17 @@ export function createLearningActivities({ pool, logger, config }: ActivityDeps,
             });
           }
           const shares = evenShares(app.variants.length);
+          const requirementsVersion = version;
           await replaceApplicationRoutes(
             c,
             app.id,
-            app.variants.map((variant, i) => ({ variant, percent: shares[i]!, baseline: i === 0, requirementsVersion: version!, cycleId: input.cycleId })),
+            app.variants.map((variant, i) => ({
+              variant,
+              percent: defined(shares[i], `share of variant ${variant}`),
+              baseline: i === 0,
+              requirementsVersion,
+              cycleId: input.cycleId,
+            })),
           );
         }
         log().info({ application: app.id, requirementsVersion: version }, 'deployed behind the router for the learning cycle');
@@ -147,7 +155,7 @@ export function createLearningActivities({ pool, logger, config }: ActivityDeps,
       for (const app of await applicationsOf(input.deployments)) {
         const stored = await checkStored(pool, input.cycleId, input.checkNo, app.application);
         if (!stored && config.learning.traffic === 'simulated') {
-          const users = findApplication(app.application)!.windowRequests({ window, requests: REQUESTS_PER_CHECK, seed: 1 });
+          const users = defined(findApplication(app.application), `application ${app.application}`).windowRequests({ window, requests: REQUESTS_PER_CHECK, seed: 1 });
           await sendApplicationRequests(router, app.application, users);
         }
         const { evaluated, requests } = await withTransaction(pool, async (c) => {
@@ -189,9 +197,12 @@ export function createLearningActivities({ pool, logger, config }: ActivityDeps,
       return analysis;
     },
 
-    async detectPatterns(input: { deficiencies: Deficiency[] }): Promise<{ systematicIssues: SystematicIssue[]; clusters: number }> {
-      const { clusters, systematicIssues } = detectPatterns(input.deficiencies);
-      return { systematicIssues, clusters: clusters.length };
+    detectPatterns(input: { deficiencies: Deficiency[] }): Promise<{ systematicIssues: SystematicIssue[]; clusters: number }> {
+      // Nothing to await; the executor turns a throw into a rejection, as the async method did.
+      return new Promise((resolve) => {
+        const { clusters, systematicIssues } = detectPatterns(input.deficiencies);
+        resolve({ systematicIssues, clusters: clusters.length });
+      });
     },
 
     /**

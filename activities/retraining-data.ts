@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
 import { lazyEmbedder } from '../src/models/lazy-embedder.js';
+import { defined } from '../src/platform/defined.js';
 import type { TextEmbedder } from '../src/models/embedding-cache.js';
 import { selectionLimit } from '../src/retraining/criteria.js';
 import { deduplicate, type DeduplicationResult } from '../src/retraining/deduplicate.js';
@@ -52,7 +53,9 @@ async function failUnknownExamples<T>(fn: () => Promise<T>): Promise<T> {
  */
 export function createRetrainingDataActivities({ pool, logger, config }: ActivityDeps, options: { embedder?: TextEmbedder } = {}) {
   const getEmbedder = lazyEmbedder(config.home, logger, options.embedder);
-  const heartbeat = (done: number, total: number) => Context.current().heartbeat({ done, total });
+  const heartbeat = (done: number, total: number) => {
+    Context.current().heartbeat({ done, total });
+  };
   const log = activityLogger(logger);
 
   return {
@@ -74,7 +77,7 @@ export function createRetrainingDataActivities({ pool, logger, config }: Activit
       const ids = [...new Set(input.requestIds)];
       const vectors = await failUnknownExamples(async () => embedExamples(pool, await getEmbedder(), ids, heartbeat));
       const nearest = await nearestUsedExamples(pool, input.modelId, vectors, { vectorIndex: config.vectorIndex, logger });
-      const result = deduplicate(ids.map((requestId, i) => ({ requestId, embedding: vectors[i]! })), nearest);
+      const result = deduplicate(ids.map((requestId, i) => ({ requestId, embedding: defined(vectors[i], `embedding of ${requestId}`) })), nearest);
       log().info(
         { modelId: input.modelId, candidates: ids.length, kept: result.kept.length, duplicatesOfUsed: result.dropped.filter((d) => d.against === 'used').length },
         'training examples deduplicated',
@@ -88,9 +91,10 @@ export function createRetrainingDataActivities({ pool, logger, config }: Activit
       const result = await failUnknownExamples(async () => {
         // Every used example needs its embedding for later runs' dedup; normally deduplicateExamples stored it.
         await embedExamples(pool, await getEmbedder(), input.requestIds, heartbeat);
-        return markExamplesUsed(pool, input).catch((err: { code?: string; constraint?: string }) => {
-          if (err.code === '23503' && err.constraint === 'phase4_training_data_training_run_id_fkey') {
-            throw ApplicationFailure.nonRetryable(`trainingRunId: no training run ${input.trainingRunId}`, 'InvalidRetrainingInput');
+        return markExamplesUsed(pool, input).catch((err: unknown) => {
+          const pgError = err as { code?: string; constraint?: string };
+          if (pgError.code === '23503' && pgError.constraint === 'phase4_training_data_training_run_id_fkey') {
+            throw ApplicationFailure.nonRetryable(`trainingRunId: no training run ${String(input.trainingRunId)}`, 'InvalidRetrainingInput');
           }
           throw err;
         });

@@ -4,6 +4,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
 import { ModelRegistry, RegistryError } from '../src/models/registry.js';
 import { lazyEmbedder } from '../src/models/lazy-embedder.js';
+import { defined } from '../src/platform/defined.js';
 import { embedWithCache, type TextEmbedder } from '../src/models/embedding-cache.js';
 import { readTrainingSamples } from '../src/db/training-samples.js';
 import { embedExamples } from '../src/retraining/embed-examples.js';
@@ -190,13 +191,15 @@ export function createTrainingActivities(
       if (baseHead) {
         const labels = baseHead.labels;
         const unknown = input.examples.findIndex((e) => !labels.includes(e.label));
-        if (unknown >= 0) invalid(`examples.${unknown}.label: ${JSON.stringify(input.examples[unknown]!.label)} is none of ${input.modelId}@${input.baseVersion}'s labels`);
+        if (unknown >= 0) invalid(`examples.${unknown}.label: ${JSON.stringify(defined(input.examples[unknown], `examples.${unknown}`).label)} is none of ${input.modelId}@${input.baseVersion}'s labels`);
         weightsPath = path.join(dir, 'base-weights.json');
         await writeJsonAtomically(weightsPath, headToJson(baseHead));
       }
 
       const ids = input.examples.map((e) => e.requestId);
-      const embeddings = await embedExamples(pool, await getEmbedder(), ids, (done, total) => Context.current().heartbeat({ embedded: done, total })).catch(
+      const embeddings = await embedExamples(pool, await getEmbedder(), ids, (done, total) => {
+        Context.current().heartbeat({ embedded: done, total });
+      }).catch(
         (err: unknown) => {
           if (err instanceof UnknownExamplesError) invalid(`examples: ${err.message}`);
           throw err;
@@ -212,7 +215,7 @@ export function createTrainingActivities(
         runId: input.runId,
         modelId: input.modelId,
         base: { version: input.baseVersion, onnxPath, weightsPath },
-        examples: input.examples.map((e, i) => ({ text: e.text, label: e.label, weight: e.weight, embedding: Array.from(embeddings[i]!) })),
+        examples: input.examples.map((e, i) => ({ text: e.text, label: e.label, weight: e.weight, embedding: Array.from(defined(embeddings[i], `embedding of example ${i}`)) })),
         ...(feedback.length > 0 ? { feedback: feedback.map(({ application, input, output, weight }) => ({ application, input, output, weight })) } : {}),
         hyperparameters,
         checkpointDir: path.join(dir, 'checkpoints'),
@@ -220,7 +223,9 @@ export function createTrainingActivities(
       };
       l.info({ trainer: trainer.kind, examples: request.examples.length, hyperparameters }, 'fine-tuning started');
       const result = await trainer.train(request, {
-        onProgress: (p) => Context.current().heartbeat({ epoch: p.epoch, step: p.step, loss: p.loss }),
+        onProgress: (p) => {
+          Context.current().heartbeat({ epoch: p.epoch, step: p.step, loss: p.loss });
+        },
         signal: cancellationSignal,
         logger: l,
       });
@@ -229,7 +234,7 @@ export function createTrainingActivities(
         trainer: trainer.kind,
         backend: result.backend,
         baseVersion: input.baseVersion,
-        candidatePath: (result.weightsPath ?? result.onnxPath)!,
+        candidatePath: defined(result.weightsPath ?? result.onnxPath, "the trainer's output path"),
         losses: result.losses,
         validationLosses: result.validationLosses ?? [],
         epochsRun: result.epochsRun,

@@ -11,6 +11,7 @@
  * end of the dwells and --promoted-hours at 100%; a good one is followed until it reaches 100%.
  * Last line: JSON.
  */
+import { defined } from '../src/platform/defined.js';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { evaluateCheck } from '../src/rollout/health-check.js';
@@ -93,14 +94,14 @@ function simulate(seed: number, candidatePassRate: number, rules: Rule[], stopAt
   let served = 0;
   let maxWindowDrop = -1;
   for (let now = rollout.checkIntervalMs; now <= horizonMs; now += rollout.checkIntervalMs) {
-    const { percent, dwellMs } = rollout.stages[stage]!;
+    const { percent, dwellMs } = defined(rollout.stages[stage], `stage ${stage}`);
     const candidate = traffic.window('candidate', rowsAt(percent), candidatePassRate);
     const baseline = traffic.window('baseline', args['rows-per-check'] - candidate.samples, args['baseline-pass-rate']);
     served += candidate.samples;
     if (!paused) stageElapsed += rollout.checkIntervalMs;
 
     rules.forEach((rule, i) => {
-      const run = byRule[i]!;
+      const run = defined(byRule[i], `rule ${i}`);
       if (run.rolledBackAfter !== null) return;
       const check = evaluateCheck({
         candidate,
@@ -127,7 +128,7 @@ function simulate(seed: number, candidatePassRate: number, rules: Rule[], stopAt
     const dwellOver = dwellMs !== 'manual' && stageElapsed >= dwellMs;
     if (!paused && dwellOver && stage < rollout.stages.length - 1) {
       // As the workflow before patched('canary-stage-gate-rollback'): a failed gate holds, no floor (not yet re-measured).
-      const gate = stageGate({ stageIndex: stage, percent: rollout.stages[stage]!.percent, ...stageData, minSamples: rollout.minSamples, floor: null });
+      const gate = stageGate({ stageIndex: stage, percent: defined(rollout.stages[stage], `stage ${stage}`).percent, ...stageData, minSamples: rollout.minSamples, floor: null });
       if (gate.advance) {
         stage += 1;
         stageElapsed = 0;
@@ -151,7 +152,7 @@ const started = performance.now();
 
 // Good candidates: exactly as good as the baseline.
 const good = runSeeds(0).map((seed) => simulate(seed, args['baseline-pass-rate'], [specs, sequential], true));
-const falseRollbackRate = (runs: RolloutRun[], rule: number) => mean(runs.map((r) => (r.byRule[rule]!.rolledBackAfter !== null ? 1 : 0)));
+const falseRollbackRate = (runs: RolloutRun[], rule: number) => mean(runs.map((r) => (defined(r.byRule[rule], `rule ${rule}`).rolledBackAfter !== null ? 1 : 0)));
 
 // The narrowest window drop threshold (in steps of half a point) the fixed rule can use within the false-rollback budget.
 const alpha = rollout.sequential.alpha;
@@ -163,18 +164,18 @@ const goodCalibrated = runSeeds(0).map((seed) => simulate(seed, args['baseline-p
 const RULES = { fixed: specs, sequential, fixedCalibrated };
 const ruleNames = Object.keys(RULES) as (keyof typeof RULES)[];
 type PerDrop = Record<string, number>;
-const badRequests = Object.fromEntries(ruleNames.map((name) => [name, {} as PerDrop])) as Record<keyof typeof RULES, PerDrop>;
-const caughtShare = Object.fromEntries(ruleNames.map((name) => [name, {} as PerDrop])) as Record<keyof typeof RULES, PerDrop>;
+const badRequests = Object.fromEntries(ruleNames.map((name) => [name, {}])) as Record<keyof typeof RULES, PerDrop>;
+const caughtShare = Object.fromEntries(ruleNames.map((name) => [name, {}])) as Record<keyof typeof RULES, PerDrop>;
 DROPS.forEach((drop, d) => {
   const runs = runSeeds(d + 1).map((seed) => simulate(seed, args['baseline-pass-rate'] - drop, Object.values(RULES), false));
   const key = String(Math.round(drop * 100));
   ruleNames.forEach((name, i) => {
-    badRequests[name][key] = Math.round(mean(runs.map((r) => r.byRule[i]!.rolledBackAfter ?? r.servedByCandidate)));
-    caughtShare[name][key] = round(mean(runs.map((r) => (r.byRule[i]!.rolledBackAfter !== null ? 1 : 0))), 3);
+    badRequests[name][key] = Math.round(mean(runs.map((r) => defined(r.byRule[i], `rule ${i}`).rolledBackAfter ?? r.servedByCandidate)));
+    caughtShare[name][key] = round(mean(runs.map((r) => (defined(r.byRule[i], `rule ${i}`).rolledBackAfter !== null ? 1 : 0))), 3);
   });
 });
 
-const promoted = good.filter((r) => r.promotedAtMs !== null);
+const promoted = good.filter((r): r is RolloutRun & { promotedAtMs: number } => r.promotedAtMs !== null);
 console.log(
   JSON.stringify({
     scenario: {
@@ -197,11 +198,11 @@ console.log(
     fixedCalibratedMaxPassRateDrop: calibratedDrop,
     fixedCalibratedFalseRollbackRate: round(falseRollbackRate(goodCalibrated, 0)),
     goodPromotedShare: round(promoted.length / good.length, 3),
-    goodMeanHoursToPromotion: round(mean(promoted.map((r) => r.promotedAtMs!)) / HOUR, 2),
+    goodMeanHoursToPromotion: round(mean(promoted.map((r) => r.promotedAtMs)) / HOUR, 2),
     badRequests,
     caughtShare,
-    exposureReductionAt5pt: round(badRequests.fixed['5']! / badRequests.sequential['5']!, 2),
-    exposureReductionAt5ptVsCalibratedFixed: round(badRequests.fixedCalibrated['5']! / badRequests.sequential['5']!, 2),
+    exposureReductionAt5pt: round(defined(badRequests.fixed['5'], 'fixed at 5pt') / defined(badRequests.sequential['5'], 'sequential at 5pt'), 2),
+    exposureReductionAt5ptVsCalibratedFixed: round(defined(badRequests.fixedCalibrated['5'], 'fixedCalibrated at 5pt') / defined(badRequests.sequential['5'], 'sequential at 5pt'), 2),
     seconds: round((performance.now() - started) / 1000, 1),
   }),
 );

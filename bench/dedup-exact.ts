@@ -10,6 +10,7 @@
  *
  *   npx tsx bench/dedup-exact.ts [--examples 10000] [--candidates 100] [--rounds 3]
  */
+import { defined } from '../src/platform/defined.js';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadConfig } from '../src/config.js';
@@ -31,7 +32,7 @@ async function sqlNearest(pool: Pool, modelId: string, vectors: readonly Float32
   return rows.map((r) => ({ requestId: r.request_id, similarity: r.similarity }));
 }
 
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const median = (xs: readonly number[]) => defined([...xs].sort((a, b) => a - b)[xs.length >> 1], 'median');
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
 const { values } = parseArgs({ options: { examples: { type: 'string' }, candidates: { type: 'string' }, rounds: { type: 'string' } } });
@@ -51,14 +52,14 @@ try {
   let sql: UsedNeighbour[] = [];
   for (let r = 0; r < args.rounds; r++) {
     let t = performance.now();
-    inProcess = (await exactUsedNeighbours(db.pool, 'bench', candidates, { limit: 1 })).map((n) => n[0]!);
+    inProcess = (await exactUsedNeighbours(db.pool, 'bench', candidates, { limit: 1 })).map((n) => defined(n[0], 'nearest used example'));
     inProcessMs.push(performance.now() - t);
     t = performance.now();
     sql = await sqlNearest(db.pool, 'bench', candidates);
     sqlMs.push(performance.now() - t);
   }
-  const sameNearest = inProcess.filter((n, i) => n.requestId === sql[i]!.requestId).length;
-  const maxSimilarityDifference = Math.max(...inProcess.map((n, i) => Math.abs(n.similarity - sql[i]!.similarity)));
+  const sameNearest = inProcess.filter((n, i) => n.requestId === defined(sql[i], `sql nearest ${i}`).requestId).length;
+  const maxSimilarityDifference = Math.max(...inProcess.map((n, i) => Math.abs(n.similarity - defined(sql[i], `sql nearest ${i}`).similarity)));
 
   // What the in-process way spends on reading, binary arrays (its choice) against the arrays' text form.
   let t = performance.now();

@@ -17,6 +17,7 @@
  *
  *   npx tsx bench/dedup-recall.ts [--examples 10000] [--candidates 1000] [--ef-search 100 (what dedup uses)] [--batch 200]
  */
+import { defined } from '../src/platform/defined.js';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadConfig } from '../src/config.js';
@@ -128,7 +129,7 @@ try {
     let foundPairs = 0;
     let foundDuplicates = 0;
     hnswPairs.neighbours.forEach((n, i) => {
-      const want = new Set(exactAbove[i]!.map((x) => x.requestId));
+      const want = new Set(defined(exactAbove[i], `exact neighbours ${i}`).map((x) => x.requestId));
       const got = n.filter((x) => x.requestId !== self(i) && x.similarity >= DUPLICATE_SIMILARITY);
       foundPairs += got.filter((x) => want.has(x.requestId)).length;
       if (want.size > 0 && got.length > 0) foundDuplicates++;

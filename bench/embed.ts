@@ -9,6 +9,7 @@
  *
  *   npx tsx bench/embed.ts [--sentences 256] [--batch-size 32] [--rounds 3] [--threads N]
  */
+import { defined } from '../src/platform/defined.js';
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -40,7 +41,7 @@ function makeSentences(count: number, longTail: boolean): string[] {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const pick = <T>(xs: readonly T[]): T => defined(xs[Math.floor(rand() * xs.length)], 'picked element');
   const subjects = ['the canary', 'our retraining job', 'the router', 'a customer', 'the billing service', 'model v7', 'the nightly cycle', 'support'];
   const verbs = ['reported', 'rolled back', 'promoted', 'flagged', 'retried', 'ignored', 'summarised', 'escalated'];
   const objects = ['a latency spike', 'the refund request', 'three duplicate tickets', 'an accuracy drop to 0.91', 'the password reset', 'traffic from Zürich', 'a malformed payload', 'the weekly report'];
@@ -95,8 +96,10 @@ async function measure(
   const warm: Float32Array[][] = [];
   for (const n of names) warm.push(await runners[n](sentences));
   let minCosine = 1;
+  const [first, second, third] = [defined(warm[0], 'first runner'), defined(warm[1], 'second runner'), defined(warm[2], 'third runner')];
   for (let i = 0; i < sentences.length; i++) {
-    minCosine = Math.min(minCosine, cosineSimilarity(warm[0]![i]!, warm[2]![i]!), cosineSimilarity(warm[1]![i]!, warm[2]![i]!));
+    const [a, b, c] = [defined(first[i], `embedding ${i}`), defined(second[i], `embedding ${i}`), defined(third[i], `embedding ${i}`)];
+    minCosine = Math.min(minCosine, cosineSimilarity(a, c), cosineSimilarity(b, c));
   }
 
   const seconds = { ours: 0, oursSameBatches: 0, transformersJs: 0 };

@@ -1,3 +1,4 @@
+import { defined } from '../src/platform/defined.js';
 import { simulatedApplications } from '../src/learning/applications/catalog.js';
 import { simulateWindow } from '../src/learning/applications/traffic.js';
 import { analyzeCycle, checkWindow } from '../src/learning/cycle-analysis.js';
@@ -20,7 +21,7 @@ function runCycle(name: string, documents: Map<string, RequirementsDocument>) {
   const open = new Map<string, string[]>();
   for (let check = 0; check < DAYS * CHECKS_PER_DAY; check++) {
     for (const app of simulatedApplications) {
-      const document = documents.get(app.id)!;
+      const document = defined(documents.get(app.id), `document of ${app.id}`);
       const window = simulateWindow(app, document, { window: `${name}/check-${check}`, requests: REQUESTS_PER_CHECK, seed: 7 });
       const result = checkWindow({ application: app.id, variants: app.variants, document, outcomes: window }, open.get(app.id) ?? [], `${name}/check-${check}`);
       open.set(app.id, result.open);
@@ -32,7 +33,7 @@ function runCycle(name: string, documents: Map<string, RequirementsDocument>) {
   }
   const deployments = simulatedApplications.reduce((n, a) => n + a.variants.length, 0);
   const analysis = analyzeCycle({
-    applications: simulatedApplications.map((a) => ({ application: a.id, variants: a.variants, document: documents.get(a.id)! })),
+    applications: simulatedApplications.map((a) => ({ application: a.id, variants: a.variants, document: defined(documents.get(a.id), `document of ${a.id}`) })),
     incidents,
     outcomes,
   });

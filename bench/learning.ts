@@ -91,11 +91,13 @@ try {
   if (!verdict.retraining?.started) throw new Error(`no retraining started: ${verdict.reason}`);
   const retrain = (await env.client.workflow.getHandle(verdict.retraining.workflowId).result()) as RetrainResult;
   if (retrain.status !== 'deployed') throw new Error(`retraining ${retrain.status}: ${retrain.reason}`);
+  const { rolloutWorkflowId, candidateVersion } = retrain;
+  if (rolloutWorkflowId === null || candidateVersion === null) throw new Error('a deployed retraining names its rollout and its candidate version');
 
   // The canary would take hours of real traffic; here the new version takes all of it at once to be measured.
-  await env.client.workflow.getHandle(retrain.rolloutWorkflowId!).signal(abortSignal, { reason: 'benchmark measures the new version directly' });
-  await env.client.workflow.getHandle(retrain.rolloutWorkflowId!).result();
-  await writeWeights(db.pool, REFERENCE_MODEL_ID, { [retrain.candidateVersion!]: 100 }, 'bench');
+  await env.client.workflow.getHandle(rolloutWorkflowId).signal(abortSignal, { reason: 'benchmark measures the new version directly' });
+  await env.client.workflow.getHandle(rolloutWorkflowId).result();
+  await writeWeights(db.pool, REFERENCE_MODEL_ID, { [candidateVersion]: 100 }, 'bench');
   await new Promise((r) => setTimeout(r, 300));
   const after = await traffic('drifted', 3);
   const standardAfter = await traffic('standard', 4);
@@ -117,8 +119,8 @@ try {
       },
       passRateBeforeDrift: round(passRate(before, 'v1')),
       passRateAfterDrift: round(passRate(drifted, 'v1')),
-      passRateAfterRetrain: round(passRate(after, retrain.candidateVersion!)),
-      standardPassRateAfterRetrain: round(passRate(standardAfter, retrain.candidateVersion!)),
+      passRateAfterRetrain: round(passRate(after, candidateVersion)),
+      standardPassRateAfterRetrain: round(passRate(standardAfter, candidateVersion)),
       seconds: Math.round((performance.now() - started) / 100) / 10,
     }),
   );

@@ -65,8 +65,13 @@ class BenchServer {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const url = await new Promise<string>((resolve, reject) => {
-      child.once('message', (m: FromChild) => (m.type === 'ready' ? resolve(m.url) : reject(new Error(`${kind}: unexpected ${m.type}`))));
-      child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code} before it was ready`)));
+      child.once('message', (m: FromChild) => {
+        if (m.type === 'ready') resolve(m.url);
+        else reject(new Error(`${kind}: unexpected ${m.type}`));
+      });
+      child.once('exit', (code) => {
+        reject(new Error(`${kind} server exited with ${String(code)} before it was ready`));
+      });
     });
     return new BenchServer(child, url);
   }
@@ -74,7 +79,9 @@ class BenchServer {
   /** The process's user + system CPU so far, in microseconds. */
   cpuMicros(): Promise<number> {
     return new Promise((resolve) => {
-      this.child.once('message', (m: FromChild) => resolve(m.type === 'cpu' ? m.micros : Number.NaN));
+      this.child.once('message', (m: FromChild) => {
+        resolve(m.type === 'cpu' ? m.micros : Number.NaN);
+      });
       this.child.send({ type: 'cpu' } satisfies ToChild);
     });
   }
@@ -112,7 +119,10 @@ async function round(target: Target, seconds: number): Promise<Sample> {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ modelId: target.modelId, input: { text: TEXT } }),
       },
-      (err, res) => (err ? reject(err) : resolve(res)),
+      (err, res) => {
+        if (err) reject(err as Error);
+        else resolve(res);
+      },
     );
     instance.on('response', (_client, status, _bytes, ms) => {
       if (status === 200) latencies.push(ms);

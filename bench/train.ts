@@ -10,6 +10,7 @@
  *
  *   npx tsx bench/train.ts [--rounds 6] [--sweep-only]
  */
+import { defined } from '../src/platform/defined.js';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { loadConfig } from '../src/config.js';
@@ -40,7 +41,7 @@ const labels = Array.from({ length: 10 }, (_, i) => `class${i}`);
 const base = initialHead({ inputDim: 384, hiddenUnits: [64], labels, rand });
 const examples: WeightedExample[] = Array.from({ length: 200 }, (_, i) => ({
   embedding: Float32Array.from({ length: 384 }, () => rand() * 2 - 1),
-  label: labels[i % labels.length]!,
+  label: defined(labels[i % labels.length], `label ${i % labels.length}`),
   weight: 0.75 + rand() * 0.25,
 }));
 const settings = specFineTuneSettings({ overrides: { epochs: 2, earlyStoppingPatience: 10 } });
@@ -62,7 +63,7 @@ async function measure(backend: 'wasm' | 'cpu'): Promise<{ stepsPerSecond: numbe
   return { stepsPerSecond: result.steps / seconds, microBatchesPerSecond: microBatches / seconds };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => defined([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)], 'median');
 
 await selectTrainingBackend({ logger });
 const samples: Record<'wasm' | 'cpu', { stepsPerSecond: number; microBatchesPerSecond: number }[]> = { wasm: [], cpu: [] };
@@ -93,11 +94,11 @@ function disjoint<T extends { text: string }>(sets: Record<string, T[]>): Record
     out[name] = set.filter((r) => !seen.has(r.text));
     for (const r of out[name]) seen.add(r.text);
   }
-  const names = Object.keys(out);
-  for (const [i, a] of names.entries()) {
-    const texts = new Set(out[a]!.map((r) => r.text));
-    for (const b of names.slice(i + 1)) {
-      const shared = out[b]!.filter((r) => texts.has(r.text)).length;
+  const named = Object.entries(out);
+  for (const [i, [a, rowsOfA]] of named.entries()) {
+    const texts = new Set(rowsOfA.map((r) => r.text));
+    for (const [b, rowsOfB] of named.slice(i + 1)) {
+      const shared = rowsOfB.filter((r) => texts.has(r.text)).length;
       if (shared > 0) throw new Error(`${a} and ${b} share ${shared} requirement texts`);
     }
   }
@@ -119,14 +120,14 @@ let sets: { train: number; validation: number; test: number };
 const learningRateSweep: { learningRate: number; validationPassRate: number; standardPassRate: number; maxWeightChange: number; steps: number }[] = [];
 try {
   const [v1File] = await buildReferenceModels({ embedder, outDir, cacheDir, logger });
-  const v1: HeadWeights = await readHeadFile(v1File!.file);
+  const v1: HeadWeights = await readHeadFile(defined(v1File, 'reference model v1').file);
   // Test first: it is the canary set as the retraining uses it, kept whole; validation and training give way.
   const split = disjoint({
     test: generateRequirements({ seed: 200, count: 250, phrasing: 'drifted' }),
     validation: generateRequirements({ seed: 400, count: 250, phrasing: 'drifted' }),
     train: generateRequirements({ seed: 100, count: 100, phrasing: 'drifted' }),
   });
-  const [train, validation, test] = [split.train!, split.validation!, split.test!];
+  const [train, validation, test] = [defined(split.train, 'train split'), defined(split.validation, 'validation split'), defined(split.test, 'test split')];
   if (test.length !== 250) throw new Error('the test set must be the whole drifted canary set');
   sets = { train: train.length, validation: validation.length, test: test.length };
   const standard = generateRequirements({ seed: 300, count: 250 });
@@ -139,11 +140,11 @@ try {
   for (const learningRate of [1e-6, 1e-5, 1e-4, 1e-3, 3e-3, 1e-2]) {
     const tuned = await fineTune({
       base: v1,
-      examples: train.map((r, i) => ({ embedding: trainX[i]!, label: r.template, weight: 1 })),
+      examples: train.map((r, i) => ({ embedding: defined(trainX[i], `embedding ${i}`), label: r.template, weight: 1 })),
       settings: specFineTuneSettings({ overrides: { learningRate } }),
     });
     tunedByRate.set(learningRate, tuned.weights);
-    const maxWeightChange = Math.max(...tuned.weights.layers.flatMap((l, li) => Array.from(l.kernel, (v, i) => Math.abs(v - v1.layers[li]!.kernel[i]!))));
+    const maxWeightChange = Math.max(...tuned.weights.layers.flatMap((l, li) => Array.from(l.kernel, (v, i) => Math.abs(v - defined(defined(v1.layers[li], 'base layer').kernel[i], 'base kernel weight')))));
     learningRateSweep.push({
       learningRate,
       validationPassRate: await passRate(tuned.weights, 'validation'),
@@ -154,7 +155,7 @@ try {
   }
   // The best validation score; of equal scores the smaller rate. Only this one is scored on the test set.
   const best = learningRateSweep.reduce((a, b) => (b.validationPassRate > a.validationPassRate ? b : a));
-  const weights = tunedByRate.get(best.learningRate)!;
+  const weights = defined(tunedByRate.get(best.learningRate), 'tuned weights');
   chosen = { learningRate: best.learningRate, validationPassRate: best.validationPassRate, testPassRate: await passRate(weights, 'test'), standardPassRate: best.standardPassRate };
 } finally {
   await embedder.close();

@@ -66,7 +66,7 @@ export async function canaryRollout(rawInput: unknown, carried?: RolloutCarry): 
 
 /** The stages, one step at a time, until the rollout ends; between steps, continue-as-new when history is long. */
 async function runStages(r: Begun): Promise<RolloutResult> {
-  while (true) {
+  for (;;) {
     if (r.abortReason !== null) return rollBack(r, r.abortReason, {}, 'aborted');
     const step = await stepStage(r);
     if (step === 'again') continue;

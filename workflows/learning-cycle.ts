@@ -129,14 +129,17 @@ function handleOperators(cycle: Cycle): void {
   setHandler(resumeSignal, () => void (state.paused = false));
   setHandler(abortSignal, ({ reason }) => void (state.abortReason ??= reason || 'aborted without a reason'));
   setHandler(extendSignal, ({ days }) => {
-    if (!(days > 0)) return log.warn('extend ignored: days must be positive', { days });
+    if (!(days > 0)) {
+      log.warn('extend ignored: days must be positive', { days });
+      return;
+    }
     state.checksTotal += Math.round(days * checksPerDay);
   });
   setHandler(addApplicationUpdate, ({ application }) => addApplication(cycle, application), {
     validator: ({ application }) => {
       const id = applicationIdSchema.safeParse(application);
-      if (!id.success) throw new Error(`application: ${id.error.issues[0]?.message}`);
-      if (state.deployments.some((d) => d.application === application)) throw new Error(`application: ${application} is already in this cycle`);
+      if (!id.success) throw new Error(`application: ${String(id.error.issues[0]?.message)}`);
+      if (state.deployments.some((d) => d.application === application)) throw new Error(`application: ${String(application)} is already in this cycle`);
       if (state.phase !== 'deploy' && state.phase !== 'monitor') throw new Error(`application: the cycle is past monitoring (${state.phase})`);
     },
   });

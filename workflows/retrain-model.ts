@@ -64,7 +64,8 @@ export async function retrainModel(rawInput: unknown): Promise<RetrainResult> {
   ]);
   const progress = startingProgress(input);
   const work = new CancellationScope();
-  let abortReason: string | null = null;
+  // Set by the cancel signal's handler, so a plain `null` initializer would narrow it to null for good.
+  let abortReason = null as string | null;
   setHandler(progressQuery, () => progress);
   const abort = (arg?: { reason?: string }) => {
     abortReason = arg?.reason?.trim() || 'cancelled by an operator';

@@ -20,7 +20,7 @@ export async function catalogueVersions(pool: Pool, modelId: string, versions: s
  * would take minutes on this machine, and the routing decision is made before any model runs.
  */
 export const versionEchoPredictor: Predictor = {
-  async predict(_modelId, version) {
-    return { label: version, confidence: 1, probabilities: [1] };
+  predict(_modelId, version) {
+    return Promise.resolve({ label: version, confidence: 1, probabilities: [1] });
   },
 };

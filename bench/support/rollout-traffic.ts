@@ -1,3 +1,4 @@
+import { defined } from '../../src/platform/defined.js';
 import { gammaln } from 'simple-statistics';
 import { seededRandom } from '../../src/training/random.js';
 import type { VersionMetrics } from '../../src/rollout/metrics.js';
@@ -31,12 +32,12 @@ export function createTrafficSimulator(seed: number) {
     if (rows === 0 || passRate === 0) return 0;
     if (passRate === 1) return rows;
     const cdf = binomialCdf(rows, passRate);
-    const u = rand() * cdf[rows]!;
+    const u = rand() * defined(cdf[rows], `cdf at ${rows}`);
     let lo = 0;
     let hi = rows;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (cdf[mid]! > u) hi = mid;
+      if (defined(cdf[mid], `cdf at ${mid}`) > u) hi = mid;
       else lo = mid + 1;
     }
     return lo;

@@ -8,6 +8,7 @@
  * Messages: the child sends { type: 'ready', url } once listening; it answers { type: 'cpu' } with its cumulative
  * { type: 'cpu', micros } (user + system) and { type: 'close' } by closing and exiting.
  */
+import { defined } from '../../src/platform/defined.js';
 import Fastify from 'fastify';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -32,7 +33,10 @@ const [kind, databaseUrl, home] = process.argv.slice(2) as [BenchServerKind, str
 if (!process.send || !['bare', 'router'].includes(kind) || !databaseUrl || !home) {
   throw new Error('usage: forked with IPC, arguments bare|router <databaseUrl> <home>');
 }
-const send = (m: FromChild) => process.send!(m);
+const send = (m: FromChild) => {
+  if (!process.send) throw new Error('the IPC channel is missing');
+  process.send(m);
+};
 
 // The pool `learnloop router` opens (the bare server only reads its model's artifact row with it).
 const pool = createPool(databaseUrl);
@@ -50,10 +54,11 @@ if (kind === 'bare') {
     const { modelId, input } = req.body as { modelId: string; input: { text: string } };
     if (modelId === 'constant') return { output: constant };
     const [e] = await embedder.embed([input.text]);
-    const out = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', e!, [1, e!.length]) });
-    const p = out[session.outputNames[0]!]!.data as Float32Array;
+    const embedding = defined(e, 'embedding');
+    const out = await session.run({ [defined(session.inputNames[0], 'model input')]: new ort.Tensor('float32', embedding, [1, embedding.length]) });
+    const p = defined(out[defined(session.outputNames[0], 'model output')], 'model output').data as Float32Array;
     let best = 0;
-    for (let i = 1; i < p.length; i++) if (p[i]! > p[best]!) best = i;
+    for (let i = 1; i < p.length; i++) if (defined(p[i], `probability ${i}`) > defined(p[best], `probability ${best}`)) best = i;
     return { output: { index: best, confidence: p[best] } };
   });
   url = `${await bare.listen({ host: '127.0.0.1', port: 0 })}/v1/infer`;
@@ -87,7 +92,7 @@ process.on('message', (m: ToChild) => {
   if (m.type === 'cpu') {
     const { user, system } = process.cpuUsage();
     send({ type: 'cpu', micros: user + system });
-  } else if (m.type === 'close') {
+  } else {
     void (async () => {
       await close();
       await embedder.close();

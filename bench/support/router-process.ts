@@ -1,3 +1,4 @@
+import { defined } from '../../src/platform/defined.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +32,7 @@ export async function spawnRouterProcess(databaseUrl: string, env: Record<string
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  const { url } = JSON.parse(out.split('\n')[0]!) as { url: string };
+  const { url } = JSON.parse(defined(out.split('\n')[0], 'first output line')) as { url: string };
   return { url, child, exited, kill: () => void child.kill('SIGKILL') };
 }
 

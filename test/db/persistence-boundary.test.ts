@@ -45,7 +45,7 @@ async function sqlOutsideBoundary(): Promise<string[]> {
       const rel = path.relative(root, file).split(path.sep).join('/');
       if (rel.startsWith(boundary)) continue;
       const text = withoutComments(await readFile(file, 'utf8'));
-      for (const m of text.matchAll(statementLiteral)) found.push(`${rel}:${lineOf(text, m.index)}: ${m[2]!.split(/\s+/)[0]} statement`);
+      for (const m of text.matchAll(statementLiteral)) found.push(`${rel}:${lineOf(text, m.index)}: ${String(m[2]!.split(/\s+/)[0])} statement`);
       for (const m of text.matchAll(queryCall)) found.push(`${rel}:${lineOf(text, m.index)}: .query( call`);
     }
   }

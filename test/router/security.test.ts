@@ -32,15 +32,16 @@ describe('a router with a token, a password in its database URL and every log li
   const lines: string[] = [];
   let db: TestDatabase;
   let admin: pg.Client;
-  let pool: Pool;
-  let router: RunningRouter;
+  // Unset when before() failed early: after() still runs and closes only what was opened.
+  let pool: Pool | undefined;
+  let router: RunningRouter | undefined;
   let databaseUrl: string;
 
   const call = async (method: string, path: string, body?: unknown, token: string | null = TOKEN, raw?: string) => {
     const headers: Record<string, string> = {};
     if (body !== undefined || raw !== undefined) headers['content-type'] = 'application/json';
     if (token) headers.authorization = `Bearer ${token}`;
-    const res = await fetch(`${router.url}${path}`, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+    const res = await fetch(`${router!.url}${path}`, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
     const text = await res.text();
     return { status: res.status, text, json: (text.startsWith('{') ? JSON.parse(text) : {}) as Record<string, any> };
   };
@@ -130,7 +131,7 @@ describe('a router with a token, a password in its database URL and every log li
       assert.equal(res.json.error, 'body: larger than the 4096 bytes this route accepts', `${method} ${path}`);
     }
     // CI reports are bigger: their own 10 MiB.
-    const report = await fetch(`${router.url}/v1/ci-events`, {
+    const report = await fetch(`${router!.url}/v1/ci-events`, {
       method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/xml' }, body: `<testsuite>${' '.repeat(10 * 1024 * 1024)}</testsuite>`,
     });
     assert.equal(report.status, 413);
@@ -148,7 +149,7 @@ describe('a router with a token, a password in its database URL and every log li
     await call('POST', '/v1/infer', undefined, TOKEN, '{"modelId":');
     await call('GET', '/nowhere', undefined, STRANGER);
     await call('PUT', '/v1/models/m/routes', { weights: { v1: 100 } });
-    const ci = await fetch(`${router.url}/v1/ci-events`, {
+    const ci = await fetch(`${router!.url}/v1/ci-events`, {
       method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
       body: JSON.stringify({ contextId: 'ctx-1', task: 't', build: { success: true, errors: [] }, qualityGates: { passed: true, violations: [] } }),
     });
@@ -156,7 +157,7 @@ describe('a router with a token, a password in its database URL and every log li
     await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [ROLE]);
     await call('GET', '/v1/models');
     await call('POST', '/v1/infer', { modelId: 'm', input: { text: 'after the cut' } });
-    await router.writer.drain();
+    await router!.writer.drain();
 
     assert.ok(lines.length >= 5, `the router logged (${lines.length} lines)`);
     assert.ok(lines.some((l) => l.includes('"msg":"inference"')) && lines.some((l) => l.includes('"msg":"routes changed"')));

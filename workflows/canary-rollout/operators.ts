@@ -8,7 +8,9 @@ export function handleOperators(r: Rollout): void {
   setHandler(pauseSignal, () => {
     if (!r.finished && !r.paused) pause(r, 'paused by an operator');
   });
-  setHandler(resumeSignal, () => resume(r));
+  setHandler(resumeSignal, () => {
+    resume(r);
+  });
   setHandler(abortSignal, (arg) => {
     r.abortReason = arg?.reason?.trim() || 'aborted by an operator';
   });

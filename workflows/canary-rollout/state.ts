@@ -38,7 +38,7 @@ export const isBegun = (r: Rollout): r is Begun => r.carry !== null;
 
 export function currentStage({ input, carry }: Rollout): Stage {
   const stage = input.stages[carry?.stageIndex ?? 0];
-  if (!stage) throw new Error(`no stage ${carry?.stageIndex}`);
+  if (!stage) throw new Error(`no stage ${String(carry?.stageIndex)}`);
   return stage;
 }
 

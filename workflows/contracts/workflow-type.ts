@@ -6,6 +6,7 @@ import type { Workflow } from '@temporalio/common';
  * importing the workflow's code. Temporal takes a function's name as the workflow type; this function carries only
  * that name, and calling it is a mistake.
  */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- F is the caller's explicit type argument (the workflow's signature); there is no value to infer it from
 export function workflowType<F extends Workflow>(name: string): F {
   const named = {
     [name]: () => {
