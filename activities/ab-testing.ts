@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { withTransaction } from '../src/db/pool.js';
 import { replaceRoutes } from '../src/db/routing-weights.js';
-import { analyseAbTest, type AbAnalysis, type Variant } from '../src/ab-testing/analysis.js';
+import { analyzeAbTest, type AbAnalysis, type Variant } from '../src/ab-testing/analysis.js';
 import type { MetricsSnapshot, TestedMetric } from '../src/ab-testing/metrics.js';
 import { insertAbTest, readAbTest, snapshotWindow, type AbTestRow } from '../src/db/ab-tests.js';
 import {
@@ -57,7 +57,7 @@ export function createAbTestingActivities({ pool, logger }: ActivityDeps) {
     async analyzeAbTest(input: { abTestId: string; metrics?: TestedMetric[] }): Promise<AbAnalysis> {
       const t = await abTest(input.abTestId);
       const snapshots = await readSnapshots(pool, input.abTestId);
-      return analyseAbTest(snapshots.A, snapshots.B, { alpha: t.alpha, ...(input.metrics && { metrics: input.metrics }) });
+      return analyzeAbTest(snapshots.A, snapshots.B, { alpha: t.alpha, ...(input.metrics && { metrics: input.metrics }) });
     },
 
     /** The winner's context into the library, all traffic to its version, the test closed. */

@@ -1,6 +1,6 @@
 import { condition, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { createAbTestingActivities } from '../activities/ab-testing.js';
-import { analyseAbTest, type Variant } from '../src/ab-testing/analysis.js';
+import { analyzeAbTest, type Variant } from '../src/ab-testing/analysis.js';
 import type { MetricsSnapshot } from '../src/ab-testing/metrics.js';
 import { parseAbTestInput, plannedSnapshots, type AbTestInput } from '../src/ab-testing/input.js';
 import { activitiesOf } from './activity-proxy.js';
@@ -65,7 +65,7 @@ function handleOperators(run: AbTestRun): void {
     elapsedMs: Date.now() - run.startedAt,
     snapshotsTaken: run.taken,
     snapshotsPlanned: run.planned,
-    estimates: analyseAbTest(run.snapshots.A, run.snapshots.B, { alpha: input.alpha, ...(input.metrics && { metrics: input.metrics }) }),
+    estimates: analyzeAbTest(run.snapshots.A, run.snapshots.B, { alpha: input.alpha, ...(input.metrics && { metrics: input.metrics }) }),
   }));
 }
 
@@ -89,7 +89,7 @@ async function abort(run: AbTestRun, reason: string): Promise<AbTestResult> {
 /** The analysis over every snapshot: a winner's context is promoted, otherwise the test closes inconclusive. */
 async function decide(run: AbTestRun): Promise<AbTestResult> {
   const { abTestId, input, taken } = run;
-  run.state = 'analysing';
+  run.state = 'analyzing';
   const analyze = patched(PATCH_ANALYZE_NAME) ? abTesting.analyzeAbTest : abTesting.analyseAbTest;
   const analysis = await analyze({ abTestId, ...(input.metrics && { metrics: input.metrics }) });
   const ended = run.stopReason !== null ? ` (${run.stopReason} after ${taken} of ${run.planned} snapshots)` : '';

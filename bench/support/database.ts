@@ -6,24 +6,26 @@ import type { VectorIndexSetting } from '../../src/db/vector-index.js';
 
 export interface ThrowawayDatabase {
   url: string;
+  name: string;
   pool: Pool;
   drop(): Promise<void>;
 }
 
 /**
- * A fresh migrated database on DATABASE_URL's server for one bench run; `drop()` removes it. `vectorIndex`
- * is handed to migrate()'s start-up step (default: LEARNLOOP_VECTOR_INDEX).
+ * A fresh database on DATABASE_URL's server that only this test or bench run uses; `drop()` removes it. Migrated
+ * unless `migrate: false`; `vectorIndex` is handed to migrate()'s start-up step (default: LEARNLOOP_VECTOR_INDEX).
  */
-export async function throwawayDatabase(options: { vectorIndex?: VectorIndexSetting } = {}): Promise<ThrowawayDatabase> {
+export async function throwawayDatabase(options: { migrate?: boolean; vectorIndex?: VectorIndexSetting } = {}): Promise<ThrowawayDatabase> {
   const config = loadConfig();
   const url = new URL(config.databaseUrl);
-  const name = `learnloop_bench_${randomBytes(6).toString('hex')}`;
+  const name = `learnloop_test_${randomBytes(6).toString('hex')}`;
   url.pathname = `/${name}`;
   await ensureDatabase(url.toString());
-  await migrate(url.toString(), { vectorIndex: options.vectorIndex ?? config.vectorIndex });
-  const pool = createPool(url.toString(), { max: 4, applicationName: 'learnloop-bench' });
+  if (options.migrate !== false) await migrate(url.toString(), { vectorIndex: options.vectorIndex ?? config.vectorIndex });
+  const pool = createPool(url.toString(), { max: 5, applicationName: 'learnloop-test' });
   return {
     url: url.toString(),
+    name,
     pool,
     async drop() {
       await pool.end();

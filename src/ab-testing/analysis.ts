@@ -43,7 +43,7 @@ export interface AbAnalysis {
  * Holm-adjusted p is below alpha, one point to the better variant per significant metric; the variant with more
  * points wins, otherwise "no significant difference".
  */
-export function analyseAbTest(
+export function analyzeAbTest(
   snapshotsA: readonly MetricsSnapshot[],
   snapshotsB: readonly MetricsSnapshot[],
   options: { alpha?: number; metrics?: readonly TestedMetric[] } = {},

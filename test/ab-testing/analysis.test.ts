@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import jStat from 'jstat';
-import { analyseAbTest } from '../../src/ab-testing/analysis.js';
+import { analyzeAbTest } from '../../src/ab-testing/analysis.js';
 import type { MetricsSnapshot } from '../../src/ab-testing/metrics.js';
 import { holmAdjust } from '../../src/ab-testing/holm.js';
 import { seededRandom } from '../../src/training/random.js';
@@ -37,7 +37,7 @@ test('two equal variants end inconclusive in at least 90% of 100 simulated tests
   jStat.setRandom(seededRandom(7));
   let inconclusive = 0;
   for (let i = 0; i < 100; i++) {
-    const analysis = analyseAbTest(snapshots(same, 24), snapshots(same, 24), { alpha: 0.05 });
+    const analysis = analyzeAbTest(snapshots(same, 24), snapshots(same, 24), { alpha: 0.05 });
     if (analysis.winner === null) inconclusive += 1;
   }
   t.diagnostic(`inconclusive: ${inconclusive} of 100`);
@@ -47,7 +47,7 @@ test('two equal variants end inconclusive in at least 90% of 100 simulated tests
 test('a variant with lower error rate and latency and a higher success rate wins on points', () => {
   jStat.setRandom(seededRandom(11));
   const better: VariantTruth = { errorRate: 0.01, latencyP99Ms: 150, successRate: 0.76, cpuMsPerRequest: 11 };
-  const analysis = analyseAbTest(snapshots(same, 24), snapshots(better, 24));
+  const analysis = analyzeAbTest(snapshots(same, 24), snapshots(better, 24));
   assert.equal(analysis.winner, 'B');
   const byMetric = Object.fromEntries(analysis.comparisons.map((c) => [c.metric, c]));
   for (const m of ['errorRate', 'latencyP99Ms', 'successRate'] as const) {
@@ -64,7 +64,7 @@ test('a variant with lower error rate and latency and a higher success rate wins
 test('one point each is no significant difference', () => {
   jStat.setRandom(seededRandom(3));
   const fasterButFailing: VariantTruth = { ...same, latencyP99Ms: 120, successRate: 0.6 };
-  const analysis = analyseAbTest(snapshots(same, 24), snapshots(fasterButFailing, 24), { metrics: ['latencyP99Ms', 'successRate'] });
+  const analysis = analyzeAbTest(snapshots(same, 24), snapshots(fasterButFailing, 24), { metrics: ['latencyP99Ms', 'successRate'] });
   assert.deepEqual(analysis.points, { A: 1, B: 1 });
   assert.equal(analysis.winner, null);
   assert.match(analysis.conclusion, /^no significant difference .*2 metrics/);
@@ -81,11 +81,11 @@ test('Holm adjustment: step-down multipliers m, m-1, ... kept monotone, in input
 test('metrics not measured in every snapshot, or with too few snapshots, are left out and named', () => {
   jStat.setRandom(seededRandom(5));
   const a = snapshots(same, 6).map((s) => ({ ...s, cpuMsPerRequest: null }));
-  const analysis = analyseAbTest(a, snapshots(same, 6));
+  const analysis = analyzeAbTest(a, snapshots(same, 6));
   assert.deepEqual(analysis.untested, [{ metric: 'cpuMsPerRequest', reason: 'not measured in every snapshot' }]);
   assert.equal(analysis.comparisons.length, 3);
   assert.match(analysis.conclusion, /3 metrics tested/);
-  const early = analyseAbTest(snapshots(same, 1), snapshots(same, 1));
+  const early = analyzeAbTest(snapshots(same, 1), snapshots(same, 1));
   assert.equal(early.untested.length, 4);
   assert.equal(early.winner, null);
 });

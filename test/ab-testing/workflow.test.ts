@@ -12,14 +12,14 @@ import { seededRandom } from '../../src/training/random.js';
 import { abortSignal, abTest, progressQuery, stopSignal } from '../../workflows/contracts/ab-test.js';
 import { ciFeedback } from '../../workflows/contracts/ci-feedback.js';
 import { startAbTestWorker } from '../support/ab-test-worker.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 import { catalogueVersions } from '../../bench/support/echo-model.js';
 import { createTimeSkippingEnv, signalSettled } from '../../bench/support/temporal.js';
 
 // The time-skipping Temporal server, a real worker and the real activities on a fresh PostgreSQL database. No router
 // runs: before each snapshot the test writes the hour's requests and feedback for both variants straight into
 // inference_requests/feedback (seeded), standing in for router traffic; the snapshot activity then measures them.
-let db: TestDatabase;
+let db: ThrowawayDatabase;
 let env: TestWorkflowEnvironment;
 let worker: Awaited<ReturnType<typeof startAbTestWorker>>;
 let taskQueue: string;
@@ -63,7 +63,7 @@ async function serveHour(abTestId: string): Promise<void> {
 }
 
 before(async () => {
-  db = await createTestDatabase();
+  db = await throwawayDatabase();
   env = await createTimeSkippingEnv();
   // The hour's traffic lands before it is measured.
   worker = await startAbTestWorker(env, db, ({ abTestId }) => serveHour(abTestId));

@@ -5,9 +5,9 @@ import { loadConfig } from '../../src/config.js';
 import { createContext } from '../../src/execution-feedback/context-store.js';
 import { phrasebookContext } from '../../src/reference/phrasebook-context.js';
 import { runCommand, runLearnloop } from '../support/cli.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 
-let db: TestDatabase;
+let db: ThrowawayDatabase;
 
 /** The machine's PATH and home with this test's database; `env` adds or overrides. */
 const environment = (env: Record<string, string> = {}) => ({ PATH: loadConfig().searchPath, HOME: process.env.HOME ?? '/root', DATABASE_URL: db.url, LEARNLOOP_HOME: loadConfig().home, ...env });
@@ -15,7 +15,7 @@ const run = (command: string, args: string[], env: Record<string, string> = {}) 
 const learnloop = (...args: string[]) => runLearnloop(args, environment());
 
 before(async () => {
-  db = await createTestDatabase({ migrate: false });
+  db = await throwawayDatabase({ migrate: false });
 });
 after(async () => {
   await db.drop();

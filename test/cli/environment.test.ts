@@ -8,12 +8,12 @@ import pg from 'pg';
 import { loadConfig } from '../../src/config.js';
 import { detectDedupPath } from '../../src/db/vector-index.js';
 import { runLearnloop } from '../support/cli.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 
 // A bad environment is one line naming what to fix and a non-zero exit, never a stack trace; `learnloop doctor`
 // says what this machine has. Everything runs the real CLI in a child process against the real PostgreSQL.
 
-let db: TestDatabase;
+let db: ThrowawayDatabase;
 const emptyDir = mkdtempSync(path.join(tmpdir(), 'learnloop-no-python-'));
 
 const learnloop = (args: string[], env: Record<string, string> = {}) =>
@@ -35,7 +35,7 @@ function assertOneLine(result: { code: number | null; stderr: string }, pattern:
 }
 
 before(async () => {
-  db = await createTestDatabase();
+  db = await throwawayDatabase();
 });
 after(async () => {
   await db.drop();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
-import { createTestDatabase } from '../support/db.js';
+import { throwawayDatabase } from '../../bench/support/database.js';
 import { migrate, migrationsDir } from '../../src/db/migrate.js';
 import { detectDedupPath, HNSW_INDEX } from '../../src/db/vector-index.js';
 
@@ -13,7 +13,7 @@ const tables = async (pool: import('pg').Pool) =>
   ).rows.map((r) => r.tablename);
 
 test('migrations create every table on a fresh database, and down removes them all again', async () => {
-  const db = await createTestDatabase({ migrate: false });
+  const db = await throwawayDatabase({ migrate: false });
   try {
     await migrate(db.url);
     const created = await tables(db.pool);
@@ -32,7 +32,7 @@ test('migrations create every table on a fresh database, and down removes them a
 });
 
 test('routing weights of a model must sum to 100 at commit', async () => {
-  const db = await createTestDatabase();
+  const db = await throwawayDatabase();
   try {
     await db.pool.query("INSERT INTO models (model_id) VALUES ('m')");
     for (const v of ['v1', 'v2']) {
@@ -81,7 +81,7 @@ const vectorState = async (pool: import('pg').Pool) => {
 };
 
 test('embeddings are plain real[] columns of 384 values, with or without pgvector on the server', async () => {
-  const db = await createTestDatabase();
+  const db = await throwawayDatabase();
   try {
     assert.deepEqual(await embeddingTypes(db.pool), [
       { table: 'example_embeddings', type: 'real[]' },
@@ -104,7 +104,7 @@ test('embeddings are plain real[] columns of 384 values, with or without pgvecto
 });
 
 test("the start-up step adds pgvector's HNSW index only where the server has the extension and LEARNLOOP_VECTOR_INDEX allows it; up and down run either way", async () => {
-  const db = await createTestDatabase({ migrate: false });
+  const db = await throwawayDatabase({ migrate: false });
   try {
     await migrate(db.url, { vectorIndex: 'off' });
     const off = await vectorState(db.pool);
@@ -131,7 +131,7 @@ test("the start-up step adds pgvector's HNSW index only where the server has the
 });
 
 test('several processes starting at once migrate one database without failing', async () => {
-  const db = await createTestDatabase({ migrate: false });
+  const db = await throwawayDatabase({ migrate: false });
   try {
     const results = await Promise.allSettled(Array.from({ length: 4 }, () => migrate(db.url, { vectorIndex: 'auto' })));
     assert.deepEqual(results.filter((r) => r.status === 'rejected'), []);

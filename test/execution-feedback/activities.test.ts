@@ -13,18 +13,18 @@ import { contextHistory, createContext, readContext } from '../../src/execution-
 import { feedbackFromEnvelope, feedbackFromTests } from '../../src/execution-feedback/feedback.js';
 import { parseJUnit } from '../../src/execution-feedback/junit.js';
 import { createLogger } from '../../src/log.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 
 // Real PostgreSQL (a fresh migrated database); MockActivityEnvironment is Temporal's harness for running an
 // activity with its context outside a worker.
-let db: TestDatabase;
+let db: ThrowawayDatabase;
 let acts: ReturnType<typeof createAbTestingActivities> & ReturnType<typeof createExecutionFeedbackActivities>;
 const quiet = { logger: new DefaultLogger('ERROR') };
 const run = <A, R>(fn: (a: A) => Promise<R>, input: A): Promise<R> => new MockActivityEnvironment(undefined, quiet).run(fn, input);
 const junit = readFileSync(new URL('../fixtures/execution-feedback/junit-node.xml', import.meta.url), 'utf8');
 
 before(async () => {
-  db = await createTestDatabase();
+  db = await throwawayDatabase();
   const deps = { pool: db.pool, logger: createLogger({ level: 'silent' }), config: loadConfig({ DATABASE_URL: db.url }) };
   acts = { ...createAbTestingActivities(deps), ...createExecutionFeedbackActivities(deps) };
   await db.pool.query(`INSERT INTO models (model_id) VALUES ('m')`);
@@ -119,7 +119,7 @@ test('A/B activities: split routed, snapshots measured once per window, winner p
   assert.equal(s2.A, null, 'A served nothing since the first snapshot');
   assert.deepEqual([s2.B!.requests, s2.B!.errorRate], [3, 1]);
 
-  const analysis = await run(acts.analyseAbTest.bind(acts), { abTestId: 'ab-1' });
+  const analysis = await run(acts.analyzeAbTest.bind(acts), { abTestId: 'ab-1' });
   assert.equal(analysis.untested.length, 4, 'one snapshot of A is too few to test');
   assert.equal(analysis.winner, null);
 

@@ -14,21 +14,21 @@ import { RecentRequests } from '../../src/router/recent-requests.js';
 import { ApplicationTable } from '../../src/router/application-table.js';
 import { RoutingTable } from '../../src/router/routing-table.js';
 import { versionEchoPredictor } from '../../bench/support/echo-model.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 import { routerFeatures } from '../../src/cli/router-features.js';
 
 // The real router app (bearer auth, error handler) with the CI events plugin registered the way app.ts will, on a
 // real port. dispatch processes the event in-process, standing in for starting the ciFeedback workflow.
 const token = 'ci-token';
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/execution-feedback/${name}`, import.meta.url), 'utf8');
-let db: TestDatabase;
+let db: ThrowawayDatabase;
 let app: FastifyInstance;
 let writer: BatchWriter;
 let url: string;
 const dispatched: string[] = [];
 
 before(async () => {
-  db = await createTestDatabase();
+  db = await throwawayDatabase();
   await createContext(db.pool, 'ctx-1', { template: 'Write it.' }, 'test');
   const logger = createLogger({ level: 'silent' });
   writer = new BatchWriter({ pool: db.pool, logger, maxBufferedRows: 1000, maxBufferedBytes: 1 << 20, batchRows: 100, flushIntervalMs: 100 });

@@ -11,20 +11,20 @@ import { ciEnvelopeSchema, feedbackFromEnvelope } from '../../src/execution-feed
 import type { CiEventOutcome } from '../../activities/execution-feedback.js';
 import { DEBUGGING_STEP_PATCH } from '../../workflows/contracts/ci-feedback.js';
 import { startAbTestWorker } from '../support/ab-test-worker.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 import { historyFromJson } from '../support/history-json.js';
 import { createTimeSkippingEnv } from '../../bench/support/temporal.js';
 
 // ciFeedback on the time-skipping server with the real activities and a fresh database; its histories replayed
 // against the workflow code as it is now.
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/execution-feedback/${name}`, import.meta.url), 'utf8');
-let db: TestDatabase;
+let db: ThrowawayDatabase;
 let env: TestWorkflowEnvironment;
 let worker: Awaited<ReturnType<typeof startAbTestWorker>>;
 let bundle: WorkflowBundleWithSourceMap;
 
 before(async () => {
-  db = await createTestDatabase();
+  db = await throwawayDatabase();
   env = await createTimeSkippingEnv();
   worker = await startAbTestWorker(env, db, async () => {});
   bundle = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('../support/ab-testing-and-feedback-workflows.ts', import.meta.url)), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });

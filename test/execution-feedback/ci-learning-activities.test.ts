@@ -12,10 +12,10 @@ import { ciEnvelopeSchema, feedbackFromEnvelope, feedbackFromFindings } from '..
 import { listPatterns } from '../../src/execution-feedback/pattern-store.js';
 import { parseSarif } from '../../src/execution-feedback/sarif.js';
 import { createLogger } from '../../src/log.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 
 // The activities ciFeedback runs, on a fresh migrated PostgreSQL database, through Temporal's activity harness.
-let db: TestDatabase;
+let db: ThrowawayDatabase;
 let acts: ReturnType<typeof createExecutionFeedbackActivities>;
 const quiet = { logger: new DefaultLogger('ERROR') };
 const run = <A, R>(fn: (a: A) => Promise<R>, input: A): Promise<R> => new MockActivityEnvironment(undefined, quiet).run(fn, input);
@@ -24,7 +24,7 @@ const envelope = (fields: Record<string, unknown>) =>
   feedbackFromEnvelope(ciEnvelopeSchema.parse({ contextId: 'ctx', task: 'orders', build: { success: true, errors: [] }, qualityGates: { passed: true, violations: [] }, ...fields }));
 
 before(async () => {
-  db = await createTestDatabase();
+  db = await throwawayDatabase();
   acts = createExecutionFeedbackActivities({ pool: db.pool, logger: createLogger({ level: 'silent' }), config: loadConfig({ DATABASE_URL: db.url }) });
   await createContext(db.pool, 'ctx', { template: 'Write it.', examples: [{ id: 'ex-1', input: 'q', output: 'a' }] }, 'test');
 });

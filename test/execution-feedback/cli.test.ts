@@ -5,14 +5,14 @@ import { after, before, test, type TestContext } from 'node:test';
 import { Command } from 'commander';
 import { registerAbTestingCommands } from '../../src/cli/ab-testing.js';
 import { registerPatternCommands } from '../../src/cli/patterns.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 
 // The commands run in-process on a commander program as main.ts will build it, against a fresh database.
-let db: TestDatabase;
+let db: ThrowawayDatabase;
 const trace = (name: string) => fileURLToPath(new URL(`../fixtures/execution-feedback/${name}`, import.meta.url));
 
 before(async () => {
-  db = await createTestDatabase();
+  db = await throwawayDatabase();
   process.env.DATABASE_URL = db.url;
 });
 after(async () => {

@@ -8,18 +8,18 @@ import { ticketTriage } from '../../src/learning/applications/catalog.js';
 import { windowRequests } from '../../src/learning/applications/traffic.js';
 import { sendApplicationRequests } from '../../src/learning/router-client.js';
 import type { RunningRouter } from '../../src/router/server.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 import { startRouterOn } from '../support/router.js';
 
 // The real router over HTTP on a fresh PostgreSQL, serving a learning-cycle application (ticket-triage, whose
 // implementation is its simulator) from the routes a cycle's deploy phase writes. Nothing is mocked.
-let db: TestDatabase;
+let db: ThrowawayDatabase;
 let router: RunningRouter;
 const CYCLE = 'cycle-router-test';
 const APP = ticketTriage.id;
 
 before(async () => {
-  db = await createTestDatabase();
+  db = await throwawayDatabase();
   router = await startRouterOn(db);
   await db.pool.query(`INSERT INTO learning_cycles (id, input) VALUES ($1, '{}')`, [CYCLE]);
   await insertRequirements(db.pool, ticketTriage.initialRequirements, null);

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { learningCycle, progressQuery } from '../../workflows/contracts/learning-cycle.js';
-import { createTestDatabase } from '../support/db.js';
+import { throwawayDatabase } from '../../bench/support/database.js';
 import { startRouterOn } from '../support/router.js';
 import { createTimeSkippingEnv } from '../../bench/support/temporal.js';
 
@@ -40,7 +40,7 @@ function startWorker(env: Record<string, string>): { child: ChildProcess; messag
 
 test('a worker killed mid-cycle, after a check committed and before Temporal heard of it, loses no incident and counts none twice', { timeout: 300_000 }, async () => {
   const env = await createTimeSkippingEnv();
-  const db = await createTestDatabase();
+  const db = await throwawayDatabase();
   const router = await startRouterOn(db);
   const taskQueue = `learning-crash-${randomUUID()}`;
   const common = { TEMPORAL_ADDRESS: env.address, TASK_QUEUE: taskQueue, DATABASE_URL: db.url, LEARNLOOP_ROUTER_URL: router.url };

@@ -3,13 +3,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { migrationsDir } from '../../src/db/migrate.js';
-import { createTestDatabase } from '../support/db.js';
+import { throwawayDatabase } from '../../bench/support/database.js';
 
 /** The migration's up and down SQL, run as written, over rows stored under the old deficiency name. */
 test('stored analyses and reports take the spec\'s deficiency name, and down gives the old one back', async () => {
   const sql = await readFile(path.join(migrationsDir, '1764700000000_deficiency-type-names.sql'), 'utf8');
   const [up = '', down = ''] = sql.split('-- Down Migration');
-  const db = await createTestDatabase();
+  const db = await throwawayDatabase();
   try {
     const oldFinding = { type: 'missing_error_handling', area: 'input.text', evidence: ['missing_error_handling is what it was called'] };
     const other = { type: 'missing_api_specification', area: 'api.bulk', evidence: [] };

@@ -12,7 +12,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import type { RunningRouter } from '../../src/router/server.js';
 import { abortSignal, addApplicationUpdate, extendSignal, learningCycle, pauseSignal, progressQuery, resumeSignal } from '../../workflows/contracts/learning-cycle.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 import { startRouterOn } from '../support/router.js';
 import { createTimeSkippingEnv, signalSettled } from '../../bench/support/temporal.js';
 import { deployableApplications } from '../../src/learning/applications/deployable.js';
@@ -26,7 +26,7 @@ const ALL = ['ticket-triage', 'invoice-extractor', 'address-normalizer'];
 
 describe('learningCycle on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
-  let db: TestDatabase;
+  let db: ThrowawayDatabase;
   let router: RunningRouter;
   let worker: Worker;
   let running: Promise<void>;
@@ -34,7 +34,7 @@ describe('learningCycle on the time-skipping server', () => {
 
   before(async () => {
     env = await createTimeSkippingEnv();
-    db = await createTestDatabase();
+    db = await throwawayDatabase();
     router = await startRouterOn(db);
     worker = await Worker.create({
       connection: env.nativeConnection,

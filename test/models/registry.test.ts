@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ModelRegistry } from '../../src/models/registry.js';
-import { createTestDatabase } from '../support/db.js';
+import { throwawayDatabase } from '../../bench/support/database.js';
 
 test('registering stores the file by content hash, is idempotent, and refuses other bytes under a taken version', async () => {
-  const db = await createTestDatabase();
+  const db = await throwawayDatabase();
   const dir = mkdtempSync(path.join(tmpdir(), 'learnloop-reg-'));
   try {
     const registry = new ModelRegistry(db.pool, path.join(dir, 'artifacts'));
@@ -26,7 +26,7 @@ test('registering stores the file by content hash, is idempotent, and refuses ot
 });
 
 test('a corrupted artifact is refused on load', async () => {
-  const db = await createTestDatabase();
+  const db = await throwawayDatabase();
   const dir = mkdtempSync(path.join(tmpdir(), 'learnloop-reg-'));
   try {
     const registry = new ModelRegistry(db.pool, path.join(dir, 'artifacts'));
@@ -44,7 +44,7 @@ test('a corrupted artifact is refused on load', async () => {
 });
 
 test('alias history answers which version served production when', async () => {
-  const db = await createTestDatabase();
+  const db = await throwawayDatabase();
   const dir = mkdtempSync(path.join(tmpdir(), 'learnloop-reg-'));
   try {
     const registry = new ModelRegistry(db.pool, path.join(dir, 'artifacts'));

@@ -13,17 +13,17 @@ import { createLogger } from '../../src/log.js';
 import { ModelRegistry } from '../../src/models/registry.js';
 import { catalogueVersions } from '../../bench/support/echo-model.js';
 import { abortSignal, cancelSignal, progressQuery, retrainModel } from '../../workflows/contracts/retrain-model.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 
 let env: TestWorkflowEnvironment;
-let db: TestDatabase;
+let db: ThrowawayDatabase;
 let worker: Worker;
 let running: Promise<void>;
 const taskQueue = `retrain-abort-${randomUUID()}`;
 
 before(async () => {
   env = await createTimeSkippingEnv();
-  db = await createTestDatabase();
+  db = await throwawayDatabase();
   const real = createActivities({ pool: db.pool, logger: createLogger({ level: 'silent' }), config: loadConfig({ DATABASE_URL: db.url }) }, { applications: deployableApplications });
   worker = await Worker.create({
     connection: env.nativeConnection,

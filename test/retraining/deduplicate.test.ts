@@ -8,7 +8,7 @@ import { cosineSimilarity, deduplicate } from '../../src/retraining/deduplicate.
 import { embedExamples } from '../../src/retraining/embed-examples.js';
 import { nearestUsedExamples } from '../../src/retraining/embedding-store.js';
 import { markExamplesUsed } from '../../src/retraining/mark-used.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 import { seedExample, seedModel } from '../support/retraining-seed.js';
 
 // Real sentences and the real all-MiniLM-L6-v2 encoder. Similarities to BASE measured here: MEMBERS 0.915,
@@ -20,13 +20,13 @@ const ADMIN_PAGE = 'Build a REST endpoint that returns the list of users as JSON
 const UNRELATED = 'Write a command-line tool that resizes PNG images in a folder';
 
 let embedder: SentenceEmbedder;
-let db: TestDatabase;
+let db: ThrowawayDatabase;
 const vec = new Map<string, Float32Array>();
 before(async () => {
   embedder = await SentenceEmbedder.load(embeddingModelDir(loadConfig().home));
   const texts = [BASE, MEMBERS, CACHING, ADMIN_PAGE, UNRELATED];
   (await embedder.embed(texts)).forEach((v, i) => vec.set(texts[i]!, v));
-  db = await createTestDatabase();
+  db = await throwawayDatabase();
   await seedModel(db.pool, 'm');
 });
 after(async () => {

@@ -6,7 +6,7 @@ import { readEmbeddings, storeEmbeddings } from '../../src/db/embeddings.js';
 import { createLogger } from '../../src/log.js';
 import { nearestUsedExamples, usedNeighbours, type UsedNeighbour } from '../../src/retraining/embedding-store.js';
 import { markExamplesUsed } from '../../src/retraining/mark-used.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 import { dedupCandidates, dedupData, storeUsedExamples } from '../support/dedup-data.js';
 import { seedExample, seedModel } from '../support/retraining-seed.js';
 
@@ -45,12 +45,12 @@ function bruteForce(used: ReadonlyMap<string, Float32Array>, query: Float32Array
   return all.slice(0, limit);
 }
 
-let db: TestDatabase;
+let db: ThrowawayDatabase;
 const used = new Map<string, Float32Array>();
 const queries: Float32Array[] = [];
 
 before(async () => {
-  db = await createTestDatabase();
+  db = await throwawayDatabase();
   await seedModel(db.pool, 'm');
   await seedModel(db.pool, 'other');
   const ids: string[] = [];
@@ -131,7 +131,7 @@ test('the path is detected once per pool and logged once at info', async () => {
     },
   });
   const logger = createLogger({ level: 'info', destination });
-  const other = await createTestDatabase();
+  const other = await throwawayDatabase();
   try {
     for (let i = 0; i < 3; i++) await nearestUsedExamples(other.pool, 'm', queries.slice(0, 2), { vectorIndex: 'off', logger });
     const said = lines.filter((l) => 'dedupPath' in l);

@@ -8,13 +8,13 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { SentenceEmbedder } from '../../src/models/embedder.js';
 import { embeddingModelDir } from '../../src/models/fetch-model.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 import { seedExample, seedModel } from '../support/retraining-seed.js';
 
 // Real PostgreSQL (pgvector's HNSW index where the server has it, exact dedup otherwise), the real encoder;
 // MockActivityEnvironment is Temporal's own harness for running an activity function with an activity context
 // (heartbeats, info) outside a worker.
-let db: TestDatabase;
+let db: ThrowawayDatabase;
 let embedder: SentenceEmbedder;
 let acts: ReturnType<typeof createRetrainingDataActivities>;
 // Failures are asserted on; the harness's own warn line for each would only be noise.
@@ -22,7 +22,7 @@ const quiet = { logger: new DefaultLogger('ERROR') };
 const run = <A, R>(fn: (a: A) => Promise<R>, input: A, env = new MockActivityEnvironment(undefined, quiet)): Promise<R> => env.run(fn, input);
 
 before(async () => {
-  db = await createTestDatabase();
+  db = await throwawayDatabase();
   const config = loadConfig({ DATABASE_URL: db.url });
   embedder = await SentenceEmbedder.load(embeddingModelDir(config.home));
   acts = createRetrainingDataActivities({ pool: db.pool, logger: createLogger({ level: 'silent' }), config }, { embedder });

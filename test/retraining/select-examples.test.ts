@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { markExamplesUsed } from '../../src/retraining/mark-used.js';
 import { countQualifyingExamples, selectExamples } from '../../src/retraining/select-examples.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 import { seedExample, seedModel } from '../support/retraining-seed.js';
 
-let db: TestDatabase;
+let db: ThrowawayDatabase;
 before(async () => {
-  db = await createTestDatabase();
+  db = await throwawayDatabase();
   await seedModel(db.pool, 'm');
 });
 after(async () => db.drop());

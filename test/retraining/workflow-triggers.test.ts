@@ -5,7 +5,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
 import { loadConfig } from '../../src/config.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 import { createLogger } from '../../src/log.js';
 import { checkDegradation } from '../../workflows/contracts/check-degradation.js';
 import { checkNewData } from '../../workflows/contracts/check-new-data.js';
@@ -16,14 +16,14 @@ import { createTimeSkippingEnv } from '../../bench/support/temporal.js';
 import { deployableApplications } from '../../src/learning/applications/deployable.js';
 
 let env: TestWorkflowEnvironment;
-let db: TestDatabase;
+let db: ThrowawayDatabase;
 let worker: Worker;
 let running: Promise<void>;
 const taskQueue = `triggers-${randomUUID()}`;
 
 before(async () => {
   env = await createTimeSkippingEnv();
-  db = await createTestDatabase();
+  db = await throwawayDatabase();
   const config = loadConfig({ DATABASE_URL: db.url });
   worker = await Worker.create({
     connection: env.nativeConnection,

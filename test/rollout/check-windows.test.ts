@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { readCheckWindows } from '../../src/db/version-metrics.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 
-let db: TestDatabase;
+let db: ThrowawayDatabase;
 before(async () => {
-  db = await createTestDatabase();
+  db = await throwawayDatabase();
 });
 after(async () => {
   // after() runs even when before() failed part-way: what it did not get to is still undefined.

@@ -4,12 +4,12 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createLogger } from '../../src/log.js';
 import { BatchWriter, type BatchWriterOptions, type FeedbackRow, type RequestRow } from '../../src/router/batch-writer.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 
-let db: TestDatabase;
+let db: ThrowawayDatabase;
 let admin: pg.Client;
 before(async () => {
-  db = await createTestDatabase();
+  db = await throwawayDatabase();
   admin = new pg.Client({ connectionString: db.url.replace(/\/[^/]+$/, '/postgres') });
   await admin.connect();
 });

@@ -1,15 +1,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeWeights } from '../../src/db/routing-weights.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 import { feedbackCrashRun, spawnRouterProcess } from '../../bench/support/router-process.js';
 import { catalogueVersions } from '../../bench/support/echo-model.js';
 
 // Feedback is answered 202 only once its row is committed, so a router SIGKILLed right after answering loses none
 // of it. (Acknowledged on enqueue, as it was, the same crash kept 142 and 149 of 300 rows in two runs.)
-let db: TestDatabase;
+let db: ThrowawayDatabase;
 before(async () => {
-  db = await createTestDatabase();
+  db = await throwawayDatabase();
   await catalogueVersions(db.pool, 'm', ['v1']);
   await writeWeights(db.pool, 'm', { v1: 100 }, 'test');
 });

@@ -14,7 +14,7 @@ import { ticketTriage } from '../../src/learning/applications/catalog.js';
 import { createLogger } from '../../src/log.js';
 import type { Predictor } from '../../src/models/predictor.js';
 import type { RunningRouter } from '../../src/router/server.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 import { catalogueVersions } from '../../bench/support/echo-model.js';
 import { startRouterOn } from '../support/router.js';
 import { runSchemathesis, schemathesisTool } from '../support/schemathesis.js';
@@ -31,7 +31,7 @@ const TOKEN = 'fuzz-token';
 // A longer or different run: LEARNLOOP_FUZZ_EXAMPLES=300 LEARNLOOP_FUZZ_SEED=1 node --import tsx --test test/router/fuzz.test.ts
 const SEED = Number(process.env.LEARNLOOP_FUZZ_SEED ?? 7);
 const EXAMPLES = Number(process.env.LEARNLOOP_FUZZ_EXAMPLES ?? 30);
-let db: TestDatabase;
+let db: ThrowawayDatabase;
 let router: RunningRouter;
 let dir: string;
 const routerErrors: string[] = [];
@@ -45,7 +45,7 @@ const sometimesFailing: Predictor = {
 };
 
 before(async () => {
-  db = await createTestDatabase();
+  db = await throwawayDatabase();
   await catalogueVersions(db.pool, 'reference', ['v1', 'v2']);
   await writeWeights(db.pool, 'reference', { v1: 50, v2: 50 }, 'test');
   await createContext(db.pool, 'checkout-service', { template: 'Write it.' }, 'test');

@@ -10,7 +10,7 @@ import { writeWeights } from '../../src/db/routing-weights.js';
 import { createLogger } from '../../src/log.js';
 import { bearerCheck } from '../../src/router/app.js';
 import { startRouter, type RunningRouter } from '../../src/router/server.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 import { catalogueVersions, versionEchoPredictor } from '../../bench/support/echo-model.js';
 import { startStubbedRouter } from '../support/router.js';
 import { routerFeatures } from '../../src/cli/router-features.js';
@@ -30,7 +30,7 @@ describe('a router with a token, a password in its database URL and every log li
   const STRANGER = `tok-${randomBytes(12).toString('hex')}`;
   const ROLE = `learnloop_sec_${randomBytes(4).toString('hex')}`;
   const lines: string[] = [];
-  let db: TestDatabase;
+  let db: ThrowawayDatabase;
   let admin: pg.Client;
   // Unset when before() failed early: after() still runs and closes only what was opened.
   let pool: Pool | undefined;
@@ -47,7 +47,7 @@ describe('a router with a token, a password in its database URL and every log li
   };
 
   before(async () => {
-    db = await createTestDatabase();
+    db = await throwawayDatabase();
     await catalogueVersions(db.pool, 'm', ['v1', 'v2']);
     await writeWeights(db.pool, 'm', { v1: 100 }, 'test');
     await createContext(db.pool, 'ctx-1', { template: 'Write it.' }, 'test');

@@ -4,15 +4,15 @@ import { writeWeights, type Weights } from '../../src/db/routing-weights.js';
 import { createLogger } from '../../src/log.js';
 import { RoutingTable } from '../../src/router/routing-table.js';
 import { WeightsSync } from '../../src/router/weights-sync.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 import { catalogueVersions } from '../../bench/support/echo-model.js';
 
-let db: TestDatabase;
+let db: ThrowawayDatabase;
 let table: RoutingTable;
 let sync: WeightsSync;
 
 before(async () => {
-  db = await createTestDatabase();
+  db = await throwawayDatabase();
   await catalogueVersions(db.pool, 'm', ['v1', 'v2', 'v3']);
   await writeWeights(db.pool, 'm', { v1: 100 }, 'test');
   table = new RoutingTable();

@@ -20,7 +20,7 @@ import { checkOutput, type Requirement } from '../../src/reference/task.js';
 import { selectExamples } from '../../src/retraining/select-examples.js';
 import { startRouter, type RunningRouter } from '../../src/router/server.js';
 import { simulateTraffic, type VersionTally } from '../../src/simulate/traffic.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 import { routerFeatures } from '../../src/cli/router-features.js';
 
 // The real reference model (v1) served by a real router at temperature 1.5, real HTTP on loopback, real PostgreSQL.
@@ -29,7 +29,7 @@ const SAMPLES = 4;
 const REQUESTS = 320;
 const DRIFT_AT = 160;
 
-let db: TestDatabase;
+let db: ThrowawayDatabase;
 let home: string;
 let embedder: SentenceEmbedder;
 let server: ModelServer;
@@ -39,7 +39,7 @@ let tally: VersionTally;
 before(async () => {
   const config = loadConfig();
   const logger = createLogger({ level: 'silent' });
-  db = await createTestDatabase();
+  db = await throwawayDatabase();
   home = mkdtempSync(path.join(tmpdir(), 'learnloop-simulate-'));
   const registry = new ModelRegistry(db.pool, path.join(home, 'artifacts'));
   embedder = await SentenceEmbedder.load(embeddingModelDir(config.home));

@@ -9,7 +9,7 @@
 import { createContext } from '../../src/execution-feedback/context-store.js';
 import { abTest } from '../../workflows/contracts/ab-test.js';
 import { startAbTestWorker } from './ab-test-worker.js';
-import { createTestDatabase } from './db.js';
+import { throwawayDatabase } from '../../bench/support/database.js';
 import { writeHistoryFile } from './history-json.js';
 import { catalogueVersions } from '../../bench/support/echo-model.js';
 import { createTimeSkippingEnv } from '../../bench/support/temporal.js';
@@ -17,7 +17,7 @@ import { createTimeSkippingEnv } from '../../bench/support/temporal.js';
 const out = process.argv[2];
 if (!out) throw new Error('usage: record-ab-test-history.ts <out.json>');
 
-const db = await createTestDatabase();
+const db = await throwawayDatabase();
 const env = await createTimeSkippingEnv();
 const worker = await startAbTestWorker(env, db, async () => {});
 try {

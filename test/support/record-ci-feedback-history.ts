@@ -14,13 +14,13 @@ import { createContext } from '../../src/execution-feedback/context-store.js';
 import { feedbackFromTests } from '../../src/execution-feedback/feedback.js';
 import { parseJUnit } from '../../src/execution-feedback/junit.js';
 import { startAbTestWorker } from './ab-test-worker.js';
-import { createTestDatabase } from './db.js';
+import { throwawayDatabase } from '../../bench/support/database.js';
 import { createTimeSkippingEnv } from '../../bench/support/temporal.js';
 
 const out = process.argv[2];
 if (!out) throw new Error('usage: record-ci-feedback-history.ts <out.json>');
 
-const db = await createTestDatabase();
+const db = await throwawayDatabase();
 const env = await createTimeSkippingEnv();
 const worker = await startAbTestWorker(env, db, async () => {});
 try {

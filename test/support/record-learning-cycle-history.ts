@@ -13,7 +13,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { learningCycle, pauseSignal, resumeSignal } from '../../workflows/contracts/learning-cycle.js';
 import { deployableApplications } from '../../src/learning/applications/deployable.js';
-import { createTestDatabase } from './db.js';
+import { throwawayDatabase } from '../../bench/support/database.js';
 import { writeHistoryFile } from './history-json.js';
 import { startRouterOn } from './router.js';
 import { createTimeSkippingEnv, signalSettled } from '../../bench/support/temporal.js';
@@ -22,7 +22,7 @@ const out = process.argv[2];
 if (!out) throw new Error('usage: record-learning-cycle-history.ts <out.json>');
 
 const env = await createTimeSkippingEnv();
-const db = await createTestDatabase();
+const db = await throwawayDatabase();
 const router = await startRouterOn(db);
 const worker = await Worker.create({
   connection: env.nativeConnection,

@@ -9,11 +9,11 @@ import { ModelServer } from '../../src/models/model-server.js';
 import { ModelRegistry } from '../../src/models/registry.js';
 import { ensureReferenceModel } from '../../src/reference/register.js';
 import { startRouter, type RunningRouter } from '../../src/router/server.js';
-import { createTestDatabase, type TestDatabase } from './db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 import { routerFeatures } from '../../src/cli/router-features.js';
 
 export interface ReferenceStack {
-  db: TestDatabase;
+  db: ThrowawayDatabase;
   registry: ModelRegistry;
   embedder: SentenceEmbedder;
   router: RunningRouter;
@@ -28,7 +28,7 @@ export interface ReferenceStack {
 export async function startReferenceStack(options: { apiToken?: string; logger?: Logger; weightsResyncMs?: number } = {}): Promise<ReferenceStack> {
   const config = loadConfig();
   const logger = options.logger ?? createLogger({ level: 'silent' });
-  const db = await createTestDatabase();
+  const db = await throwawayDatabase();
   const home = mkdtempSync(path.join(tmpdir(), 'learnloop-stack-'));
   const registry = new ModelRegistry(db.pool, path.join(home, 'artifacts'));
   const embedder = await SentenceEmbedder.load(embeddingModelDir(config.home));

@@ -19,7 +19,7 @@ import { ensureReferenceModel, REFERENCE_MODEL_ID } from '../../src/reference/re
 import { headFromOnnx } from '../../src/training/onnx-head.js';
 import { qualityGate } from '../../src/training/quality-gate.js';
 import { readHeadFile } from '../../src/training/weights-file.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 import { seedExample } from '../support/retraining-seed.js';
 import { createDevServerEnv } from '../../bench/support/temporal.js';
 import { trainCandidate, type TrainCandidateInput } from './workflows/train-candidate.js';
@@ -37,7 +37,7 @@ const canary = [{ phrasing: 'drifted' as const, seed: 200, count: 250 }];
 
 describe('training activities on a real Temporal dev server', () => {
   let env: TestWorkflowEnvironment;
-  let db: TestDatabase;
+  let db: ThrowawayDatabase;
   let dir: string;
   let config: Config;
   let embedder: SentenceEmbedder;
@@ -61,7 +61,7 @@ describe('training activities on a real Temporal dev server', () => {
 
   before(async () => {
     env = await createDevServerEnv();
-    db = await createTestDatabase();
+    db = await throwawayDatabase();
     dir = mkdtempSync(path.join(tmpdir(), 'learnloop-train-act-'));
     config = loadConfig({ DATABASE_URL: db.url, LEARNLOOP_HOME: realHome, LEARNLOOP_ARTIFACT_DIR: path.join(dir, 'artifacts') });
     embedder = await SentenceEmbedder.load(embeddingModelDir(realHome));

@@ -5,7 +5,7 @@ import { withTransaction } from '../../src/db/pool.js';
 import { detectDedupPath, HNSW_INDEX } from '../../src/db/vector-index.js';
 import { hnswNeighboursQuery, setHnswSearch } from '../../src/db/embeddings.js';
 import { DEDUP_EF_SEARCH } from '../../src/retraining/embedding-store.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 import { dedupCandidates, dedupData, storeUsedExamples, type DedupData } from '../support/dedup-data.js';
 import { preferIndex, vectorSkipReason } from './support.js';
 
@@ -13,11 +13,11 @@ import { preferIndex, vectorSkipReason } from './support.js';
 // dedup is the reference, and the index at dedup's ef_search must keep a set within 1% of it.
 const skip = await vectorSkipReason();
 
-let db: TestDatabase;
+let db: ThrowawayDatabase;
 let data: DedupData;
 before(async () => {
   if (skip) return;
-  db = await createTestDatabase({ migrate: false });
+  db = await throwawayDatabase({ migrate: false });
   await migrate(db.url, { vectorIndex: 'auto' });
   await preferIndex(db.url); // before db.pool opens its first session
   data = await dedupData();

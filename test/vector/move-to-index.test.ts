@@ -10,7 +10,7 @@ import { detectDedupPath, HNSW_INDEX } from '../../src/db/vector-index.js';
 import { createLogger } from '../../src/log.js';
 import { hnswNeighboursQuery, readEmbeddings, setHnswSearch } from '../../src/db/embeddings.js';
 import { DEDUP_EF_SEARCH, nearestUsedExamples } from '../../src/retraining/embedding-store.js';
-import { createTestDatabase } from '../support/db.js';
+import { throwawayDatabase } from '../../bench/support/database.js';
 import { dedupData, storeUsedExamples } from '../support/dedup-data.js';
 import { preferIndex, vectorSkipReason } from './support.js';
 
@@ -73,7 +73,7 @@ function capturingLogger() {
 }
 
 test('a database migrated where the server had no pgvector moves to the HNSW index in place once it has it', { skip }, async () => {
-  const db = await createTestDatabase({ migrate: false });
+  const db = await throwawayDatabase({ migrate: false });
   try {
     // As on a server without the extension: nothing of pgvector in the database, deduplication exact.
     await migrate(db.url, { vectorIndex: 'off' });
@@ -124,7 +124,7 @@ test('a database migrated where the server had no pgvector moves to the HNSW ind
 });
 
 test('a database migrated when embeddings were vector(384) columns is converted to real[] in place, keeping every value', { skip }, async () => {
-  const db = await createTestDatabase({ migrate: false });
+  const db = await throwawayDatabase({ migrate: false });
   try {
     await migrate(db.url, { vectorIndex: 'auto' });
     const data = await dedupData();
@@ -166,7 +166,7 @@ test('a database migrated when embeddings were vector(384) columns is converted 
 
 test('CREATE EXTENSION refused: the start-up step leaves deduplication exact and the start succeeds', { skip }, async () => {
   const role = `learnloop_test_role_${randomBytes(4).toString('hex')}`;
-  const db = await createTestDatabase({ migrate: false });
+  const db = await throwawayDatabase({ migrate: false });
   const admin = new pg.Client({ connectionString: db.url });
   await admin.connect();
   try {
@@ -195,7 +195,7 @@ test('CREATE EXTENSION refused: the start-up step leaves deduplication exact and
 });
 
 test('processes starting at once on a server with pgvector: one extension, one index, none fails', { skip }, async () => {
-  const db = await createTestDatabase({ migrate: false });
+  const db = await throwawayDatabase({ migrate: false });
   try {
     await ensureDatabase(db.url);
     const results = await Promise.allSettled(Array.from({ length: 4 }, () => migrate(db.url, { vectorIndex: 'auto' })));

@@ -2,7 +2,7 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { AbAnalysis, Variant } from '../../src/ab-testing/analysis.js';
 import { workflowType } from './workflow-type.js';
 
-export type AbTestState = 'running' | 'analysing' | 'winner' | 'inconclusive' | 'aborted';
+export type AbTestState = 'running' | 'analyzing' | 'winner' | 'inconclusive' | 'aborted';
 
 export interface AbTestProgress {
   state: AbTestState;
@@ -24,7 +24,7 @@ export interface AbTestResult {
 /** Its input is src/ab-testing/input.ts's abTestInputSchema, validated by the workflow (InvalidAbTestInput). */
 export const abTest = workflowType<(rawInput: unknown) => Promise<AbTestResult>>('abTest');
 
-/** Analyse now with the snapshots taken so far. */
+/** Analyze now with the snapshots taken so far. */
 export const stopSignal = defineSignal<[{ reason?: string }?]>('stop');
 /** End without a decision; all traffic goes back to variant A. */
 export const abortSignal = defineSignal<[{ reason?: string }?]>('abort');
