@@ -35,10 +35,31 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['node:*'], message: 'workflows run in the deterministic sandbox: do I/O in an activity' },
-            { group: ['../activities/*', '../../activities/*'], allowTypeImports: true, message: 'workflows call activities through proxyActivities; import their types only' },
-            { group: ['pg', 'pino', 'fastify', 'onnxruntime-node', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'not available in the workflow sandbox' },
+            {
+              group: ['../activities/*', '../../activities/*'],
+              allowTypeImports: true,
+              message: 'workflows call activities through proxyActivities; import their types only',
+            },
+            {
+              group: ['pg', 'pino', 'fastify', 'onnxruntime-node', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'],
+              message: 'not available in the workflow sandbox',
+            },
           ],
-          paths: ['fs', 'path', 'os', 'crypto', 'child_process', 'http', 'https', 'net', 'url', 'util', 'events', 'stream', 'worker_threads'].map((name) => ({
+          paths: [
+            'fs',
+            'path',
+            'os',
+            'crypto',
+            'child_process',
+            'http',
+            'https',
+            'net',
+            'url',
+            'util',
+            'events',
+            'stream',
+            'worker_threads',
+          ].map((name) => ({
             name,
             message: 'workflows run in the deterministic sandbox: do I/O in an activity',
           })),

@@ -5,7 +5,13 @@ import { analyzeAbTest, type AbAnalysis, type Variant } from '../src/ab-testing/
 import type { MetricsSnapshot, TestedMetric } from '../src/ab-testing/metrics.js';
 import { insertAbTest, readAbTest, snapshotWindow, type AbTestRow } from '../src/db/ab-tests.js';
 import {
-  closeAbTest, measureVariant, promoteStrategy, readSnapshots, recordSnapshot, variantRoute, type AbTestRecord,
+  closeAbTest,
+  measureVariant,
+  promoteStrategy,
+  readSnapshots,
+  recordSnapshot,
+  variantRoute,
+  type AbTestRecord,
 } from '../src/ab-testing/store.js';
 import { readContext, UnknownContextError } from '../src/execution-feedback/context-store.js';
 import type { ActivityDeps } from './deps.js';
@@ -23,7 +29,10 @@ export function createAbTestingActivities({ pool, logger }: ActivityDeps) {
   const activities = {
     /** Registers the test (both contexts must exist) and routes its traffic split between the variants. */
     async startAbTest(t: AbTestRecord): Promise<void> {
-      for (const [name, v] of [['variantA', t.variantA], ['variantB', t.variantB]] as const) {
+      for (const [name, v] of [
+        ['variantA', t.variantA],
+        ['variantB', t.variantB],
+      ] as const) {
         try {
           await readContext(pool, v.contextId, v.contextVersion);
         } catch (err) {
@@ -48,7 +57,15 @@ export function createAbTestingActivities({ pool, logger }: ActivityDeps) {
       for (const variant of ['A', 'B'] as const) {
         const spec = variant === 'A' ? t.variant_a : t.variant_b;
         const measured = await measureVariant(pool, { modelId: t.model_id, variant: spec, from, to });
-        if (measured) out[variant] = await recordSnapshot(pool, { abTestId: input.abTestId, snapshotNo: input.snapshotNo, variant, windowStart: from, windowEnd: to, metrics: measured });
+        if (measured)
+          out[variant] = await recordSnapshot(pool, {
+            abTestId: input.abTestId,
+            snapshotNo: input.snapshotNo,
+            variant,
+            windowStart: from,
+            windowEnd: to,
+            metrics: measured,
+          });
       }
       return out;
     },
@@ -64,8 +81,17 @@ export function createAbTestingActivities({ pool, logger }: ActivityDeps) {
     async promoteStrategy(input: { abTestId: string; winner: Variant; analysis: AbAnalysis }): Promise<{ promoted: boolean }> {
       const t = await abTest(input.abTestId);
       const variant = input.winner === 'A' ? t.variant_a : t.variant_b;
-      const result = await promoteStrategy(pool, { abTestId: input.abTestId, modelId: t.model_id, winner: input.winner, variant, analysis: input.analysis });
-      log.info({ abTestId: input.abTestId, winner: input.winner, contextId: variant.contextId, promoted: result.promoted }, 'A/B test winner promoted');
+      const result = await promoteStrategy(pool, {
+        abTestId: input.abTestId,
+        modelId: t.model_id,
+        winner: input.winner,
+        variant,
+        analysis: input.analysis,
+      });
+      log.info(
+        { abTestId: input.abTestId, winner: input.winner, contextId: variant.contextId, promoted: result.promoted },
+        'A/B test winner promoted',
+      );
       return result;
     },
 

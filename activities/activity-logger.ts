@@ -5,6 +5,11 @@ import type { Logger } from '../src/log.js';
 export function activityLogger(logger: Logger): () => Logger {
   return () => {
     const info = Context.current().info;
-    return logger.child({ workflowId: info.workflowExecution?.workflowId, activityId: info.activityId, activity: info.activityType, attempt: info.attempt });
+    return logger.child({
+      workflowId: info.workflowExecution?.workflowId,
+      activityId: info.activityId,
+      activity: info.activityType,
+      attempt: info.attempt,
+    });
   };
 }

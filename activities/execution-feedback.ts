@@ -43,12 +43,24 @@ export function createExecutionFeedbackActivities({ pool, logger }: ActivityDeps
       try {
         const { update, improvements, hasTrace, alreadyProcessed } = await processCiEvent(pool, input.eventId);
         log.info(
-          { eventId: input.eventId, contextId: update.contextId, toVersion: update.toVersion, improvements: improvements.map((i) => i.type), alreadyProcessed },
+          {
+            eventId: input.eventId,
+            contextId: update.contextId,
+            toVersion: update.toVersion,
+            improvements: improvements.map((i) => i.type),
+            alreadyProcessed,
+          },
           'context updated from CI event',
         );
         return {
-          eventId: update.eventId, contextId: update.contextId, fromVersion: update.fromVersion, toVersion: update.toVersion,
-          addedConstraints: update.addedConstraints, score: update.score, improvement: update.improvement, alreadyProcessed,
+          eventId: update.eventId,
+          contextId: update.contextId,
+          fromVersion: update.fromVersion,
+          toVersion: update.toVersion,
+          addedConstraints: update.addedConstraints,
+          score: update.score,
+          improvement: update.improvement,
+          alreadyProcessed,
           improvements: improvements.map((i) => ({ type: i.type, issues: i.issues, constraintId: i.constraintId })),
           hasTrace,
         };
@@ -69,14 +81,24 @@ export function createExecutionFeedbackActivities({ pool, logger }: ActivityDeps
       const debugging = (event.feedback as ExecutionFeedback).debugging;
       if (!debugging) return null;
       const { session, alreadyRun } = await runDebuggingSession(pool, {
-        sessionId: input.eventId, contextId: event.context_id, trace: debugging.trace, ...(debugging.fix && { fix: debugging.fix }),
+        sessionId: input.eventId,
+        contextId: event.context_id,
+        trace: debugging.trace,
+        ...(debugging.fix && { fix: debugging.fix }),
       });
-      log.info({ eventId: input.eventId, outcome: session.outcome, fixType: session.fixType, signature: session.signature.hash, alreadyRun }, 'debugging session');
+      log.info(
+        { eventId: input.eventId, outcome: session.outcome, fixType: session.fixType, signature: session.signature.hash, alreadyRun },
+        'debugging session',
+      );
       return {
-        outcome: session.outcome, fixType: session.fixType, confidence: session.confidence, recurrences: session.recurrences,
-        contextVersion: session.contextVersion, signature: session.signature.hash, alreadyRun,
+        outcome: session.outcome,
+        fixType: session.fixType,
+        confidence: session.confidence,
+        recurrences: session.recurrences,
+        contextVersion: session.contextVersion,
+        signature: session.signature.hash,
+        alreadyRun,
       };
     },
-
   };
 }

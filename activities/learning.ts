@@ -22,7 +22,13 @@ import { withTransaction, type PoolClient } from '../src/db/pool.js';
 import { defined } from '../src/platform/defined.js';
 import { insertTrainingSamples } from '../src/db/training-samples.js';
 import type { Application } from '../src/learning/application.js';
-import { analyzeIncidents, checkWindow, planRefinements, type CycleApplication, type IncidentAnalysis } from '../src/learning/cycle-analysis.js';
+import {
+  analyzeIncidents,
+  checkWindow,
+  planRefinements,
+  type CycleApplication,
+  type IncidentAnalysis,
+} from '../src/learning/cycle-analysis.js';
 import type { TrainingDecision, TrainingSample } from '../src/learning/feedback-trainer.js';
 import type { Deficiency } from '../src/learning/incident-analyzer.js';
 import type { IncidentType } from '../src/learning/monitor.js';
@@ -77,7 +83,10 @@ const VARIANCE_CHECKS = 3;
  * Activities of learningCycle: thin over src/learning, each safe to run twice. `applications` are the ones a cycle
  * may deploy (the entry point passes the examples' deployableApplications).
  */
-export function createLearningActivities({ pool, logger, config }: ActivityDeps, { applications }: { applications: readonly Application[] }) {
+export function createLearningActivities(
+  { pool, logger, config }: ActivityDeps,
+  { applications }: { applications: readonly Application[] },
+) {
   const findApplication = (id: string) => applications.find((a) => a.id === id);
   const log = activityLogger(logger);
   const router = { routerUrl: config.learning.routerUrl, apiToken: config.apiToken };
@@ -86,7 +95,8 @@ export function createLearningActivities({ pool, logger, config }: ActivityDeps,
     Promise.all(
       deployments.map(async (d) => {
         const document = await readRequirements(pool, d.application, d.requirementsVersion);
-        if (!document) throw ApplicationFailure.nonRetryable(`${d.application} has no requirements v${d.requirementsVersion}`, 'MissingRequirements');
+        if (!document)
+          throw ApplicationFailure.nonRetryable(`${d.application} has no requirements v${d.requirementsVersion}`, 'MissingRequirements');
         return { application: d.application, variants: d.variants, document };
       }),
     );
@@ -106,7 +116,10 @@ export function createLearningActivities({ pool, logger, config }: ActivityDeps,
       const app = findApplication(input.application);
       if (!app) {
         const known = applications.map((a) => a.id).join(', ');
-        throw ApplicationFailure.nonRetryable(`applications: no application "${input.application}" (known: ${known})`, 'UnknownApplication');
+        throw ApplicationFailure.nonRetryable(
+          `applications: no application "${input.application}" (known: ${known})`,
+          'UnknownApplication',
+        );
       }
       return withTransaction(pool, async (c) => {
         let version = await deployedRequirementsVersion(c, input.cycleId, app.id);
@@ -120,7 +133,12 @@ export function createLearningActivities({ pool, logger, config }: ActivityDeps,
           const previous = (await readApplicationRoutes(c, [app.id])).get(app.id) ?? null;
           for (const [i, variant] of app.variants.entries()) {
             await insertDeployment(c, {
-              cycleId: input.cycleId, application: app.id, variant, requirementsVersion: version, baseline: i === 0, previousRoutes: previous,
+              cycleId: input.cycleId,
+              application: app.id,
+              variant,
+              requirementsVersion: version,
+              baseline: i === 0,
+              previousRoutes: previous,
             });
           }
           const shares = evenShares(app.variants.length);
@@ -155,7 +173,11 @@ export function createLearningActivities({ pool, logger, config }: ActivityDeps,
       for (const app of await applicationsOf(input.deployments)) {
         const stored = await checkStored(pool, input.cycleId, input.checkNo, app.application);
         if (!stored && config.learning.traffic === 'simulated') {
-          const users = defined(findApplication(app.application), `application ${app.application}`).windowRequests({ window, requests: REQUESTS_PER_CHECK, seed: 1 });
+          const users = defined(findApplication(app.application), `application ${app.application}`).windowRequests({
+            window,
+            requests: REQUESTS_PER_CHECK,
+            seed: 1,
+          });
           await sendApplicationRequests(router, app.application, users);
         }
         const { evaluated, requests } = await withTransaction(pool, async (c) => {
@@ -188,7 +210,12 @@ export function createLearningActivities({ pool, logger, config }: ActivityDeps,
     async analyzeIncidents(input: { cycleId: string; deployments: CycleDeployment[]; checksRun: number }): Promise<IncidentAnalysis> {
       const applications = await applicationsOf(input.deployments);
       const incidents = await readIncidents(pool, input.cycleId);
-      const outcomes = await readOutcomes(pool, input.cycleId, incidents.flatMap((i) => i.requestIds), input.checksRun - VARIANCE_CHECKS);
+      const outcomes = await readOutcomes(
+        pool,
+        input.cycleId,
+        incidents.flatMap((i) => i.requestIds),
+        input.checksRun - VARIANCE_CHECKS,
+      );
       const analysis = analyzeIncidents(applications, incidents, outcomes);
       for (const incident of incidents) {
         const found = analysis.deficiencies.filter((d) => d.incidentKey === incident.key);
@@ -209,7 +236,11 @@ export function createLearningActivities({ pool, logger, config }: ActivityDeps,
      * The refine phase: each deployed document refined into its next version and stored. The next version is made
      * from the deployed one, so a retry produces (and finds stored) the same version instead of one more.
      */
-    async refineRequirements(input: { cycleId: string; deployments: CycleDeployment[]; deficiencies: Deficiency[] }): Promise<{ refinements: RefinementSummary[]; samples: TrainingSample[] }> {
+    async refineRequirements(input: {
+      cycleId: string;
+      deployments: CycleDeployment[];
+      deficiencies: Deficiency[];
+    }): Promise<{ refinements: RefinementSummary[]; samples: TrainingSample[] }> {
       const { refinements, samples } = planRefinements(await applicationsOf(input.deployments), input.deficiencies);
       // One transaction: the new versions and the samples they teach land together or not at all.
       await withTransaction(pool, async (c) => {
@@ -217,13 +248,19 @@ export function createLearningActivities({ pool, logger, config }: ActivityDeps,
           if (!(await insertRequirements(c, r.document, input.cycleId))) {
             const author = await requirementsAuthor(c, r.application, r.toVersion);
             if (author !== input.cycleId) {
-              throw ApplicationFailure.nonRetryable(`${r.application} requirements v${r.toVersion} were written meanwhile by ${author ?? 'a person'}`, 'RequirementsConflict');
+              throw ApplicationFailure.nonRetryable(
+                `${r.application} requirements v${r.toVersion} were written meanwhile by ${author ?? 'a person'}`,
+                'RequirementsConflict',
+              );
             }
           }
         }
         await insertTrainingSamples(c, input.cycleId, samples);
       });
-      log().info({ refinements: refinements.map((r) => `${r.application} v${r.toVersion}`), samples: samples.length }, 'requirements refined');
+      log().info(
+        { refinements: refinements.map((r) => `${r.application} v${r.toVersion}`), samples: samples.length },
+        'requirements refined',
+      );
       return {
         refinements: refinements.map(summarizeRefinement),
         samples,
@@ -237,12 +274,23 @@ export function createLearningActivities({ pool, logger, config }: ActivityDeps,
      */
     async finishCycle(input: FinishInput): Promise<CycleReport> {
       const incidents = await readIncidents(pool, input.cycleId);
-      const reliability = reliabilityByRequirement(await readCheckHistory(pool, input.deployments.map((d) => d.application)));
+      const reliability = reliabilityByRequirement(
+        await readCheckHistory(
+          pool,
+          input.deployments.map((d) => d.application),
+        ),
+      );
       const report = buildReport({
         ...input,
         systematicIssues: input.systematicIssues.map(currentSystematicIssue),
-        deployments: input.deployments.flatMap((d) => d.variants.map((variant) => ({ application: d.application, variant, requirementsVersion: d.requirementsVersion }))),
-        incidents: incidents.map((i) => ({ type: i.type, application: i.application, day: Math.floor(i.checkNo / input.checksPerDay) + 1 })),
+        deployments: input.deployments.flatMap((d) =>
+          d.variants.map((variant) => ({ application: d.application, variant, requirementsVersion: d.requirementsVersion })),
+        ),
+        incidents: incidents.map((i) => ({
+          type: i.type,
+          application: i.application,
+          day: Math.floor(i.checkNo / input.checksPerDay) + 1,
+        })),
         reliability,
       });
       await withTransaction(pool, async (c) => {
@@ -259,10 +307,14 @@ export function createLearningActivities({ pool, logger, config }: ActivityDeps,
 /** Puts back the routes an aborted cycle replaced, for each application whose routes are still the cycle's. */
 async function restoreRoutes(c: PoolClient, cycleId: string): Promise<void> {
   const rows = await readReplacedRoutes(c, cycleId);
-  const current = await readApplicationRoutes(c, rows.map((r) => r.application));
+  const current = await readApplicationRoutes(
+    c,
+    rows.map((r) => r.application),
+  );
   for (const r of rows) {
     const routes = current.get(r.application) ?? [];
-    if (routes.length > 0 && routes.every((route) => route.cycleId === cycleId)) await replaceApplicationRoutes(c, r.application, r.previous_routes ?? []);
+    if (routes.length > 0 && routes.every((route) => route.cycleId === cycleId))
+      await replaceApplicationRoutes(c, r.application, r.previous_routes ?? []);
   }
 }
 

@@ -33,7 +33,8 @@ export const passRateWindowsInput = z.strictObject({
   baselineDays: z.number().positive().default(7),
 });
 
-const parse = <S extends z.ZodType>(schema: S, input: unknown): z.output<S> => parseInput(schema, input, 'InvalidRetrainingInput', '(input)');
+const parse = <S extends z.ZodType>(schema: S, input: unknown): z.output<S> =>
+  parseInput(schema, input, 'InvalidRetrainingInput', '(input)');
 
 /** Ids that name no usable request stay wrong however often the activity is retried. */
 async function failUnknownExamples<T>(fn: () => Promise<T>): Promise<T> {
@@ -77,9 +78,17 @@ export function createRetrainingDataActivities({ pool, logger, config }: Activit
       const ids = [...new Set(input.requestIds)];
       const vectors = await failUnknownExamples(async () => embedExamples(pool, await getEmbedder(), ids, heartbeat));
       const nearest = await nearestUsedExamples(pool, input.modelId, vectors, { vectorIndex: config.vectorIndex, logger });
-      const result = deduplicate(ids.map((requestId, i) => ({ requestId, embedding: defined(vectors[i], `embedding of ${requestId}`) })), nearest);
+      const result = deduplicate(
+        ids.map((requestId, i) => ({ requestId, embedding: defined(vectors[i], `embedding of ${requestId}`) })),
+        nearest,
+      );
       log().info(
-        { modelId: input.modelId, candidates: ids.length, kept: result.kept.length, duplicatesOfUsed: result.dropped.filter((d) => d.against === 'used').length },
+        {
+          modelId: input.modelId,
+          candidates: ids.length,
+          kept: result.kept.length,
+          duplicatesOfUsed: result.dropped.filter((d) => d.against === 'used').length,
+        },
         'training examples deduplicated',
       );
       return result;
@@ -94,7 +103,10 @@ export function createRetrainingDataActivities({ pool, logger, config }: Activit
         return markExamplesUsed(pool, input).catch((err: unknown) => {
           const pgError = err as { code?: string; constraint?: string };
           if (pgError.code === '23503' && pgError.constraint === 'phase4_training_data_training_run_id_fkey') {
-            throw ApplicationFailure.nonRetryable(`trainingRunId: no training run ${String(input.trainingRunId)}`, 'InvalidRetrainingInput');
+            throw ApplicationFailure.nonRetryable(
+              `trainingRunId: no training run ${String(input.trainingRunId)}`,
+              'InvalidRetrainingInput',
+            );
           }
           throw err;
         });

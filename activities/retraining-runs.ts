@@ -10,7 +10,10 @@ export function createRetrainingRunActivities({ pool, config }: ActivityDeps) {
     async startTrainingRun(run: Omit<TrainingRunStart, 'baseVersion'>): Promise<{ id: string; baseVersion: string }> {
       const baseVersion = (await registry.aliases(run.modelId)).production;
       if (!baseVersion) {
-        throw ApplicationFailure.nonRetryable(`modelId: ${run.modelId} has no production version to retrain from`, 'InvalidRetrainingInput');
+        throw ApplicationFailure.nonRetryable(
+          `modelId: ${run.modelId} has no production version to retrain from`,
+          'InvalidRetrainingInput',
+        );
       }
       const { id } = await startTrainingRun(pool, { ...run, baseVersion });
       return { id, baseVersion };

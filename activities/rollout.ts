@@ -86,7 +86,10 @@ export function createRolloutActivities({ pool, logger, config }: ActivityDeps) 
         );
       }
       if (candidate.status === 'production') {
-        throw ApplicationFailure.nonRetryable(`candidateVersion: ${input.modelId}@${input.candidateVersion} is already production`, 'InvalidRolloutInput');
+        throw ApplicationFailure.nonRetryable(
+          `candidateVersion: ${input.modelId}@${input.candidateVersion} is already production`,
+          'InvalidRolloutInput',
+        );
       }
       const baselineVersion = input.baselineVersion ?? (await registry.aliases(input.modelId)).production;
       if (baselineVersion === undefined) {
@@ -96,10 +99,16 @@ export function createRolloutActivities({ pool, logger, config }: ActivityDeps) 
         );
       }
       if (baselineVersion === input.candidateVersion) {
-        throw ApplicationFailure.nonRetryable(`candidateVersion: ${input.candidateVersion} is the production version already`, 'InvalidRolloutInput');
+        throw ApplicationFailure.nonRetryable(
+          `candidateVersion: ${input.candidateVersion} is the production version already`,
+          'InvalidRolloutInput',
+        );
       }
       if (!(await registry.find(input.modelId, baselineVersion))) {
-        throw ApplicationFailure.nonRetryable(`baselineVersion: ${input.modelId}@${baselineVersion} is not registered`, 'InvalidRolloutInput');
+        throw ApplicationFailure.nonRetryable(
+          `baselineVersion: ${input.modelId}@${baselineVersion} is not registered`,
+          'InvalidRolloutInput',
+        );
       }
 
       const lock = { modelId: input.modelId, workflowId: input.workflowId, runKey: input.runKey };
@@ -130,7 +139,11 @@ export function createRolloutActivities({ pool, logger, config }: ActivityDeps) 
     },
 
     /** Each version's metrics since `since` (exclusive) up to now minus the metrics lag; `until` starts the next window. */
-    async collectVersionMetrics(input: { modelId: string; versions: string[]; since: DbTime }): Promise<{ until: DbTime; metrics: VersionMetrics[] }> {
+    async collectVersionMetrics(input: {
+      modelId: string;
+      versions: string[];
+      since: DbTime;
+    }): Promise<{ until: DbTime; metrics: VersionMetrics[] }> {
       return readVersionMetrics(pool, { ...input, lagMs: config.rollout.metricsLagMs });
     },
 
@@ -162,7 +175,11 @@ export function createRolloutActivities({ pool, logger, config }: ActivityDeps) 
       await applyTraffic({ ...step, candidatePercent: 0, eventType: 'rollback' });
       await withTransaction(pool, async (c) => {
         await archiveVersion(c, {
-          modelId: step.modelId, version: step.candidateVersion, status: step.aborted ? 'registered' : 'failed', reason: step.reason, workflowId: step.workflowId,
+          modelId: step.modelId,
+          version: step.candidateVersion,
+          status: step.aborted ? 'registered' : 'failed',
+          reason: step.reason,
+          workflowId: step.workflowId,
         });
         await recordRollback(c, {
           idempotencyKey: `${step.workflowId}/${step.runKey}/rollback`,

@@ -44,7 +44,11 @@ export const fineTuneInput = z.strictObject({
   learningCycleId: z.string().min(1).optional(),
 });
 
-const canarySet = z.strictObject({ phrasing: z.enum(['standard', 'drifted']), seed: z.number().int(), count: z.number().int().min(1).max(5_000) });
+const canarySet = z.strictObject({
+  phrasing: z.enum(['standard', 'drifted']),
+  seed: z.number().int(),
+  count: z.number().int().min(1).max(5_000),
+});
 
 /** The task's held-out set for the canary seeds an evaluation names; the worker's composer passes the task's own (src/reference/held-out.ts). */
 export type CanaryHeldOutSet = (canary: readonly z.output<typeof canarySet>[]) => HeldOutSet;
@@ -185,13 +189,19 @@ export function createTrainingActivities(
         baseHead = headFromOnnx(baseBytes);
       } catch (err) {
         // Not a learnloop head (a user's own model): only a command trainer can start from it, given the ONNX file.
-        if (trainer.kind === 'tfjs') invalid(`baseVersion: ${input.modelId}@${input.baseVersion} is not an embedding head, which is all the tfjs trainer trains: ${(err as Error).message}`);
+        if (trainer.kind === 'tfjs')
+          invalid(
+            `baseVersion: ${input.modelId}@${input.baseVersion} is not an embedding head, which is all the tfjs trainer trains: ${(err as Error).message}`,
+          );
       }
       let weightsPath: string | undefined;
       if (baseHead) {
         const labels = baseHead.labels;
         const unknown = input.examples.findIndex((e) => !labels.includes(e.label));
-        if (unknown >= 0) invalid(`examples.${unknown}.label: ${JSON.stringify(defined(input.examples[unknown], `examples.${unknown}`).label)} is none of ${input.modelId}@${input.baseVersion}'s labels`);
+        if (unknown >= 0)
+          invalid(
+            `examples.${unknown}.label: ${JSON.stringify(defined(input.examples[unknown], `examples.${unknown}`).label)} is none of ${input.modelId}@${input.baseVersion}'s labels`,
+          );
         weightsPath = path.join(dir, 'base-weights.json');
         await writeJsonAtomically(weightsPath, headToJson(baseHead));
       }
@@ -199,24 +209,32 @@ export function createTrainingActivities(
       const ids = input.examples.map((e) => e.requestId);
       const embeddings = await embedExamples(pool, await getEmbedder(), ids, (done, total) => {
         Context.current().heartbeat({ embedded: done, total });
-      }).catch(
-        (err: unknown) => {
-          if (err instanceof UnknownExamplesError) invalid(`examples: ${err.message}`);
-          throw err;
-        },
-      );
+      }).catch((err: unknown) => {
+        if (err instanceof UnknownExamplesError) invalid(`examples: ${err.message}`);
+        throw err;
+      });
       const feedback = input.learningCycleId ? await readTrainingSamples(pool, input.learningCycleId) : [];
       if (input.learningCycleId && feedback.length === 0) invalid(`learningCycleId: ${input.learningCycleId} stored no training samples`);
       if (feedback.length > 0 && trainer.kind === 'tfjs') {
-        l.warn({ learningCycleId: input.learningCycleId, samples: feedback.length }, 'the tfjs trainer fits template labels; the learning cycle\'s text samples need a command trainer (LEARNLOOP_TRAINER_COMMAND)');
+        l.warn(
+          { learningCycleId: input.learningCycleId, samples: feedback.length },
+          "the tfjs trainer fits template labels; the learning cycle's text samples need a command trainer (LEARNLOOP_TRAINER_COMMAND)",
+        );
       }
       const request: TrainerRequest = {
         contract: 'learnloop.trainer/v1',
         runId: input.runId,
         modelId: input.modelId,
         base: { version: input.baseVersion, onnxPath, weightsPath },
-        examples: input.examples.map((e, i) => ({ text: e.text, label: e.label, weight: e.weight, embedding: Array.from(defined(embeddings[i], `embedding of example ${i}`)) })),
-        ...(feedback.length > 0 ? { feedback: feedback.map(({ application, input, output, weight }) => ({ application, input, output, weight })) } : {}),
+        examples: input.examples.map((e, i) => ({
+          text: e.text,
+          label: e.label,
+          weight: e.weight,
+          embedding: Array.from(defined(embeddings[i], `embedding of example ${i}`)),
+        })),
+        ...(feedback.length > 0
+          ? { feedback: feedback.map(({ application, input, output, weight }) => ({ application, input, output, weight })) }
+          : {}),
         hyperparameters,
         checkpointDir: path.join(dir, 'checkpoints'),
         outputDir: path.join(dir, 'output'),
@@ -259,7 +277,11 @@ export function createTrainingActivities(
       const canary = options.canaryHeldOutSet(input.canary);
       const embeddings = await embedWithCache(await getEmbedder(), canary.texts, embeddingCache, logger);
       const evaluation = await evaluateAgainstProduction({ candidate, production, canary, embeddings });
-      const gate = qualityGate({ candidatePassRate: evaluation.candidate.passRate, productionPassRate: evaluation.production.passRate, emergency: input.emergency });
+      const gate = qualityGate({
+        candidatePassRate: evaluation.candidate.passRate,
+        productionPassRate: evaluation.production.passRate,
+        emergency: input.emergency,
+      });
       log().info({ modelId: input.modelId, canaryExamples: canary.texts.length, ...evaluation, gate }, 'candidate evaluated');
       return { canaryExamples: canary.texts.length, ...evaluation, gate };
     },
@@ -275,13 +297,22 @@ export function createTrainingActivities(
       if (!source.endsWith('.onnx')) {
         const weights = await readHeadFile(source);
         file = path.join(runDir(input.runId), 'candidate.onnx');
-        await writeAtomically(file, headToOnnx(weights, { 'learnloop.training': JSON.stringify({ runId: input.runId, ...input.metadata }) }));
+        await writeAtomically(
+          file,
+          headToOnnx(weights, { 'learnloop.training': JSON.stringify({ runId: input.runId, ...input.metadata }) }),
+        );
       } else {
         // Refuse now what the router could not serve later.
         onnxOrInvalid(await readFile(source));
       }
       const registered = await registry
-        .register({ modelId: input.modelId, version: input.version, file, metrics: input.metrics, metadata: { ...input.metadata, trainingRunId: input.runId } })
+        .register({
+          modelId: input.modelId,
+          version: input.version,
+          file,
+          metrics: input.metrics,
+          metadata: { ...input.metadata, trainingRunId: input.runId },
+        })
         .catch((err: unknown) => {
           if (err instanceof RegistryError) invalid(`version: ${err.message}`);
           throw err;

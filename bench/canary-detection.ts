@@ -128,7 +128,13 @@ function simulate(seed: number, candidatePassRate: number, rules: Rule[], stopAt
     const dwellOver = dwellMs !== 'manual' && stageElapsed >= dwellMs;
     if (!paused && dwellOver && stage < rollout.stages.length - 1) {
       // As the workflow before patched('canary-stage-gate-rollback'): a failed gate holds, no floor (not yet re-measured).
-      const gate = stageGate({ stageIndex: stage, percent: defined(rollout.stages[stage], `stage ${stage}`).percent, ...stageData, minSamples: rollout.minSamples, floor: null });
+      const gate = stageGate({
+        stageIndex: stage,
+        percent: defined(rollout.stages[stage], `stage ${stage}`).percent,
+        ...stageData,
+        minSamples: rollout.minSamples,
+        floor: null,
+      });
       if (gate.advance) {
         stage += 1;
         stageElapsed = 0;
@@ -152,7 +158,8 @@ const started = performance.now();
 
 // Good candidates: exactly as good as the baseline.
 const good = runSeeds(0).map((seed) => simulate(seed, args['baseline-pass-rate'], [specs, sequential], true));
-const falseRollbackRate = (runs: RolloutRun[], rule: number) => mean(runs.map((r) => (defined(r.byRule[rule], `rule ${rule}`).rolledBackAfter !== null ? 1 : 0)));
+const falseRollbackRate = (runs: RolloutRun[], rule: number) =>
+  mean(runs.map((r) => (defined(r.byRule[rule], `rule ${rule}`).rolledBackAfter !== null ? 1 : 0)));
 
 // The narrowest window drop threshold (in steps of half a point) the fixed rule can use within the false-rollback budget.
 const alpha = rollout.sequential.alpha;
@@ -201,8 +208,14 @@ console.log(
     goodMeanHoursToPromotion: round(mean(promoted.map((r) => r.promotedAtMs)) / HOUR, 2),
     badRequests,
     caughtShare,
-    exposureReductionAt5pt: round(defined(badRequests.fixed['5'], 'fixed at 5pt') / defined(badRequests.sequential['5'], 'sequential at 5pt'), 2),
-    exposureReductionAt5ptVsCalibratedFixed: round(defined(badRequests.fixedCalibrated['5'], 'fixedCalibrated at 5pt') / defined(badRequests.sequential['5'], 'sequential at 5pt'), 2),
+    exposureReductionAt5pt: round(
+      defined(badRequests.fixed['5'], 'fixed at 5pt') / defined(badRequests.sequential['5'], 'sequential at 5pt'),
+      2,
+    ),
+    exposureReductionAt5ptVsCalibratedFixed: round(
+      defined(badRequests.fixedCalibrated['5'], 'fixedCalibrated at 5pt') / defined(badRequests.sequential['5'], 'sequential at 5pt'),
+      2,
+    ),
     seconds: round((performance.now() - started) / 1000, 1),
   }),
 );

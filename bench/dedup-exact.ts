@@ -59,7 +59,9 @@ try {
     sqlMs.push(performance.now() - t);
   }
   const sameNearest = inProcess.filter((n, i) => n.requestId === defined(sql[i], `sql nearest ${i}`).requestId).length;
-  const maxSimilarityDifference = Math.max(...inProcess.map((n, i) => Math.abs(n.similarity - defined(sql[i], `sql nearest ${i}`).similarity)));
+  const maxSimilarityDifference = Math.max(
+    ...inProcess.map((n, i) => Math.abs(n.similarity - defined(sql[i], `sql nearest ${i}`).similarity)),
+  );
 
   // What the in-process way spends on reading, binary arrays (its choice) against the arrays' text form.
   let t = performance.now();

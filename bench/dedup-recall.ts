@@ -49,7 +49,12 @@ const config = loadConfig();
 const MODEL = 'bench';
 
 /** Every vector's neighbours through one path, in batches of `--batch` (as dedup asks), with its time. */
-async function search(pool: Pool, path: DedupPathName, vectors: readonly Float32Array[], limitOf: (batchStart: number, size: number) => number) {
+async function search(
+  pool: Pool,
+  path: DedupPathName,
+  vectors: readonly Float32Array[],
+  limitOf: (batchStart: number, size: number) => number,
+) {
   const out: UsedNeighbour[][] = [];
   const t = performance.now();
   for (let start = 0; start < vectors.length; start += args.batch) {

@@ -42,10 +42,37 @@ function makeSentences(count: number, longTail: boolean): string[] {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const pick = <T>(xs: readonly T[]): T => defined(xs[Math.floor(rand() * xs.length)], 'picked element');
-  const subjects = ['the canary', 'our retraining job', 'the router', 'a customer', 'the billing service', 'model v7', 'the nightly cycle', 'support'];
+  const subjects = [
+    'the canary',
+    'our retraining job',
+    'the router',
+    'a customer',
+    'the billing service',
+    'model v7',
+    'the nightly cycle',
+    'support',
+  ];
   const verbs = ['reported', 'rolled back', 'promoted', 'flagged', 'retried', 'ignored', 'summarised', 'escalated'];
-  const objects = ['a latency spike', 'the refund request', 'three duplicate tickets', 'an accuracy drop to 0.91', 'the password reset', 'traffic from Zürich', 'a malformed payload', 'the weekly report'];
-  const tails = ['after the deploy', 'before noon', 'without any alert', 'during the A/B test', 'for the second time today', 'on 2024-03-15', 'once the queue drained', 'while the cache was cold'];
+  const objects = [
+    'a latency spike',
+    'the refund request',
+    'three duplicate tickets',
+    'an accuracy drop to 0.91',
+    'the password reset',
+    'traffic from Zürich',
+    'a malformed payload',
+    'the weekly report',
+  ];
+  const tails = [
+    'after the deploy',
+    'before noon',
+    'without any alert',
+    'during the A/B test',
+    'for the second time today',
+    'on 2024-03-15',
+    'once the queue drained',
+    'while the cache was cold',
+  ];
   const out: string[] = [];
   for (let i = 0; i < count; i++) {
     const clauses = !longTail || rand() < 0.7 ? 1 : rand() < 0.8 ? 3 : 8;
@@ -150,11 +177,13 @@ async function main(): Promise<void> {
     session_options: { intraOpNumThreads: args.threads },
   });
 
-  const inCallerBatches = (embedBatch: Embed): Embed => async (sentences) => {
-    const out: Float32Array[] = [];
-    for (let i = 0; i < sentences.length; i += batchSize) out.push(...(await embedBatch(sentences.slice(i, i + batchSize))));
-    return out;
-  };
+  const inCallerBatches =
+    (embedBatch: Embed): Embed =>
+    async (sentences) => {
+      const out: Float32Array[] = [];
+      for (let i = 0; i < sentences.length; i += batchSize) out.push(...(await embedBatch(sentences.slice(i, i + batchSize))));
+      return out;
+    };
   const runners = {
     ours: (sentences: string[]) => embedder.embed(sentences),
     oursSameBatches: inCallerBatches((batch) => embedder.embed(batch)),

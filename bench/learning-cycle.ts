@@ -23,7 +23,11 @@ function runCycle(name: string, documents: Map<string, RequirementsDocument>) {
     for (const app of simulatedApplications) {
       const document = defined(documents.get(app.id), `document of ${app.id}`);
       const window = simulateWindow(app, document, { window: `${name}/check-${check}`, requests: REQUESTS_PER_CHECK, seed: 7 });
-      const result = checkWindow({ application: app.id, variants: app.variants, document, outcomes: window }, open.get(app.id) ?? [], `${name}/check-${check}`);
+      const result = checkWindow(
+        { application: app.id, variants: app.variants, document, outcomes: window },
+        open.get(app.id) ?? [],
+        `${name}/check-${check}`,
+      );
       open.set(app.id, result.open);
       incidents.push(...result.opened);
       // Keep what the analysis reads: every incident's offending requests, and the first day in full for variance.
@@ -33,7 +37,11 @@ function runCycle(name: string, documents: Map<string, RequirementsDocument>) {
   }
   const deployments = simulatedApplications.reduce((n, a) => n + a.variants.length, 0);
   const analysis = analyzeCycle({
-    applications: simulatedApplications.map((a) => ({ application: a.id, variants: a.variants, document: defined(documents.get(a.id), `document of ${a.id}`) })),
+    applications: simulatedApplications.map((a) => ({
+      application: a.id,
+      variants: a.variants,
+      document: defined(documents.get(a.id), `document of ${a.id}`),
+    })),
     incidents,
     outcomes,
   });

@@ -70,14 +70,31 @@ try {
   const deps = { pool: db.pool, logger, config: workerConfig };
   const taskQueue = `learning-bench-${randomUUID()}`;
   for (const worker of [
-    await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(deps, { applications: deployableApplications }) }),
-    await Worker.create({ connection: env.nativeConnection, taskQueue: TRAINING_TASK_QUEUE, activities: createTrainingActivities(deps, { embedder, canaryHeldOutSet }) }),
+    await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: createActivities(deps, { applications: deployableApplications }),
+    }),
+    await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: TRAINING_TASK_QUEUE,
+      activities: createTrainingActivities(deps, { embedder, canaryHeldOutSet }),
+    }),
   ]) {
     workers.push({ worker, running: worker.run() });
   }
 
   const traffic = async (phrasing: 'standard' | 'drifted', seed: number) => {
-    const tallies = await simulateTraffic({ routerUrl: router.url, modelId: REFERENCE_MODEL_ID, durationMs: 600_000, maxRequests: REQUESTS, phrasing, seed, samplesPerRequirement: 3 });
+    const tallies = await simulateTraffic({
+      routerUrl: router.url,
+      modelId: REFERENCE_MODEL_ID,
+      durationMs: 600_000,
+      maxRequests: REQUESTS,
+      phrasing,
+      seed,
+      samplesPerRequirement: 3,
+    });
     await router.writer.drain();
     return tallies;
   };
@@ -87,12 +104,17 @@ try {
   await ageTraffic(db.pool, 2);
   const drifted = await traffic('drifted', 2);
 
-  const verdict = await env.client.workflow.execute(checkDegradation, { taskQueue, workflowId: `check-degradation-${randomUUID()}`, args: [{ modelId: REFERENCE_MODEL_ID }] });
+  const verdict = await env.client.workflow.execute(checkDegradation, {
+    taskQueue,
+    workflowId: `check-degradation-${randomUUID()}`,
+    args: [{ modelId: REFERENCE_MODEL_ID }],
+  });
   if (!verdict.retraining?.started) throw new Error(`no retraining started: ${verdict.reason}`);
   const retrain = (await env.client.workflow.getHandle(verdict.retraining.workflowId).result()) as RetrainResult;
   if (retrain.status !== 'deployed') throw new Error(`retraining ${retrain.status}: ${retrain.reason}`);
   const { rolloutWorkflowId, candidateVersion } = retrain;
-  if (rolloutWorkflowId === null || candidateVersion === null) throw new Error('a deployed retraining names its rollout and its candidate version');
+  if (rolloutWorkflowId === null || candidateVersion === null)
+    throw new Error('a deployed retraining names its rollout and its candidate version');
 
   // The canary would take hours of real traffic; here the new version takes all of it at once to be measured.
   await env.client.workflow.getHandle(rolloutWorkflowId).signal(abortSignal, { reason: 'benchmark measures the new version directly' });

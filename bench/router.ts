@@ -57,7 +57,10 @@ const TEXT = 'Expose CRUD endpoints for the invoice resource';
 
 /** A server in its own process. */
 class BenchServer {
-  private constructor(private readonly child: ChildProcess, readonly url: string) {}
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+  ) {}
 
   static async start(kind: BenchServerKind, databaseUrl: string, home: string): Promise<BenchServer> {
     const child = fork(fileURLToPath(new URL('./support/router-bench-server.ts', import.meta.url)), [kind, databaseUrl, home], {
@@ -142,14 +145,19 @@ function summarize(samples: Sample[]) {
   const rps = requests / samples.reduce((t, s) => t + s.seconds, 0);
   const cpuUsPerRequest = samples.reduce((t, s) => t + s.cpuMicros, 0) / requests;
   return {
-    rps: Math.round(rps * 100) / 100, p50Ms: r3(quantileSorted(all, 0.5)), p99Ms: r3(quantileSorted(all, 0.99)), requests: all.length,
+    rps: Math.round(rps * 100) / 100,
+    p50Ms: r3(quantileSorted(all, 0.5)),
+    p99Ms: r3(quantileSorted(all, 0.99)),
+    requests: all.length,
     cpuUsPerRequest: Math.round(cpuUsPerRequest),
   };
 }
 
 function difference(a: ReturnType<typeof summarize>, b: ReturnType<typeof summarize>) {
   return {
-    throughputRatio: r3(b.rps / a.rps), addedP50Ms: r3(b.p50Ms - a.p50Ms), addedP99Ms: r3(b.p99Ms - a.p99Ms),
+    throughputRatio: r3(b.rps / a.rps),
+    addedP50Ms: r3(b.p50Ms - a.p50Ms),
+    addedP99Ms: r3(b.p99Ms - a.p99Ms),
     addedCpuUsPerRequest: b.cpuUsPerRequest - a.cpuUsPerRequest,
   };
 }
@@ -161,7 +169,16 @@ async function compare(a: Target, b: Target, rounds: number) {
   const sa: Sample[] = [];
   const sb: Sample[] = [];
   for (let i = 0; i < rounds; i++) {
-    const order = i % 4 === 0 || i % 4 === 3 ? ([[a, sa], [b, sb]] as const) : ([[b, sb], [a, sa]] as const);
+    const order =
+      i % 4 === 0 || i % 4 === 3
+        ? ([
+            [a, sa],
+            [b, sb],
+          ] as const)
+        : ([
+            [b, sb],
+            [a, sa],
+          ] as const);
     for (const [target, into] of order) into.push(await round(target, SECONDS));
   }
   const bare = summarize(sa);
@@ -191,7 +208,8 @@ const home = mkdtempSync(path.join(tmpdir(), 'learnloop-bench-'));
 }
 // A model that is never loaded, for the pair without inference.
 await withTransaction(db.pool, (c) =>
-  insertModelVersion(c, { modelId: 'constant', version: 'v1', artifactUri: 'none://', sha256: '0'.repeat(64), metrics: {}, metadata: {} }));
+  insertModelVersion(c, { modelId: 'constant', version: 'v1', artifactUri: 'none://', sha256: '0'.repeat(64), metrics: {}, metadata: {} }),
+);
 await writeWeights(db.pool, 'constant', { v1: 100 }, 'bench');
 
 const bare = await BenchServer.start('bare', db.url, home);

@@ -117,7 +117,13 @@ const r4 = (x: number) => Number(x.toFixed(4));
 let production: { validationPassRate: number; testPassRate: number };
 let chosen: { learningRate: number; validationPassRate: number; testPassRate: number; standardPassRate: number };
 let sets: { train: number; validation: number; test: number };
-const learningRateSweep: { learningRate: number; validationPassRate: number; standardPassRate: number; maxWeightChange: number; steps: number }[] = [];
+const learningRateSweep: {
+  learningRate: number;
+  validationPassRate: number;
+  standardPassRate: number;
+  maxWeightChange: number;
+  steps: number;
+}[] = [];
 try {
   const [v1File] = await buildReferenceModels({ embedder, outDir, cacheDir, logger });
   const v1: HeadWeights = await readHeadFile(defined(v1File, 'reference model v1').file);
@@ -127,14 +133,25 @@ try {
     validation: generateRequirements({ seed: 400, count: 250, phrasing: 'drifted' }),
     train: generateRequirements({ seed: 100, count: 100, phrasing: 'drifted' }),
   });
-  const [train, validation, test] = [defined(split.train, 'train split'), defined(split.validation, 'validation split'), defined(split.test, 'test split')];
+  const [train, validation, test] = [
+    defined(split.train, 'train split'),
+    defined(split.validation, 'validation split'),
+    defined(split.test, 'test split'),
+  ];
   if (test.length !== 250) throw new Error('the test set must be the whole drifted canary set');
   sets = { train: train.length, validation: validation.length, test: test.length };
   const standard = generateRequirements({ seed: 300, count: 250 });
-  const embed = (rs: typeof train) => embedWithCache(embedder, rs.map((r) => r.text), cacheDir, logger);
+  const embed = (rs: typeof train) =>
+    embedWithCache(
+      embedder,
+      rs.map((r) => r.text),
+      cacheDir,
+      logger,
+    );
   const [trainX, validationX, testX, standardX] = [await embed(train), await embed(validation), await embed(test), await embed(standard)];
   const evaluation = { validation: [validation, validationX], test: [test, testX], standard: [standard, standardX] } as const;
-  const passRate = async (w: HeadWeights, on: keyof typeof evaluation) => r4((await evaluateHead(w, evaluation[on][0], evaluation[on][1])).passRate);
+  const passRate = async (w: HeadWeights, on: keyof typeof evaluation) =>
+    r4((await evaluateHead(w, evaluation[on][0], evaluation[on][1])).passRate);
   production = { validationPassRate: await passRate(v1, 'validation'), testPassRate: await passRate(v1, 'test') };
   const tunedByRate = new Map<number, HeadWeights>();
   for (const learningRate of [1e-6, 1e-5, 1e-4, 1e-3, 3e-3, 1e-2]) {
@@ -144,7 +161,11 @@ try {
       settings: specFineTuneSettings({ overrides: { learningRate } }),
     });
     tunedByRate.set(learningRate, tuned.weights);
-    const maxWeightChange = Math.max(...tuned.weights.layers.flatMap((l, li) => Array.from(l.kernel, (v, i) => Math.abs(v - defined(defined(v1.layers[li], 'base layer').kernel[i], 'base kernel weight')))));
+    const maxWeightChange = Math.max(
+      ...tuned.weights.layers.flatMap((l, li) =>
+        Array.from(l.kernel, (v, i) => Math.abs(v - defined(defined(v1.layers[li], 'base layer').kernel[i], 'base kernel weight'))),
+      ),
+    );
     learningRateSweep.push({
       learningRate,
       validationPassRate: await passRate(tuned.weights, 'validation'),
@@ -156,17 +177,31 @@ try {
   // The best validation score; of equal scores the smaller rate. Only this one is scored on the test set.
   const best = learningRateSweep.reduce((a, b) => (b.validationPassRate > a.validationPassRate ? b : a));
   const weights = defined(tunedByRate.get(best.learningRate), 'tuned weights');
-  chosen = { learningRate: best.learningRate, validationPassRate: best.validationPassRate, testPassRate: await passRate(weights, 'test'), standardPassRate: best.standardPassRate };
+  chosen = {
+    learningRate: best.learningRate,
+    validationPassRate: best.validationPassRate,
+    testPassRate: await passRate(weights, 'test'),
+    standardPassRate: best.standardPassRate,
+  };
 } finally {
   await embedder.close();
   rmSync(outDir, { recursive: true, force: true });
 }
 console.table(learningRateSweep);
-console.log(`chosen on validation: lr ${chosen.learningRate} (${chosen.validationPassRate}); test ${chosen.testPassRate} vs production ${production.testPassRate}`);
+console.log(
+  `chosen on validation: lr ${chosen.learningRate} (${chosen.validationPassRate}); test ${chosen.testPassRate} vs production ${production.testPassRate}`,
+);
 
 console.log(
   JSON.stringify({
-    workload: { examples: examples.length, head: '384-64-10', epochs: settings.epochs, batchSize: settings.batchSize, gradientAccumulationSteps: settings.gradientAccumulationSteps, rounds },
+    workload: {
+      examples: examples.length,
+      head: '384-64-10',
+      epochs: settings.epochs,
+      batchSize: settings.batchSize,
+      gradientAccumulationSteps: settings.gradientAccumulationSteps,
+      rounds,
+    },
     wasm,
     cpu,
     wasmOverCpu: wasm && cpu ? Number((wasm.stepsPerSecond / cpu.stepsPerSecond).toFixed(2)) : null,

@@ -30,7 +30,12 @@ export const configSchema = z.object({
   ROUTER_BATCH_ROWS: z.coerce.number().int().min(1).max(10_000).default(1_000),
   ROUTER_FLUSH_INTERVAL_MS: z.coerce.number().int().min(1).default(100),
   ROUTER_FEEDBACK_FLUSH_MS: z.coerce.number().int().min(0).default(10),
-  ROUTER_MAX_BODY_KB: z.coerce.number().int().min(1).max(1024 * 1024).default(1024),
+  ROUTER_MAX_BODY_KB: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1024 * 1024)
+    .default(1024),
   ROUTER_WEIGHTS_RESYNC_MS: z.coerce.number().int().min(100).default(10_000),
   ROUTER_SAMPLING_TEMPERATURE: z.coerce.number().min(0).max(10).default(0),
   LEARNLOOP_API_TOKEN: optionalString,
@@ -51,7 +56,10 @@ export const configSchema = z.object({
       }
     }),
   /** Unset: each trainer's default (src/training/fine-tune.ts:defaultLearningRate): 1e-6 command, 3e-3 tfjs. */
-  LEARNLOOP_TRAINING_LR: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().gt(0).max(1).optional()),
+  LEARNLOOP_TRAINING_LR: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.coerce.number().gt(0).max(1).optional(),
+  ),
   LEARNLOOP_SCHEDULE_TIMEZONE: z.string().min(1).default('UTC'),
   LEARNLOOP_ROUTER_URL: z.url().optional(),
   LEARNLOOP_CYCLE_TRAFFIC: z.enum(['simulated', 'none']).default('simulated'),

@@ -10,7 +10,12 @@ import { acceptInput } from './failures.js';
 // Database work, retried until the database is back: a test must not end half-recorded.
 const abTesting = activitiesOf<typeof createAbTestingActivities>({
   startToCloseTimeout: '1m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: ['InvalidAbTestInput', 'UnknownAbTest'] },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    nonRetryableErrorTypes: ['InvalidAbTestInput', 'UnknownAbTest'],
+  },
 });
 
 /**
@@ -40,12 +45,24 @@ interface AbTestRun {
 export async function abTest(rawInput: unknown): Promise<AbTestResult> {
   const input = acceptInput(parseAbTestInput(rawInput), 'InvalidAbTestInput');
   const run: AbTestRun = {
-    input, abTestId: workflowInfo().workflowId, startedAt: Date.now(), planned: plannedSnapshots(input),
-    snapshots: { A: [], B: [] }, taken: 0, state: 'running', stopReason: null, abortReason: null,
+    input,
+    abTestId: workflowInfo().workflowId,
+    startedAt: Date.now(),
+    planned: plannedSnapshots(input),
+    snapshots: { A: [], B: [] },
+    taken: 0,
+    state: 'running',
+    stopReason: null,
+    abortReason: null,
   };
   handleOperators(run);
   await abTesting.startAbTest({
-    id: run.abTestId, modelId: input.modelId, variantA: input.variantA, variantB: input.variantB, trafficSplit: input.trafficSplit, alpha: input.alpha,
+    id: run.abTestId,
+    modelId: input.modelId,
+    variantA: input.variantA,
+    variantB: input.variantB,
+    trafficSplit: input.trafficSplit,
+    alpha: input.alpha,
   });
   await takeSnapshots(run);
   if (run.abortReason !== null) return abort(run, run.abortReason);

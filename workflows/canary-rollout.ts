@@ -52,7 +52,11 @@ export async function canaryRollout(rawInput: unknown, carried?: RolloutCarry): 
     waitingFor: null,
   };
   handleOperators(r);
-  upsertMemo({ thresholds: r.thresholds, stages: input.stages.map((st) => ({ percent: st.percent, dwell: st.dwellMs })), checkIntervalMs: input.checkIntervalMs });
+  upsertMemo({
+    thresholds: r.thresholds,
+    stages: input.stages.map((st) => ({ percent: st.percent, dwell: st.dwellMs })),
+    checkIntervalMs: input.checkIntervalMs,
+  });
   publish(r);
   try {
     const begun = isBegun(r) ? r : await begin(r);
@@ -127,4 +131,3 @@ async function maybeContinueAsNew(r: Begun): Promise<void> {
   stopDwellClock(r);
   await continueAsNew<typeof canaryRollout>(r.rawInput, { ...r.carry, paused: r.paused, thresholds: r.thresholds });
 }
-

@@ -16,11 +16,17 @@ const { passRateWindows } = activitiesOf<typeof createRetrainingDataActivities>(
  * more than 0.05 (five points, the specs' absolute rule) starts an emergency retrainModel with up to 200 examples.
  */
 export async function checkDegradation(rawInput: unknown): Promise<CheckDegradationResult> {
-  const { modelId, rule, maxDrop, maxRelativeDrop, minFeedback } = parseInput(checkDegradationInputSchema, rawInput, 'InvalidRetrainingInput');
+  const { modelId, rule, maxDrop, maxRelativeDrop, minFeedback } = parseInput(
+    checkDegradationInputSchema,
+    rawInput,
+    'InvalidRetrainingInput',
+  );
   const windows = await passRateWindows({ modelId, recentHours: 6, baselineDays: 7 });
   // A run begun before the absolute rule judged relatively: replaying it must decide (start a retraining or not) as it did.
   const options = patched('degradation-absolute-drop')
-    ? maxRelativeDrop !== undefined ? { rule: 'relative' as const, maxDrop: maxRelativeDrop } : { rule, maxDrop }
+    ? maxRelativeDrop !== undefined
+      ? { rule: 'relative' as const, maxDrop: maxRelativeDrop }
+      : { rule, maxDrop }
     : { rule: 'relative' as const, maxDrop: maxRelativeDrop ?? DEGRADATION_MAX_DROP };
   const verdict = judgeDegradation(windows, { ...options, minFeedback });
   if (!verdict.degraded) return { ...verdict, retraining: null };

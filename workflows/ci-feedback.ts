@@ -19,7 +19,10 @@ export async function ciFeedback(rawInput: unknown): Promise<CiEventOutcome> {
   const parsed = ciFeedbackInputSchema.safeParse(rawInput);
   if (!parsed.success) {
     const [issue] = parsed.error.issues;
-    throw ApplicationFailure.nonRetryable(`input.${issue?.path.join('.') || 'eventId'}: ${String(issue?.message)}`, 'InvalidCiFeedbackInput');
+    throw ApplicationFailure.nonRetryable(
+      `input.${issue?.path.join('.') || 'eventId'}: ${String(issue?.message)}`,
+      'InvalidCiFeedbackInput',
+    );
   }
   const outcome = await feedback.processCiEvent({ eventId: parsed.data.eventId });
   if (outcome.hasTrace && patched(DEBUGGING_STEP_PATCH)) {

@@ -39,7 +39,13 @@ export const HISTORY_EVENTS_CAP = 1_000;
 const DAY_MS = 86_400_000;
 
 type LearningActivities = typeof createLearningActivities;
-const shortRetry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes: ['UnknownApplication'] };
+const shortRetry = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '1m',
+  maximumAttempts: 10,
+  nonRetryableErrorTypes: ['UnknownApplication'],
+};
 const { beginCycle, deployApplication, finishCycle } = activitiesOf<LearningActivities>({ startToCloseTimeout: '2m', retry: shortRetry });
 // A check heartbeats after each application, so a worker that dies mid-check is noticed in 20 s, not at the timeout.
 const { runCheck } = activitiesOf<LearningActivities>({ startToCloseTimeout: '10m', heartbeatTimeout: '20s', retry: shortRetry });
@@ -139,8 +145,10 @@ function handleOperators(cycle: Cycle): void {
     validator: ({ application }) => {
       const id = applicationIdSchema.safeParse(application);
       if (!id.success) throw new Error(`application: ${String(id.error.issues[0]?.message)}`);
-      if (state.deployments.some((d) => d.application === application)) throw new Error(`application: ${String(application)} is already in this cycle`);
-      if (state.phase !== 'deploy' && state.phase !== 'monitor') throw new Error(`application: the cycle is past monitoring (${state.phase})`);
+      if (state.deployments.some((d) => d.application === application))
+        throw new Error(`application: ${String(application)} is already in this cycle`);
+      if (state.phase !== 'deploy' && state.phase !== 'monitor')
+        throw new Error(`application: the cycle is past monitoring (${state.phase})`);
     },
   });
 }
@@ -148,7 +156,8 @@ function handleOperators(cycle: Cycle): void {
 async function addApplication(cycle: Cycle, application: string): Promise<CycleDeployment> {
   const deployment = await deployApplication({ cycleId: cycle.state.cycleId, application }).catch((err: unknown) => {
     // The caller should read why (an unknown application), not "Activity task failed".
-    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) throw ApplicationFailure.nonRetryable(err.cause.message, err.cause.type);
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure)
+      throw ApplicationFailure.nonRetryable(err.cause.message, err.cause.type);
     throw err;
   });
   return track(cycle, deployment);

@@ -1,4 +1,12 @@
-import { CancellationScope, ParentClosePolicy, isCancellation, setHandler, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  ParentClosePolicy,
+  isCancellation,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { createRetrainingDataActivities } from '../activities/retraining-data.js';
 import type { createRetrainingRunActivities } from '../activities/retraining-runs.js';
 import type { createTrainingActivities, EvaluateCandidateOutput, FineTuneOutput } from '../activities/training.js';
@@ -35,7 +43,13 @@ const training = activitiesOf<typeof createTrainingActivities>({
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 5, nonRetryableErrorTypes },
 });
 
-const versionPrefix = { weekly: 'weekly', degradation: 'degradation', data_threshold: 'data', manual: 'manual', learning_cycle: 'cycle' } as const;
+const versionPrefix = {
+  weekly: 'weekly',
+  degradation: 'degradation',
+  data_threshold: 'data',
+  manual: 'manual',
+  learning_cycle: 'cycle',
+} as const;
 /** "2026-11-25T07:40:12.345Z" → "20261125-074012". */
 const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 
@@ -94,9 +108,19 @@ export async function retrainModel(rawInput: unknown): Promise<RetrainResult> {
 
 function startingProgress(input: RetrainInput): RetrainProgress {
   return {
-    step: 'starting', modelId: input.modelId, trigger: input.trigger, emergency: input.emergency, baseVersion: null,
-    examplesSelected: null, examplesAfterDedup: null, training: null, evaluation: null, candidateVersion: null,
-    rolloutWorkflowId: null, status: 'running', reason: null,
+    step: 'starting',
+    modelId: input.modelId,
+    trigger: input.trigger,
+    emergency: input.emergency,
+    baseVersion: null,
+    examplesSelected: null,
+    examplesAfterDedup: null,
+    training: null,
+    evaluation: null,
+    candidateVersion: null,
+    rolloutWorkflowId: null,
+    status: 'running',
+    reason: null,
   };
 }
 
@@ -116,7 +140,10 @@ async function retrain(r: Retraining, finish: Ended): Promise<RetrainResult> {
 }
 
 /** Selected and deduplicated examples, or why there are too few to train on. */
-async function selectTrainingSet({ input, progress }: Retraining): Promise<{ trainingSet: LabelledExample[]; requestIds: string[] } | string> {
+async function selectTrainingSet({
+  input,
+  progress,
+}: Retraining): Promise<{ trainingSet: LabelledExample[]; requestIds: string[] } | string> {
   progress.step = 'select';
   const { examples } = await data.selectExamples({ modelId: input.modelId, emergency: input.emergency, maxExamples: input.maxExamples });
   progress.examplesSelected = examples.length;
@@ -142,7 +169,13 @@ async function fineTune(r: Retraining, examples: LabelledExample[]): Promise<Fin
     learningCycleId: input.learningCycleId,
   });
   r.fineTuned = fineTuned;
-  progress.training = { epochsRun: fineTuned.epochsRun, steps: fineTuned.steps, losses: fineTuned.losses, backend: fineTuned.backend, feedbackSamples: fineTuned.feedbackSamples };
+  progress.training = {
+    epochsRun: fineTuned.epochsRun,
+    steps: fineTuned.steps,
+    losses: fineTuned.losses,
+    backend: fineTuned.backend,
+    feedbackSamples: fineTuned.feedbackSamples,
+  };
   return fineTuned;
 }
 
@@ -157,7 +190,11 @@ async function evaluate(r: Retraining, fineTuned: FineTuneOutput): Promise<Evalu
     emergency: input.emergency,
   });
   r.evaluation = evaluation;
-  progress.evaluation = { candidatePassRate: evaluation.candidate.passRate, productionPassRate: evaluation.production.passRate, improvement: evaluation.improvement };
+  progress.evaluation = {
+    candidatePassRate: evaluation.candidate.passRate,
+    productionPassRate: evaluation.production.passRate,
+    improvement: evaluation.improvement,
+  };
   return evaluation;
 }
 
@@ -192,7 +229,11 @@ async function handToRollout({ input, progress }: Retraining, version: string): 
 }
 
 /** Records how the training run ended (even when aborted) and returns the result. */
-async function recordEnd({ progress, trainingRun, fineTuned, evaluation }: Retraining, status: RetrainStatus, reason: string): Promise<RetrainResult> {
+async function recordEnd(
+  { progress, trainingRun, fineTuned, evaluation }: Retraining,
+  status: RetrainStatus,
+  reason: string,
+): Promise<RetrainResult> {
   progress.step = 'done';
   progress.status = status;
   progress.reason = reason;
@@ -208,8 +249,24 @@ async function recordEnd({ progress, trainingRun, fineTuned, evaluation }: Retra
       backend: fineTuned?.backend,
       metrics: {
         reason,
-        ...(fineTuned ? { feedbackSamples: fineTuned.feedbackSamples, steps: fineTuned.steps, validationLosses: fineTuned.validationLosses, trainer: fineTuned.trainer, trainingMs: fineTuned.durationMs, hyperparameters: fineTuned.hyperparameters } : {}),
-        ...(evaluation ? { candidate: evaluation.candidate, production: evaluation.production, improvement: evaluation.improvement, gate: evaluation.gate } : {}),
+        ...(fineTuned
+          ? {
+              feedbackSamples: fineTuned.feedbackSamples,
+              steps: fineTuned.steps,
+              validationLosses: fineTuned.validationLosses,
+              trainer: fineTuned.trainer,
+              trainingMs: fineTuned.durationMs,
+              hyperparameters: fineTuned.hyperparameters,
+            }
+          : {}),
+        ...(evaluation
+          ? {
+              candidate: evaluation.candidate,
+              production: evaluation.production,
+              improvement: evaluation.improvement,
+              gate: evaluation.gate,
+            }
+          : {}),
       },
     }),
   );

@@ -6,7 +6,13 @@ import { retrainModel, retrainWorkflowId, type TriggeredRetraining } from './con
  * Starts a retrainModel for the model unless one is already running (then says which). Abandoned on close: the
  * trigger's job ends when the retraining has started.
  */
-export async function startRetraining(input: { modelId: string; trigger: 'degradation' | 'data_threshold'; emergency?: boolean; maxExamples?: number; minExamples?: number }): Promise<TriggeredRetraining> {
+export async function startRetraining(input: {
+  modelId: string;
+  trigger: 'degradation' | 'data_threshold';
+  emergency?: boolean;
+  maxExamples?: number;
+  minExamples?: number;
+}): Promise<TriggeredRetraining> {
   const workflowId = retrainWorkflowId(input.modelId);
   try {
     await startChild(retrainModel, { workflowId, args: [input], parentClosePolicy: ParentClosePolicy.ABANDON });

@@ -22,7 +22,11 @@ export const requirementSentences = distinctRequirementTexts;
 export async function benchSentences(
   config: Config,
   counts: { used: number; candidates: number },
-): Promise<{ used: { texts: string[]; vectors: Float32Array[] }; candidates: { texts: string[]; vectors: Float32Array[] }; embedMs: number }> {
+): Promise<{
+  used: { texts: string[]; vectors: Float32Array[] };
+  candidates: { texts: string[]; vectors: Float32Array[] };
+  embedMs: number;
+}> {
   const texts = requirementSentences(counts.used + counts.candidates);
   const embedder = await SentenceEmbedder.load(embeddingModelDir(config.home));
   try {
@@ -32,7 +36,11 @@ export async function benchSentences(
     const candidates = texts.slice(counts.used);
     const usedVectors = await embedWithCache(embedder, used, cache);
     const candidateVectors = await embedWithCache(embedder, candidates, cache);
-    return { used: { texts: used, vectors: usedVectors }, candidates: { texts: candidates, vectors: candidateVectors }, embedMs: performance.now() - t };
+    return {
+      used: { texts: used, vectors: usedVectors },
+      candidates: { texts: candidates, vectors: candidateVectors },
+      embedMs: performance.now() - t,
+    };
   } finally {
     await embedder.close();
   }
@@ -45,7 +53,12 @@ export const benchRequestId = (i: number): string => `00000000-0000-4000-8000-${
  * Stores the sentences as requests the model has already learned from (phase4_training_data, with embeddings),
  * ids from {@link benchRequestId}; returns the milliseconds it took.
  */
-export async function storeUsedExamples(pool: Pool, modelId: string, texts: readonly string[], vectors: readonly Float32Array[]): Promise<number> {
+export async function storeUsedExamples(
+  pool: Pool,
+  modelId: string,
+  texts: readonly string[],
+  vectors: readonly Float32Array[],
+): Promise<number> {
   const t = performance.now();
   await insertModel(pool, modelId);
   for (let start = 0; start < texts.length; start += 1000) {

@@ -55,7 +55,9 @@ if (kind === 'bare') {
     if (modelId === 'constant') return { output: constant };
     const [e] = await embedder.embed([input.text]);
     const embedding = defined(e, 'embedding');
-    const out = await session.run({ [defined(session.inputNames[0], 'model input')]: new ort.Tensor('float32', embedding, [1, embedding.length]) });
+    const out = await session.run({
+      [defined(session.inputNames[0], 'model input')]: new ort.Tensor('float32', embedding, [1, embedding.length]),
+    });
     const p = defined(out[defined(session.outputNames[0], 'model output')], 'model output').data as Float32Array;
     let best = 0;
     for (let i = 1; i < p.length; i++) if (defined(p[i], `probability ${i}`) > defined(p[best], `probability ${best}`)) best = i;

@@ -66,7 +66,11 @@ export async function feedbackCrashRun(
     Array.from({ length: opts.clients }, async () => {
       while (next < opts.posts) {
         next++;
-        const res = await fetch(`${router.url}/v1/infer`, { method: 'POST', headers: json, body: JSON.stringify({ modelId: 'm', input: { text: 'Ship it' } }) });
+        const res = await fetch(`${router.url}/v1/infer`, {
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify({ modelId: 'm', input: { text: 'Ship it' } }),
+        });
         if (res.status !== 200) throw new Error(`inference answered ${res.status}: ${await res.text()}`);
         ids.push(((await res.json()) as { requestId: string }).requestId);
       }
@@ -85,7 +89,9 @@ export async function feedbackCrashRun(
         const started = performance.now();
         try {
           const res = await fetch(`${router.url}/v1/feedback`, {
-            method: 'POST', headers: json, body: JSON.stringify({ requestId: id, testPassRate: 1, implementationVariance: 0 }),
+            method: 'POST',
+            headers: json,
+            body: JSON.stringify({ requestId: id, testPassRate: 1, implementationVariance: 0 }),
           });
           if (res.status !== 202) {
             unanswered++;
@@ -108,7 +114,9 @@ export async function feedbackCrashRun(
   await router.exited;
   const count = (table: 'inference_requests' | 'feedback', of: string[]) => countStoredRows(pool, table, of);
   return {
-    acknowledged, latenciesMs, unanswered,
+    acknowledged,
+    latenciesMs,
+    unanswered,
     stored: await count('feedback', acknowledged),
     inferences: ids.length,
     inferencesStored: await count('inference_requests', ids),

@@ -21,7 +21,9 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
 }
 
 /** A real dev server (Schedules, visibility queries, search attributes), in memory, on a free port. */
-export async function createDevServerEnv(options: { dynamicConfig?: Record<string, string | number> } = {}): Promise<TestWorkflowEnvironment> {
+export async function createDevServerEnv(
+  options: { dynamicConfig?: Record<string, string | number> } = {},
+): Promise<TestWorkflowEnvironment> {
   const path = await ensureTemporalBinary('temporal', loadConfig());
   const dynamic = Object.entries(options.dynamicConfig ?? {}).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${value}`]);
   return TestWorkflowEnvironment.createLocal({
@@ -33,7 +35,8 @@ export async function createDevServerEnv(options: { dynamicConfig?: Record<strin
   });
 }
 
-const { EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: SIGNALED, EVENT_TYPE_WORKFLOW_TASK_COMPLETED: TASK_COMPLETED } = protos.temporal.api.enums.v1.EventType;
+const { EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: SIGNALED, EVENT_TYPE_WORKFLOW_TASK_COMPLETED: TASK_COMPLETED } =
+  protos.temporal.api.enums.v1.EventType;
 
 /**
  * Signals, then waits (real time) until a workflow task completed after the signal is in the history. On the
@@ -43,7 +46,11 @@ const { EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: SIGNALED, EVENT_TYPE_WORKFLOW_TA
  * A run that continued as new since the signal has settled it: its last task carried the signal over. The handle
  * must not be bound to a run, so that its history is the latest run's.
  */
-export async function signalSettled<Args extends unknown[]>(handle: WorkflowHandle, signal: SignalDefinition<Args>, ...args: Args): Promise<void> {
+export async function signalSettled<Args extends unknown[]>(
+  handle: WorkflowHandle,
+  signal: SignalDefinition<Args>,
+  ...args: Args
+): Promise<void> {
   await handle.signal(signal, ...args);
   await waitFor(`signal ${signal.name} to settle in ${handle.workflowId}`, async () => {
     // The latest run's history: one without the signal started after the run that took it.

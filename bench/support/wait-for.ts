@@ -11,7 +11,9 @@ export async function waitFor(what: string, ready: () => Promise<boolean> | bool
 export async function within<T>(what: string, promise: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => { reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)); }, timeoutMs);
+    timer = setTimeout(() => {
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+    }, timeoutMs);
   });
   try {
     return await Promise.race([promise, expired]);

@@ -75,12 +75,22 @@ export function analyzeAbTest(
     const favours: Variant | null = significant ? (bIsBetter ? 'B' : 'A') : null;
     if (favours) points[favours] += 1;
     return {
-      metric, better,
-      snapshotsA: result.n2, snapshotsB: result.n1,
-      meanA: result.mean2, meanB: result.mean1,
-      difference: result.difference, confidenceInterval: result.confidenceInterval,
-      t: result.t, df: result.df, pValue: result.pValue, adjustedPValue,
-      significant, cohensD: result.cohensD, hedgesG: result.hedgesG, favours,
+      metric,
+      better,
+      snapshotsA: result.n2,
+      snapshotsB: result.n1,
+      meanA: result.mean2,
+      meanB: result.mean1,
+      difference: result.difference,
+      confidenceInterval: result.confidenceInterval,
+      t: result.t,
+      df: result.df,
+      pValue: result.pValue,
+      adjustedPValue,
+      significant,
+      cohensD: result.cohensD,
+      hedgesG: result.hedgesG,
+      favours,
     };
   });
   const winner: Variant | null = points.A > points.B ? 'A' : points.B > points.A ? 'B' : null;

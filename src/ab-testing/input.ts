@@ -22,13 +22,20 @@ export const abTestInputSchema = z
     variantB: variantSpecSchema,
     /** Percent of traffic to variant B. */
     trafficSplit: z.number().int().min(1).max(99).default(50),
-    durationHours: z.number().gt(0).max(24 * 90).default(24),
+    durationHours: z
+      .number()
+      .gt(0)
+      .max(24 * 90)
+      .default(24),
     snapshotInterval: durationSchema.default(HOUR_MS),
     alpha: z.number().gt(0).max(0.5).default(0.05),
     metrics: z.array(testedMetricSchema).min(1).optional(),
   })
   .refine((v) => v.snapshotInterval >= 1_000, { error: 'must be at least 1s', path: ['snapshotInterval'] })
-  .refine((v) => v.snapshotInterval <= v.durationHours * HOUR_MS, { error: 'must not be longer than durationHours', path: ['snapshotInterval'] })
+  .refine((v) => v.snapshotInterval <= v.durationHours * HOUR_MS, {
+    error: 'must not be longer than durationHours',
+    path: ['snapshotInterval'],
+  })
   .refine((v) => (v.durationHours * HOUR_MS) / v.snapshotInterval <= MAX_SNAPSHOTS, {
     error: `gives more than ${MAX_SNAPSHOTS} snapshots over durationHours; use a longer interval`,
     path: ['snapshotInterval'],

@@ -1,17 +1,19 @@
 import jStat from 'jstat';
 import { z } from 'zod';
 
-export const sampleSizeInputSchema = z.strictObject({
-  /** The control's rate (pass rate, success rate), a proportion. */
-  baseline: z.number().gt(0).lt(1),
-  /** Smallest absolute change of that rate worth detecting. */
-  mde: z.number().gt(0).lt(1),
-  alpha: z.number().gt(0).lt(1).default(0.05),
-  power: z.number().gt(0).lt(1).default(0.8),
-  requestsPerHour: z.number().gt(0),
-  /** Percent of traffic to variant B. */
-  trafficSplit: z.number().gt(0).lt(100).default(50),
-}).refine((v) => v.baseline + v.mde < 1, { error: 'baseline + mde must stay below 1', path: ['mde'] });
+export const sampleSizeInputSchema = z
+  .strictObject({
+    /** The control's rate (pass rate, success rate), a proportion. */
+    baseline: z.number().gt(0).lt(1),
+    /** Smallest absolute change of that rate worth detecting. */
+    mde: z.number().gt(0).lt(1),
+    alpha: z.number().gt(0).lt(1).default(0.05),
+    power: z.number().gt(0).lt(1).default(0.8),
+    requestsPerHour: z.number().gt(0),
+    /** Percent of traffic to variant B. */
+    trafficSplit: z.number().gt(0).lt(100).default(50),
+  })
+  .refine((v) => v.baseline + v.mde < 1, { error: 'baseline + mde must stay below 1', path: ['mde'] });
 
 export interface SampleSizePlan {
   samplesPerArm: number;

@@ -1,5 +1,10 @@
 import {
-  endAbTestWithWinner, endRunningAbTest, insertPromotedStrategy, insertSnapshot, readSnapshotRows, readVariantTraffic,
+  endAbTestWithWinner,
+  endRunningAbTest,
+  insertPromotedStrategy,
+  insertSnapshot,
+  readSnapshotRows,
+  readVariantTraffic,
 } from '../db/ab-tests.js';
 import type { Pool } from '../db/pool.js';
 import { withTransaction } from '../db/pool.js';
@@ -43,7 +48,14 @@ export async function measureVariant(
 /** Keeps the first reading of a snapshot: a retried activity returns what was stored, not a re-measurement. */
 export async function recordSnapshot(
   pool: Pool,
-  s: { abTestId: string; snapshotNo: number; variant: Variant; windowStart: Date | string; windowEnd: Date | string; metrics: MetricsSnapshot },
+  s: {
+    abTestId: string;
+    snapshotNo: number;
+    variant: Variant;
+    windowStart: Date | string;
+    windowEnd: Date | string;
+    metrics: MetricsSnapshot;
+  },
 ): Promise<MetricsSnapshot> {
   return metricsSnapshotSchema.parse(await insertSnapshot(pool, s));
 }
@@ -79,7 +91,12 @@ export async function promoteStrategy(
   p: { abTestId: string; modelId: string; winner: Variant; variant: VariantSpec; analysis: AbAnalysis },
 ): Promise<{ promoted: boolean }> {
   return withTransaction(pool, async (c) => {
-    const promoted = await insertPromotedStrategy(c, { abTestId: p.abTestId, modelId: p.modelId, variant: p.variant, evidence: p.analysis });
+    const promoted = await insertPromotedStrategy(c, {
+      abTestId: p.abTestId,
+      modelId: p.modelId,
+      variant: p.variant,
+      evidence: p.analysis,
+    });
     if (!promoted) return { promoted: false };
     await replaceRoutes(c, p.modelId, [variantRoute(p.variant, 100)], `abTest ${p.abTestId}`);
     await endAbTestWithWinner(c, p.abTestId, p.winner, p.analysis);

@@ -52,7 +52,14 @@ export function welchTTest(a: readonly number[], b: readonly number[], alpha = 0
     // means either agree (p = 1) or differ beyond doubt (p = 0).
     const same = difference === 0;
     return {
-      n1, n2, mean1, mean2, difference, standardError, cohensD, hedgesG,
+      n1,
+      n2,
+      mean1,
+      mean2,
+      difference,
+      standardError,
+      cohensD,
+      hedgesG,
       t: same ? 0 : Math.sign(difference) * Infinity,
       df: n1 + n2 - 2,
       pValue: same ? 1 : 0,
@@ -65,7 +72,17 @@ export function welchTTest(a: readonly number[], b: readonly number[], alpha = 0
   const pValue = Math.min(1, 2 * jStat.studentt.cdf(-Math.abs(t), df));
   const half = jStat.studentt.inv(1 - alpha / 2, df) * standardError;
   return {
-    n1, n2, mean1, mean2, difference, standardError, t, df, pValue, cohensD, hedgesG,
+    n1,
+    n2,
+    mean1,
+    mean2,
+    difference,
+    standardError,
+    t,
+    df,
+    pValue,
+    cohensD,
+    hedgesG,
     confidenceInterval: [difference - half, difference + half],
   };
 }

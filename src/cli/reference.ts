@@ -22,7 +22,7 @@ export function registerReferenceCommands(program: Command): void {
     .command('reference')
     .description('the reference model shipped with learnloop')
     .command('build')
-    .description('train the reference model\'s v1 and the worse v2 on the CPU and register them as model `reference`')
+    .description("train the reference model's v1 and the worse v2 on the CPU and register them as model `reference`")
     .option('--rebuild', 'train and register again even if both versions exist')
     .action((opts: { rebuild?: boolean }) =>
       withContext(async ({ config, logger, pool, registry }) => {

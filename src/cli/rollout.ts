@@ -75,7 +75,9 @@ export function renderProgress(id: string, p: RolloutProgress, dwellMs: number |
   lines.push(`checks: ${p.totalChecks}${shown.length ? ` (last ${shown.length})` : ''}`);
   for (const c of shown) {
     const arm = (m: typeof c.candidate) => (m ? `${m.passRate.toFixed(3)} n=${m.samples}` : '-');
-    lines.push(`  ${c.at}  ${c.percent}%  ${c.decision.padEnd(17)} candidate ${arm(c.candidate)}  baseline ${arm(c.baseline)}  ${c.reason}`);
+    lines.push(
+      `  ${c.at}  ${c.percent}%  ${c.decision.padEnd(17)} candidate ${arm(c.candidate)}  baseline ${arm(c.baseline)}  ${c.reason}`,
+    );
   }
   const t = p.thresholds;
   lines.push(
@@ -164,7 +166,11 @@ export function registerRolloutCommands(program: Command): void {
       }),
     );
 
-  const signalCommand = (name: string, description: string, send: (client: Client, id: string, opts: Record<string, unknown>) => Promise<void>) =>
+  const signalCommand = (
+    name: string,
+    description: string,
+    send: (client: Client, id: string, opts: Record<string, unknown>) => Promise<void>,
+  ) =>
     rollout
       .command(`${name} <id>`)
       .description(description)
@@ -181,7 +187,7 @@ export function registerRolloutCommands(program: Command): void {
   signalCommand('abort', 'put all traffic back on the baseline and end the rollout', (c, id, opts) =>
     c.workflow.getHandle(id).signal(abortSignal, { reason: (opts.reason as string | undefined) ?? 'aborted from the CLI' }),
   ).option('--reason <text>', 'recorded with the rollback');
-  signalCommand('promote', 'skip the rest of this stage\'s dwell (--full: straight to 100% after the next passing check)', (c, id, opts) =>
+  signalCommand('promote', "skip the rest of this stage's dwell (--full: straight to 100% after the next passing check)", (c, id, opts) =>
     c.workflow.getHandle(id).signal(promoteSignal, { full: opts.full === true }),
   ).option('--full', 'go straight to 100%');
 
@@ -214,7 +220,13 @@ export function registerRolloutCommands(program: Command): void {
           if (rows.length > opts.limit) break;
         }
         const widths = defined(rows[0], 'the header row').map((_, i) => Math.max(...rows.map((r) => defined(r[i], `column ${i}`).length)));
-        for (const r of rows) console.log(r.map((cell, i) => cell.padEnd(defined(widths[i], `the width of column ${i}`))).join('  ').trimEnd());
+        for (const r of rows)
+          console.log(
+            r
+              .map((cell, i) => cell.padEnd(defined(widths[i], `the width of column ${i}`)))
+              .join('  ')
+              .trimEnd(),
+          );
       }),
     );
 

@@ -12,7 +12,8 @@ import type { MountRoutes, RouterFeatures } from '../router/features.js';
 export function routerFeatures(options: { dispatchCiEvent?: (eventId: string) => Promise<void> } = {}): RouterFeatures {
   const { dispatchCiEvent } = options;
   const routes: MountRoutes[] = [
-    (app, { pool, applications, metrics, logger, auth }) => app.register(applicationRequestsRoutes, { pool, catalog: deployableApplications, applications, metrics, logger, auth }),
+    (app, { pool, applications, metrics, logger, auth }) =>
+      app.register(applicationRequestsRoutes, { pool, catalog: deployableApplications, applications, metrics, logger, auth }),
   ];
   if (dispatchCiEvent) {
     // register queues the plugin (fastify loads it before listening); its thenable is not the mount's to await.

@@ -3,7 +3,9 @@ import { applySchedules, learningCycleSchedule, retrainingSchedules } from '../s
 import { withTemporalClient } from './temporal-client.js';
 
 export function registerScheduleCommands(program: Command): void {
-  const schedules = program.command('schedules').description('retraining triggers as Temporal Schedules (weekly, degradation every 6 h, new data daily)');
+  const schedules = program
+    .command('schedules')
+    .description('retraining triggers as Temporal Schedules (weekly, degradation every 6 h, new data daily)');
 
   schedules
     .command('apply')
@@ -51,7 +53,7 @@ export function registerScheduleCommands(program: Command): void {
 
   schedules
     .command('trigger <scheduleId>')
-    .description('run a schedule\'s action now (overlap policy still applies)')
+    .description("run a schedule's action now (overlap policy still applies)")
     .action((scheduleId: string) =>
       withTemporalClient(async (client) => {
         await client.schedule.getHandle(scheduleId).trigger();

@@ -40,8 +40,14 @@ export async function startRouterService(
   const server = new ModelServer(registry, embedder, logger);
   const { temporal } = options;
   const router = await startRouter({
-    config, pool, logger, port: options.port,
-    predictor: config.router.samplingTemperature > 0 ? new SamplingPredictor(server, registry, { temperature: config.router.samplingTemperature }) : server,
+    config,
+    pool,
+    logger,
+    port: options.port,
+    predictor:
+      config.router.samplingTemperature > 0
+        ? new SamplingPredictor(server, registry, { temperature: config.router.samplingTemperature })
+        : server,
     ...routerFeatures({
       dispatchCiEvent: temporal
         ? async (eventId) => {
@@ -78,7 +84,8 @@ export async function startWorkerService(
   const deps = { pool, logger, config };
   const common = { connection: temporal.workerConnection, namespace: config.temporal.namespace };
   const workers: Worker[] = [];
-  if (queues.learnloop) workers.push(await createLearnloopWorker({ ...common, activities: createActivities(deps, { applications: deployableApplications }) }));
+  if (queues.learnloop)
+    workers.push(await createLearnloopWorker({ ...common, activities: createActivities(deps, { applications: deployableApplications }) }));
   if (queues.training) {
     const trainer = config.training.command ? createCommandTrainer({ command: config.training.command }) : undefined;
     workers.push(await createTrainingWorker({ ...common, activities: createTrainingActivities(deps, { trainer, canaryHeldOutSet }) }));

@@ -12,7 +12,10 @@ export async function withTemporalClient<T>(fn: (client: Client, config: Config)
   try {
     connection = await Connection.connect({ address, connectTimeout: '5s' });
   } catch (err) {
-    throw new Error(`cannot reach Temporal at ${address} (${(err as Error).message}); start it with \`learnloop up\` or set TEMPORAL_ADDRESS`, { cause: err });
+    throw new Error(
+      `cannot reach Temporal at ${address} (${(err as Error).message}); start it with \`learnloop up\` or set TEMPORAL_ADDRESS`,
+      { cause: err },
+    );
   }
   try {
     return await fn(new Client({ connection, namespace: config.temporal.namespace }), config);

@@ -139,8 +139,9 @@ export async function insertPromotedStrategy(
 }
 
 export async function endAbTestWithWinner(c: PoolClient, id: string, winner: AbTestArm, analysis: unknown): Promise<void> {
-  await c.query(
-    `UPDATE ab_tests SET status = 'winner', winner = $2, analysis = $3, ended_at = now() WHERE id = $1`,
-    [id, winner, JSON.stringify(analysis)],
-  );
+  await c.query(`UPDATE ab_tests SET status = 'winner', winner = $2, analysis = $3, ended_at = now() WHERE id = $1`, [
+    id,
+    winner,
+    JSON.stringify(analysis),
+  ]);
 }

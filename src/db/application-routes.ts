@@ -15,7 +15,14 @@ export interface ApplicationRoute {
 
 /** All applications' routes, or those of the applications named; an application without routes is absent. */
 export async function readApplicationRoutes(db: Db, applications?: readonly string[]): Promise<Map<string, ApplicationRoute[]>> {
-  const { rows } = await db.query<{ application: string; variant: string; percent: number; baseline: boolean; requirements_version: number; cycle_id: string }>(
+  const { rows } = await db.query<{
+    application: string;
+    variant: string;
+    percent: number;
+    baseline: boolean;
+    requirements_version: number;
+    cycle_id: string;
+  }>(
     `SELECT application, variant, percent, baseline, requirements_version, cycle_id FROM application_routes
       WHERE $1::text[] IS NULL OR application = ANY($1::text[]) ORDER BY application, variant`,
     [applications ?? null],
@@ -23,7 +30,13 @@ export async function readApplicationRoutes(db: Db, applications?: readonly stri
   const routes = new Map<string, ApplicationRoute[]>();
   for (const r of rows) {
     const list = routes.get(r.application) ?? [];
-    list.push({ variant: r.variant, percent: r.percent, baseline: r.baseline, requirementsVersion: r.requirements_version, cycleId: r.cycle_id });
+    list.push({
+      variant: r.variant,
+      percent: r.percent,
+      baseline: r.baseline,
+      requirementsVersion: r.requirements_version,
+      cycleId: r.cycle_id,
+    });
     routes.set(r.application, list);
   }
   return routes;

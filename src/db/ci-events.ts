@@ -20,7 +20,10 @@ export async function insertCiEvent(
 }
 
 /** The event, locked until the caller's transaction ends; undefined when no such event is stored. */
-export async function lockCiEvent(c: pg.ClientBase, eventId: string): Promise<{ context_id: string; status: string; feedback: unknown } | undefined> {
+export async function lockCiEvent(
+  c: pg.ClientBase,
+  eventId: string,
+): Promise<{ context_id: string; status: string; feedback: unknown } | undefined> {
   const { rows } = await c.query<{ context_id: string; status: string; feedback: unknown }>(
     'SELECT context_id, status, feedback FROM ci_events WHERE event_id = $1 FOR UPDATE',
     [eventId],
@@ -29,7 +32,10 @@ export async function lockCiEvent(c: pg.ClientBase, eventId: string): Promise<{ 
 }
 
 export async function readCiEvent(db: Db, eventId: string): Promise<{ context_id: string; feedback: unknown } | undefined> {
-  const { rows } = await db.query<{ context_id: string; feedback: unknown }>('SELECT context_id, feedback FROM ci_events WHERE event_id = $1', [eventId]);
+  const { rows } = await db.query<{ context_id: string; feedback: unknown }>(
+    'SELECT context_id, feedback FROM ci_events WHERE event_id = $1',
+    [eventId],
+  );
   return rows[0];
 }
 
@@ -55,7 +61,15 @@ export async function insertCiImprovements(c: pg.ClientBase, eventId: string, im
   for (const [position, i] of improvements.entries()) {
     await c.query(
       `INSERT INTO ci_improvements (event_id, position, type, issues, context_additions, evidence, constraint_id) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [eventId, position, i.type, JSON.stringify(i.issues), JSON.stringify(i.context_additions), JSON.stringify(i.evidence), i.constraint_id],
+      [
+        eventId,
+        position,
+        i.type,
+        JSON.stringify(i.issues),
+        JSON.stringify(i.context_additions),
+        JSON.stringify(i.evidence),
+        i.constraint_id,
+      ],
     );
   }
 }

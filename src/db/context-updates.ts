@@ -19,15 +19,33 @@ export interface ContextUpdateRow {
 export async function insertContextUpdate(
   c: pg.ClientBase,
   u: {
-    eventId: string; contextId: string; fromVersion: number; toVersion: number; before: unknown; after: unknown; gradient: unknown;
-    addedConstraints: string[]; score: number | null; improvement: number | null;
+    eventId: string;
+    contextId: string;
+    fromVersion: number;
+    toVersion: number;
+    before: unknown;
+    after: unknown;
+    gradient: unknown;
+    addedConstraints: string[];
+    score: number | null;
+    improvement: number | null;
   },
 ): Promise<void> {
   await c.query(
     `INSERT INTO context_updates (event_id, context_id, from_version, to_version, before, after, gradient, added_constraints, score, improvement)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [u.eventId, u.contextId, u.fromVersion, u.toVersion, JSON.stringify(u.before), JSON.stringify(u.after), JSON.stringify(u.gradient),
-      JSON.stringify(u.addedConstraints), u.score, u.improvement],
+    [
+      u.eventId,
+      u.contextId,
+      u.fromVersion,
+      u.toVersion,
+      JSON.stringify(u.before),
+      JSON.stringify(u.after),
+      JSON.stringify(u.gradient),
+      JSON.stringify(u.addedConstraints),
+      u.score,
+      u.improvement,
+    ],
   );
 }
 

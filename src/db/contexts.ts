@@ -3,14 +3,19 @@ import type { Db } from './pool.js';
 
 /** Version 1 of a context unless the context has one already (a retried create). */
 export async function insertFirstContextVersion(db: Db, contextId: string, document: unknown, createdBy: string): Promise<void> {
-  await db.query(
-    `INSERT INTO contexts (context_id, version, document, created_by) VALUES ($1, 1, $2, $3) ON CONFLICT DO NOTHING`,
-    [contextId, JSON.stringify(document), createdBy],
-  );
+  await db.query(`INSERT INTO contexts (context_id, version, document, created_by) VALUES ($1, 1, $2, $3) ON CONFLICT DO NOTHING`, [
+    contextId,
+    JSON.stringify(document),
+    createdBy,
+  ]);
 }
 
 /** The latest version, or the one named; undefined when there is none. */
-export async function readContextRow(db: Db, contextId: string, version?: number): Promise<{ version: number; document: unknown } | undefined> {
+export async function readContextRow(
+  db: Db,
+  contextId: string,
+  version?: number,
+): Promise<{ version: number; document: unknown } | undefined> {
   const { rows } = await db.query<{ version: number; document: unknown }>(
     `SELECT version, document FROM contexts WHERE context_id = $1 AND ($2::int IS NULL OR version = $2)
      ORDER BY version DESC LIMIT 1`,
@@ -29,8 +34,17 @@ export async function lockContext(c: pg.ClientBase, contextId: string): Promise<
   await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`contexts:${contextId}`]);
 }
 
-export async function insertContextVersion(c: pg.ClientBase, contextId: string, version: number, document: unknown, createdBy: string): Promise<void> {
+export async function insertContextVersion(
+  c: pg.ClientBase,
+  contextId: string,
+  version: number,
+  document: unknown,
+  createdBy: string,
+): Promise<void> {
   await c.query('INSERT INTO contexts (context_id, version, document, created_by) VALUES ($1, $2, $3, $4)', [
-    contextId, version, JSON.stringify(document), createdBy,
+    contextId,
+    version,
+    JSON.stringify(document),
+    createdBy,
   ]);
 }

@@ -17,7 +17,15 @@ export async function upsertDebugPattern(db: Db, p: DebugPatternRow): Promise<vo
      VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (signature_hash, fix_type) DO UPDATE SET context_change = EXCLUDED.context_change, cases = EXCLUDED.cases,
        applied = EXCLUDED.applied, recurred = EXCLUDED.recurred, updated_at = now()`,
-    [p.signature.hash, p.fix_type, JSON.stringify(p.signature), JSON.stringify(p.context_change), JSON.stringify(p.cases), p.applied, p.recurred],
+    [
+      p.signature.hash,
+      p.fix_type,
+      JSON.stringify(p.signature),
+      JSON.stringify(p.context_change),
+      JSON.stringify(p.cases),
+      p.applied,
+      p.recurred,
+    ],
   );
 }
 
@@ -27,13 +35,18 @@ export async function lockSignature(c: pg.ClientBase, signatureHash: string): Pr
 }
 
 export async function readDebugPattern(db: Db, signatureHash: string, fixType: string): Promise<DebugPatternRow | undefined> {
-  const { rows } = await db.query<DebugPatternRow>('SELECT * FROM debug_patterns WHERE signature_hash = $1 AND fix_type = $2', [signatureHash, fixType]);
+  const { rows } = await db.query<DebugPatternRow>('SELECT * FROM debug_patterns WHERE signature_hash = $1 AND fix_type = $2', [
+    signatureHash,
+    fixType,
+  ]);
   return rows[0];
 }
 
 /** The signature's patterns with an applied fix not yet charged a recurrence. */
 export async function readUnchargedPatterns(db: Db, signatureHash: string): Promise<DebugPatternRow[]> {
-  const { rows } = await db.query<DebugPatternRow>('SELECT * FROM debug_patterns WHERE signature_hash = $1 AND recurred < applied', [signatureHash]);
+  const { rows } = await db.query<DebugPatternRow>('SELECT * FROM debug_patterns WHERE signature_hash = $1 AND recurred < applied', [
+    signatureHash,
+  ]);
   return rows;
 }
 

@@ -26,7 +26,16 @@ export async function insertDebuggingSession(c: pg.ClientBase, s: DebuggingSessi
   await c.query(
     `INSERT INTO debugging_sessions (session_id, context_id, signature, outcome, fix_type, confidence, recurrences, context_version, steps)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [s.session_id, s.context_id, JSON.stringify(s.signature), s.outcome, s.fix_type, s.confidence, s.recurrences, s.context_version,
-      JSON.stringify(s.steps)],
+    [
+      s.session_id,
+      s.context_id,
+      JSON.stringify(s.signature),
+      s.outcome,
+      s.fix_type,
+      s.confidence,
+      s.recurrences,
+      s.context_version,
+      JSON.stringify(s.steps),
+    ],
   );
 }

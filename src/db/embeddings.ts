@@ -18,7 +18,8 @@ export function decodeEmbedding(bytes: Uint8Array): Float32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const ndim = view.getInt32(0);
   if (ndim === 0) return new Float32Array(0);
-  if (ndim !== 1 || view.getUint32(8) !== FLOAT4_OID) throw new Error(`not a one-dimensional real[] (ndim ${ndim}, element type ${view.getUint32(8)})`);
+  if (ndim !== 1 || view.getUint32(8) !== FLOAT4_OID)
+    throw new Error(`not a one-dimensional real[] (ndim ${ndim}, element type ${view.getUint32(8)})`);
   const n = view.getInt32(12);
   const out = new Float32Array(n);
   for (let i = 0, at = 20; i < n; i++, at += 8) {
@@ -86,7 +87,9 @@ export async function readHnswNeighbours(
 ): Promise<{ ord: number; request_id: string; distance: number }[]> {
   return withTransaction(pool, async (c) => {
     await setHnswSearch(c, q.efSearch);
-    const { rows } = await c.query<{ ord: number; request_id: string; distance: number }>(hnswNeighboursQuery(q.modelId, q.vectors, q.limit));
+    const { rows } = await c.query<{ ord: number; request_id: string; distance: number }>(
+      hnswNeighboursQuery(q.modelId, q.vectors, q.limit),
+    );
     return rows;
   });
 }
@@ -99,7 +102,9 @@ export async function explainHnswNeighbours(
   return withTransaction(pool, async (c) => {
     await setHnswSearch(c, q.efSearch);
     const query = hnswNeighboursQuery(q.modelId, q.vectors, q.limit);
-    return (await c.query({ text: `EXPLAIN ${query.text}`, values: query.values })).rows.map((r: Record<string, string>) => Object.values(r)[0]).join('\n');
+    return (await c.query({ text: `EXPLAIN ${query.text}`, values: query.values })).rows
+      .map((r: Record<string, string>) => Object.values(r)[0])
+      .join('\n');
   });
 }
 
@@ -134,7 +139,11 @@ export async function scanUsedEmbeddings(
  * similarity, ties by request id. Not on deduplication's path: bench/dedup-exact.ts times it against the in-process
  * search that was chosen over it.
  */
-export async function sqlNearestUsed(db: Db, modelId: string, vectors: readonly Float32Array[]): Promise<{ ord: number; request_id: string; similarity: number }[]> {
+export async function sqlNearestUsed(
+  db: Db,
+  modelId: string,
+  vectors: readonly Float32Array[],
+): Promise<{ ord: number; request_id: string; similarity: number }[]> {
   const { rows } = await db.query<{ ord: number; request_id: string; similarity: number }>(
     `SELECT q.ord::int AS ord, n.request_id::text AS request_id, n.similarity
      FROM unnest($2::text[]) WITH ORDINALITY AS u (t, ord)

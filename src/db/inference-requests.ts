@@ -121,6 +121,8 @@ export async function ageTraffic(db: Db, days: number): Promise<void> {
 
 /** How many of these requests have a row in `table` (inference requests stored, or feedback stored for them). */
 export async function countStoredRows(db: Db, table: 'inference_requests' | 'feedback', requestIds: readonly string[]): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE request_id = ANY($1::uuid[])`, [requestIds]);
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE request_id = ANY($1::uuid[])`, [
+    requestIds,
+  ]);
   return rows[0]?.n ?? 0;
 }

@@ -20,7 +20,10 @@ export async function insertRequirements(db: Db, doc: { application: string; ver
 }
 
 export async function requirementsAuthor(db: Db, application: string, version: number): Promise<string | null | undefined> {
-  const { rows } = await db.query<{ cycle_id: string | null }>(`SELECT cycle_id FROM requirements WHERE application = $1 AND version = $2`, [application, version]);
+  const { rows } = await db.query<{ cycle_id: string | null }>(
+    `SELECT cycle_id FROM requirements WHERE application = $1 AND version = $2`,
+    [application, version],
+  );
   return rows[0]?.cycle_id;
 }
 
@@ -105,9 +108,19 @@ const toOutcome = (r: OutcomeRow): ApplicationOutcome => ({
  * A check's window of an application's requests, in id order. `claim`: the requests that arrived since the previous
  * check become this check's first (with any it claimed before); otherwise only those it claimed are read.
  */
-export async function checkOutcomes(db: Db, cycleId: string, application: string, checkNo: number, claim: boolean): Promise<ApplicationOutcome[]> {
+export async function checkOutcomes(
+  db: Db,
+  cycleId: string,
+  application: string,
+  checkNo: number,
+  claim: boolean,
+): Promise<ApplicationOutcome[]> {
   if (claim) {
-    await db.query(`UPDATE application_requests SET check_no = $3 WHERE cycle_id = $1 AND application = $2 AND check_no IS NULL`, [cycleId, application, checkNo]);
+    await db.query(`UPDATE application_requests SET check_no = $3 WHERE cycle_id = $1 AND application = $2 AND check_no IS NULL`, [
+      cycleId,
+      application,
+      checkNo,
+    ]);
   }
   const { rows } = await db.query<OutcomeRow>(
     `SELECT ${outcomeColumns} FROM application_requests WHERE cycle_id = $1 AND application = $2 AND check_no = $3 ORDER BY request_id`,
@@ -117,7 +130,12 @@ export async function checkOutcomes(db: Db, cycleId: string, application: string
 }
 
 /** Outcomes of a cycle: the given requests, and every request of checks from `fromCheck` on. */
-export async function readOutcomes(db: Db, cycleId: string, requestIds: readonly string[], fromCheck: number): Promise<ApplicationOutcome[]> {
+export async function readOutcomes(
+  db: Db,
+  cycleId: string,
+  requestIds: readonly string[],
+  fromCheck: number,
+): Promise<ApplicationOutcome[]> {
   const { rows } = await db.query<OutcomeRow>(
     `SELECT ${outcomeColumns} FROM application_requests WHERE cycle_id = $1 AND (request_id = ANY($2::uuid[]) OR check_no >= $3)`,
     [cycleId, requestIds, fromCheck],
@@ -144,7 +162,19 @@ export async function insertIncidents(db: Db, cycleId: string, checkNo: number, 
     const { rowCount } = await db.query(
       `INSERT INTO incidents (idempotency_key, cycle_id, check_no, application, variant, requirements_version, type, value, threshold, request_ids, details)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::uuid[], $11) ON CONFLICT (idempotency_key) DO NOTHING`,
-      [i.key, cycleId, checkNo, i.application, i.variant, i.requirementsVersion, i.type, i.value, i.threshold, i.requestIds, JSON.stringify(i.details)],
+      [
+        i.key,
+        cycleId,
+        checkNo,
+        i.application,
+        i.variant,
+        i.requirementsVersion,
+        i.type,
+        i.value,
+        i.threshold,
+        i.requestIds,
+        JSON.stringify(i.details),
+      ],
     );
     opened += rowCount ?? 0;
   }
@@ -193,7 +223,15 @@ export interface CheckMetrics {
 
 export async function insertCheck(
   db: Db,
-  row: { cycleId: string; checkNo: number; application: string; variant: string; requirementsVersion: number; metrics: CheckMetrics; incidentsOpened: number },
+  row: {
+    cycleId: string;
+    checkNo: number;
+    application: string;
+    variant: string;
+    requirementsVersion: number;
+    metrics: CheckMetrics;
+    incidentsOpened: number;
+  },
 ): Promise<void> {
   await db.query(
     `INSERT INTO learning_checks (cycle_id, check_no, application, variant, requirements_version, metrics, incidents_opened)
@@ -212,12 +250,21 @@ export async function readCheckHistory(
       WHERE application = ANY($1::text[]) ORDER BY at, check_no`,
     [applications],
   );
-  return rows.map((r) => ({ application: r.application, version: r.requirements_version, incidents: r.incidents_opened, metrics: r.metrics }));
+  return rows.map((r) => ({
+    application: r.application,
+    version: r.requirements_version,
+    incidents: r.incidents_opened,
+    metrics: r.metrics,
+  }));
 }
 
 /** Whether a check of an application has been stored already (its window claimed and evaluated). */
 export async function checkStored(db: Db, cycleId: string, checkNo: number, application: string): Promise<boolean> {
-  const { rowCount } = await db.query(`SELECT 1 FROM learning_checks WHERE cycle_id = $1 AND check_no = $2 AND application = $3 LIMIT 1`, [cycleId, checkNo, application]);
+  const { rowCount } = await db.query(`SELECT 1 FROM learning_checks WHERE cycle_id = $1 AND check_no = $2 AND application = $3 LIMIT 1`, [
+    cycleId,
+    checkNo,
+    application,
+  ]);
   return (rowCount ?? 0) > 0;
 }
 
@@ -231,12 +278,10 @@ export async function endLearningCycle(
   db: Db,
   e: { cycleId: string; status: 'completed' | 'aborted'; abortReason: string | null; report: unknown },
 ): Promise<void> {
-  await db.query(`UPDATE learning_cycles SET status = $2, abort_reason = $3, report = $4, ended_at = coalesce(ended_at, now()) WHERE id = $1`, [
-    e.cycleId,
-    e.status,
-    e.abortReason,
-    JSON.stringify(e.report),
-  ]);
+  await db.query(
+    `UPDATE learning_cycles SET status = $2, abort_reason = $3, report = $4, ended_at = coalesce(ended_at, now()) WHERE id = $1`,
+    [e.cycleId, e.status, e.abortReason, JSON.stringify(e.report)],
+  );
 }
 
 /** The requirements version a cycle deployed an application against; undefined when it has not deployed it. */
@@ -251,7 +296,14 @@ export async function deployedRequirementsVersion(db: Db, cycleId: string, appli
 /** Records one deployed variant with the routes it replaced (null: none); a retried deploy writes it once. */
 export async function insertDeployment(
   db: Db,
-  d: { cycleId: string; application: string; variant: string; requirementsVersion: number; baseline: boolean; previousRoutes: readonly ApplicationRoute[] | null },
+  d: {
+    cycleId: string;
+    application: string;
+    variant: string;
+    requirementsVersion: number;
+    baseline: boolean;
+    previousRoutes: readonly ApplicationRoute[] | null;
+  },
 ): Promise<void> {
   await db.query(
     `INSERT INTO learning_deployments (cycle_id, application, variant, requirements_version, baseline, previous_routes) VALUES ($1, $2, $3, $4, $5, $6)
@@ -261,11 +313,17 @@ export async function insertDeployment(
 }
 
 export async function endDeployments(db: Db, cycleId: string, status: 'completed' | 'aborted'): Promise<void> {
-  await db.query(`UPDATE learning_deployments SET status = $2, ended_at = coalesce(ended_at, now()) WHERE cycle_id = $1`, [cycleId, status]);
+  await db.query(`UPDATE learning_deployments SET status = $2, ended_at = coalesce(ended_at, now()) WHERE cycle_id = $1`, [
+    cycleId,
+    status,
+  ]);
 }
 
 /** Each application a cycle deployed, with the routes its deployment replaced (null: it had none). */
-export async function readReplacedRoutes(db: Db, cycleId: string): Promise<{ application: string; previous_routes: ApplicationRoute[] | null }[]> {
+export async function readReplacedRoutes(
+  db: Db,
+  cycleId: string,
+): Promise<{ application: string; previous_routes: ApplicationRoute[] | null }[]> {
   const { rows } = await db.query<{ application: string; previous_routes: ApplicationRoute[] | null }>(
     `SELECT DISTINCT ON (application) application, previous_routes FROM learning_deployments WHERE cycle_id = $1 ORDER BY application`,
     [cycleId],
@@ -279,6 +337,8 @@ export async function updateIncidentAnalysis(db: Db, incidentKey: string, analys
 
 /** A cycle's status and its report (null until the cycle ends); undefined when there is no such cycle. */
 export async function readCycleReport(db: Db, cycleId: string): Promise<{ report: unknown; status: string } | undefined> {
-  const { rows } = await db.query<{ report: unknown; status: string }>('SELECT report, status FROM learning_cycles WHERE id = $1', [cycleId]);
+  const { rows } = await db.query<{ report: unknown; status: string }>('SELECT report, status FROM learning_cycles WHERE id = $1', [
+    cycleId,
+  ]);
   return rows[0];
 }

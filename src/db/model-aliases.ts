@@ -2,10 +2,10 @@ import type { Db, PoolClient } from './pool.js';
 
 /** The alias's version, locked until the transaction ends; null when the alias is not set. */
 export async function lockAlias(c: PoolClient, modelId: string, alias: string): Promise<string | null> {
-  const { rows } = await c.query<{ version: string }>(
-    'SELECT version FROM model_aliases WHERE model_id = $1 AND alias = $2 FOR UPDATE',
-    [modelId, alias],
-  );
+  const { rows } = await c.query<{ version: string }>('SELECT version FROM model_aliases WHERE model_id = $1 AND alias = $2 FOR UPDATE', [
+    modelId,
+    alias,
+  ]);
   return rows[0]?.version ?? null;
 }
 

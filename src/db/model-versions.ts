@@ -25,7 +25,14 @@ export async function insertModel(db: Db, modelId: string): Promise<void> {
  */
 export async function insertModelVersion(
   c: PoolClient,
-  v: { modelId: string; version: string; artifactUri: string; sha256: string; metrics: Record<string, unknown>; metadata: Record<string, unknown> },
+  v: {
+    modelId: string;
+    version: string;
+    artifactUri: string;
+    sha256: string;
+    metrics: Record<string, unknown>;
+    metadata: Record<string, unknown>;
+  },
 ): Promise<ModelVersionRow> {
   await insertModel(c, v.modelId);
   const { rows } = await c.query<ModelVersionRow>(
@@ -54,7 +61,11 @@ export async function listModelVersions(db: Db, modelId?: string): Promise<Model
 
 /** False when the version is not registered. */
 export async function updateVersionStatus(db: Db, modelId: string, version: string, status: VersionStatus): Promise<boolean> {
-  const { rowCount } = await db.query('UPDATE model_versions SET status = $3 WHERE model_id = $1 AND version = $2', [modelId, version, status]);
+  const { rowCount } = await db.query('UPDATE model_versions SET status = $3 WHERE model_id = $1 AND version = $2', [
+    modelId,
+    version,
+    status,
+  ]);
   return rowCount !== 0;
 }
 

@@ -126,8 +126,17 @@ export async function insertRolloutCheck(pool: Pool, r: CheckRecord): Promise<vo
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
      ON CONFLICT (run_key, check_no) DO NOTHING`,
     [
-      r.modelId, r.workflowId, r.runKey, r.checkNo, r.stage, r.percent, r.decision,
-      JSON.stringify(r.reasons), JSON.stringify(r.candidate), JSON.stringify(r.baseline ?? null), JSON.stringify(r.sequential ?? null),
+      r.modelId,
+      r.workflowId,
+      r.runKey,
+      r.checkNo,
+      r.stage,
+      r.percent,
+      r.decision,
+      JSON.stringify(r.reasons),
+      JSON.stringify(r.candidate),
+      JSON.stringify(r.baseline ?? null),
+      JSON.stringify(r.sequential ?? null),
     ],
   );
 }

@@ -26,12 +26,14 @@ export interface VariantRoute {
 
 export const variantRoutesSchema = z
   .array(
-    z.strictObject({
-      version: z.string().min(1),
-      contextId: z.string().min(1).nullable().default(null),
-      contextVersion: z.number().int().min(1).max(2_147_483_647, 'must fit an integer column').nullable().default(null),
-      percent: z.number().int('must be a whole percent').min(0).max(100),
-    }).refine((r) => (r.contextId === null) === (r.contextVersion === null), 'contextId and contextVersion go together'),
+    z
+      .strictObject({
+        version: z.string().min(1),
+        contextId: z.string().min(1).nullable().default(null),
+        contextVersion: z.number().int().min(1).max(2_147_483_647, 'must fit an integer column').nullable().default(null),
+        percent: z.number().int('must be a whole percent').min(0).max(100),
+      })
+      .refine((r) => (r.contextId === null) === (r.contextVersion === null), 'contextId and contextVersion go together'),
   )
   .min(1, 'must name at least one variant')
   .refine((rs) => rs.reduce((a, r) => a + r.percent, 0) === 100, { error: 'must sum to 100' })
@@ -46,7 +48,11 @@ export function variantKey(r: Pick<VariantRoute, 'version' | 'contextId' | 'cont
 export function parseVariantKey(key: string): Omit<VariantRoute, 'percent'> | undefined {
   const m = /^([^+@=\s]+)(?:\+([^+@=\s]+)@([1-9]\d*))?$/.exec(key);
   if (!m) return undefined;
-  return { version: defined(m[1], 'version in the variant key'), contextId: m[2] ?? null, contextVersion: m[3] === undefined ? null : Number(m[3]) };
+  return {
+    version: defined(m[1], 'version in the variant key'),
+    contextId: m[2] ?? null,
+    contextVersion: m[3] === undefined ? null : Number(m[3]),
+  };
 }
 
 /** Each version's total share, whatever contexts it is served with. */
@@ -59,7 +65,13 @@ export function weightsOf(routes: readonly VariantRoute[]): Weights {
 /** All models' routes, or those of the models named; a model without routes is absent from the map. */
 export async function readRoutes(db: Pool | pg.ClientBase, modelIds?: string | readonly string[]): Promise<Map<string, VariantRoute[]>> {
   const only = modelIds === undefined ? null : typeof modelIds === 'string' ? [modelIds] : modelIds;
-  const { rows } = await db.query<{ model_id: string; version: string; context_id: string | null; context_version: number | null; percent: number }>(
+  const { rows } = await db.query<{
+    model_id: string;
+    version: string;
+    context_id: string | null;
+    context_version: number | null;
+    percent: number;
+  }>(
     `SELECT model_id, version, context_id, context_version, percent FROM routing_weights
      WHERE $1::text[] IS NULL OR model_id = ANY($1) ORDER BY model_id, version, context_id NULLS FIRST, context_version`,
     [only],
@@ -109,7 +121,12 @@ export async function replaceWeights(c: pg.ClientBase, modelId: string, weights:
     const total = Object.values(weights).reduce((a, b) => a + b, 0);
     throw new WeightsError(`weights for ${modelId} ${defined(parsed.error.issues[0], 'weights issue').message} (got ${total})`);
   }
-  await writeRoutes(c, modelId, Object.entries(weights).map(([version, percent]) => ({ version, contextId: null, contextVersion: null, percent })), changedBy);
+  await writeRoutes(
+    c,
+    modelId,
+    Object.entries(weights).map(([version, percent]) => ({ version, contextId: null, contextVersion: null, percent })),
+    changedBy,
+  );
 }
 
 /** Replaces a model's routes with variants (version and context), inside the caller's transaction. */
@@ -145,7 +162,9 @@ async function writeRoutes(c: pg.ClientBase, modelId: string, routes: readonly V
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === '23503') {
-      throw new WeightsError(`routes for ${modelId} name a version or context that is not registered: ${routes.map(variantKey).join(', ')}`);
+      throw new WeightsError(
+        `routes for ${modelId} name a version or context that is not registered: ${routes.map(variantKey).join(', ')}`,
+      );
     }
     throw err;
   }

@@ -42,8 +42,15 @@ export async function finishTrainingRun(pool: Pool, end: TrainingRunEnd): Promis
             losses = $7, metrics = $8, backend = $9, ended_at = now()
       WHERE id = $1 AND status = 'running'`,
     [
-      end.id, end.status, end.candidateVersion ?? null, end.examplesSelected ?? null, end.examplesAfterDedup ?? null,
-      end.epochsRun ?? null, JSON.stringify(end.losses ?? []), JSON.stringify(end.metrics ?? {}), end.backend ?? null,
+      end.id,
+      end.status,
+      end.candidateVersion ?? null,
+      end.examplesSelected ?? null,
+      end.examplesAfterDedup ?? null,
+      end.epochsRun ?? null,
+      JSON.stringify(end.losses ?? []),
+      JSON.stringify(end.metrics ?? {}),
+      end.backend ?? null,
     ],
   );
 }

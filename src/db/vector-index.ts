@@ -87,10 +87,14 @@ function pathFrom(facts: VectorFacts, setting: VectorIndexSetting): DedupPath {
   if (setting === 'off') return exact('LEARNLOOP_VECTOR_INDEX=off');
   if (facts.available === null && facts.installed === null) return exact('extension vector is not available on this server');
   if (facts.installed === null) {
-    return exact(`pgvector ${String(facts.available)} is available on this server but not created in this database (learnloop creates it when it starts, unless CREATE EXTENSION is refused)`);
+    return exact(
+      `pgvector ${String(facts.available)} is available on this server but not created in this database (learnloop creates it when it starts, unless CREATE EXTENSION is refused)`,
+    );
   }
   if (!versionAtLeast(facts.installed, MIN_PGVECTOR)) {
-    return exact(`pgvector ${facts.installed} is installed, but its HNSW search needs ${MIN_PGVECTOR.join('.')} or newer (iterative index scans)`);
+    return exact(
+      `pgvector ${facts.installed} is installed, but its HNSW search needs ${MIN_PGVECTOR.join('.')} or newer (iterative index scans)`,
+    );
   }
   if (!facts.visible) return exact(`pgvector ${facts.installed} is installed in a schema outside the search_path`);
   if (facts.indexValid !== true) {
@@ -123,7 +127,11 @@ export function dedupPath(pool: pg.Pool, options: { setting?: VectorIndexSetting
     found = detectDedupPath(pool, setting);
     bySetting.set(setting, found);
     found.then(
-      (p) => options.logger?.info({ dedupPath: p.path, reason: p.reason }, `deduplication searches ${p.path === 'hnsw' ? 'the pgvector HNSW index' : 'exactly'}: ${p.reason}`),
+      (p) =>
+        options.logger?.info(
+          { dedupPath: p.path, reason: p.reason },
+          `deduplication searches ${p.path === 'hnsw' ? 'the pgvector HNSW index' : 'exactly'}: ${p.reason}`,
+        ),
       () => bySetting.delete(setting), // asked again next time, e.g. once the database answers
     );
   }
@@ -169,7 +177,10 @@ export async function ensureVectorIndex(
           `pgvector ${String(facts.available)} is on this server but CREATE EXTENSION vector ${refused ? 'was refused' : 'failed'}: deduplication compares exactly`,
         );
         await client.query('COMMIT');
-        return { path: 'exact', reason: `pgvector ${String(facts.available)} is available but CREATE EXTENSION vector ${refused ? 'was refused' : 'failed'}: ${message}` };
+        return {
+          path: 'exact',
+          reason: `pgvector ${String(facts.available)} is available but CREATE EXTENSION vector ${refused ? 'was refused' : 'failed'}: ${message}`,
+        };
       }
       logger?.info({ version: facts.available }, 'pgvector extension created');
     }
@@ -179,8 +190,13 @@ export async function ensureVectorIndex(
       const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM phase4_training_data WHERE embedding IS NOT NULL');
       await client.query('SAVEPOINT create_index');
       try {
-        await client.query(`CREATE INDEX IF NOT EXISTS ${HNSW_INDEX} ON phase4_training_data USING hnsw ((${INDEXED_EMBEDDING}) vector_cosine_ops)`);
-        logger?.info({ index: HNSW_INDEX, embeddings: defined(rows[0], 'embedding count row').n, ms: Math.round(performance.now() - started) }, 'pgvector HNSW index created');
+        await client.query(
+          `CREATE INDEX IF NOT EXISTS ${HNSW_INDEX} ON phase4_training_data USING hnsw ((${INDEXED_EMBEDDING}) vector_cosine_ops)`,
+        );
+        logger?.info(
+          { index: HNSW_INDEX, embeddings: defined(rows[0], 'embedding count row').n, ms: Math.round(performance.now() - started) },
+          'pgvector HNSW index created',
+        );
       } catch (err) {
         await client.query('ROLLBACK TO SAVEPOINT create_index');
         logger?.warn({ err: (err as Error).message }, `HNSW index ${HNSW_INDEX} could not be built: deduplication compares exactly`);

@@ -1,6 +1,11 @@
 import type pg from 'pg';
 import {
-  insertCiEvent, insertCiImprovements, lockCiEvent, markCiEventFailed, markCiEventProcessed, readCiImprovements,
+  insertCiEvent,
+  insertCiImprovements,
+  lockCiEvent,
+  markCiEventFailed,
+  markCiEventProcessed,
+  readCiImprovements,
 } from '../db/ci-events.js';
 import { previousScore, insertContextUpdate } from '../db/context-updates.js';
 import { insertContextVersion, lockContext } from '../db/contexts.js';
@@ -32,7 +37,13 @@ export interface StoredImprovement extends Improvement {
 
 export async function readImprovements(db: Pool | pg.ClientBase, eventId: string): Promise<StoredImprovement[]> {
   const rows = await readCiImprovements(db, eventId);
-  return rows.map((r) => ({ type: r.type as Improvement['type'], issues: r.issues, contextAdditions: r.context_additions, evidence: r.evidence, constraintId: r.constraint_id }));
+  return rows.map((r) => ({
+    type: r.type as Improvement['type'],
+    issues: r.issues,
+    contextAdditions: r.context_additions,
+    evidence: r.evidence,
+    constraintId: r.constraint_id,
+  }));
 }
 
 export class CiEventError extends Error {
@@ -86,14 +97,29 @@ export async function processCiEvent(pool: Pool, eventId: string): Promise<Proce
     const toVersion = current.version + 1;
     await insertContextVersion(c, event.context_id, toVersion, after, `ci-event ${eventId}`);
     const record = {
-      eventId, contextId: event.context_id, fromVersion: current.version, toVersion,
-      before: step.before, after, gradient: step.gradient, addedConstraints,
-      score: step.score, improvement: step.score !== null && before !== null ? step.score - before : null,
+      eventId,
+      contextId: event.context_id,
+      fromVersion: current.version,
+      toVersion,
+      before: step.before,
+      after,
+      gradient: step.gradient,
+      addedConstraints,
+      score: step.score,
+      improvement: step.score !== null && before !== null ? step.score - before : null,
     };
     await insertContextUpdate(c, record);
-    await insertCiImprovements(c, eventId, improvements.map((i, position) => ({
-      type: i.type, issues: i.issues, context_additions: i.contextAdditions, evidence: i.evidence, constraint_id: applied.constraintIds[position] ?? null,
-    })));
+    await insertCiImprovements(
+      c,
+      eventId,
+      improvements.map((i, position) => ({
+        type: i.type,
+        issues: i.issues,
+        context_additions: i.contextAdditions,
+        evidence: i.evidence,
+        constraint_id: applied.constraintIds[position] ?? null,
+      })),
+    );
     await markCiEventProcessed(c, eventId);
     return { update: await storedUpdate(c, eventId), improvements: await readImprovements(c, eventId), hasTrace, alreadyProcessed: false };
   });

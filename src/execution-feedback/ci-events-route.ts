@@ -37,7 +37,9 @@ const ciEventResponseSchema = z
 
 const notDispatchedSchema = z
   .strictObject({ error: z.string(), eventId: z.string().optional() })
-  .describe('Not processed now: the database is unavailable, or the event was stored (`eventId`) but its processing could not be started. Redeliver it after `Retry-After` seconds.');
+  .describe(
+    'Not processed now: the database is unavailable, or the event was stored (`eventId`) but its processing could not be started. Redeliver it after `Retry-After` seconds.',
+  );
 
 /** The body is read as text (so errors name the format), which the document states per content type. */
 const documentBody: SwaggerTransform = (arg) => {
@@ -48,11 +50,15 @@ const documentBody: SwaggerTransform = (arg) => {
   const junit = {
     type: 'string',
     description: 'A JUnit XML report (`<testsuites>` or `<testsuite>`).',
-    examples: ['<testsuite name="cart" tests="2" failures="1"><testcase name="totals"/><testcase name="tax"><failure message="expected 8.25"/></testcase></testsuite>'],
+    examples: [
+      '<testsuite name="cart" tests="2" failures="1"><testcase name="totals"/><testcase name="tax"><failure message="expected 8.25"/></testcase></testsuite>',
+    ],
   };
   const envelopeExample = {
-    contextId: 'checkout-service', task: 'Add a discount code to the cart',
-    build: { success: true, errors: [] }, qualityGates: { passed: false, violations: ['coverage below 80%'] },
+    contextId: 'checkout-service',
+    task: 'Add a discount code to the cart',
+    build: { success: true, errors: [] },
+    qualityGates: { passed: false, violations: ['coverage below 80%'] },
   };
   return {
     ...transformed,
@@ -62,12 +68,25 @@ const documentBody: SwaggerTransform = (arg) => {
         type: 'object',
         properties: {
           'x-learnloop-context-id': {
-            type: 'string', minLength: 1, maxLength: 200, examples: ['checkout-service'], description: 'The context the report is about (required with JUnit and SARIF).',
+            type: 'string',
+            minLength: 1,
+            maxLength: 200,
+            examples: ['checkout-service'],
+            description: 'The context the report is about (required with JUnit and SARIF).',
           },
           'x-learnloop-task': {
-            type: 'string', minLength: 1, maxLength: 10_000, examples: ['Add a discount code to the cart'], description: 'The task the job did (required with JUnit and SARIF).',
+            type: 'string',
+            minLength: 1,
+            maxLength: 10_000,
+            examples: ['Add a discount code to the cart'],
+            description: 'The task the job did (required with JUnit and SARIF).',
           },
-          'x-learnloop-event-id': { type: 'string', minLength: 1, maxLength: 200, description: "The webhook's delivery id (default: the body's sha256)." },
+          'x-learnloop-event-id': {
+            type: 'string',
+            minLength: 1,
+            maxLength: 200,
+            description: "The webhook's delivery id (default: the body's sha256).",
+          },
         },
       },
       body: {
@@ -84,14 +103,33 @@ const documentBody: SwaggerTransform = (arg) => {
 
 const xmlTypes = ['application/xml', 'text/xml'];
 const acceptedTypes = [...xmlTypes, 'application/json', 'application/sarif+json'];
-const idHeader = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+const idHeader = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 const textHeader = z.string().min(1).max(10_000);
 
 class BadRequest extends Error {}
 
-function header(headers: Record<string, string | string[] | undefined>, name: string, schema: z.ZodType<string>, requiredFor: string): string;
-function header(headers: Record<string, string | string[] | undefined>, name: string, schema: z.ZodType<string>, requiredFor?: string): string | undefined;
-function header(headers: Record<string, string | string[] | undefined>, name: string, schema: z.ZodType<string>, requiredFor?: string): string | undefined {
+function header(
+  headers: Record<string, string | string[] | undefined>,
+  name: string,
+  schema: z.ZodType<string>,
+  requiredFor: string,
+): string;
+function header(
+  headers: Record<string, string | string[] | undefined>,
+  name: string,
+  schema: z.ZodType<string>,
+  requiredFor?: string,
+): string | undefined;
+function header(
+  headers: Record<string, string | string[] | undefined>,
+  name: string,
+  schema: z.ZodType<string>,
+  requiredFor?: string,
+): string | undefined {
   const value = headers[name];
   if (value === undefined) {
     if (requiredFor) throw new BadRequest(`${name} header: required with ${requiredFor}`);
@@ -119,7 +157,11 @@ function json(body: string, what: string): unknown {
 }
 
 /** What a body says, whatever its format: the event to store and a summary for the answer. */
-function readEvent(contentType: string, body: string, headers: Record<string, string | string[] | undefined>): { event: Omit<CiEvent, 'eventId'>; summary: Record<string, unknown> } {
+function readEvent(
+  contentType: string,
+  body: string,
+  headers: Record<string, string | string[] | undefined>,
+): { event: Omit<CiEvent, 'eventId'>; summary: Record<string, unknown> } {
   const contextFrom = (format: string) => ({
     contextId: header(headers, 'x-learnloop-context-id', idHeader, format),
     task: header(headers, 'x-learnloop-task', textHeader, format),
@@ -167,48 +209,57 @@ export const ciEventsRoutes: FastifyPluginAsync<CiEventsRouteOptions> = async (a
     done(null, body);
   });
 
-  app.post('/v1/ci-events', {
-    bodyLimit,
-    config: { swaggerTransform: documentBody },
-    schema: {
-      operationId: 'postCiEvent',
-      summary: 'A CI report (JUnit XML, SARIF 2.1.0 or the JSON envelope) for a context',
-      response: { 202: ciEventResponseSchema, 503: notDispatchedSchema, ...errorResponses(opts.auth ?? false, 400, 401, 404, 413, 415) },
+  app.post(
+    '/v1/ci-events',
+    {
+      bodyLimit,
+      config: { swaggerTransform: documentBody },
+      schema: {
+        operationId: 'postCiEvent',
+        summary: 'A CI report (JUnit XML, SARIF 2.1.0 or the JSON envelope) for a context',
+        response: { 202: ciEventResponseSchema, 503: notDispatchedSchema, ...errorResponses(opts.auth ?? false, 400, 401, 404, 413, 415) },
+      },
     },
-  }, async (req, reply) => {
-    const contentType = defined((req.headers['content-type'] ?? '').split(';')[0], 'media type').trim().toLowerCase();
-    // Fastify's own text/plain parser would otherwise hand such a body over.
-    if (!acceptedTypes.includes(contentType)) {
-      return reply.code(415).send({ error: `content-type: expected one of ${acceptedTypes.join(', ')}` });
-    }
-    const body = req.body as string;
-    let read;
-    let eventId: string;
-    try {
-      // The headers the document describes are checked whenever sent, even with an envelope that does not need them.
-      header(req.headers, 'x-learnloop-context-id', idHeader);
-      header(req.headers, 'x-learnloop-task', textHeader);
-      read = readEvent(contentType, body, req.headers);
-      eventId = header(req.headers, 'x-learnloop-event-id', idHeader) ?? `sha256:${createHash('sha256').update(body).digest('hex')}`;
-    } catch (err) {
-      if (err instanceof ReportError || err instanceof BadRequest) return reply.code(400).send({ error: err.message });
-      throw err;
-    }
-    // Refused here rather than by the database, which cannot store it (that would be a 500).
-    if (holdsNul(read.event)) return reply.code(400).send({ error: 'body: must not contain NUL (U+0000) characters' });
-    if (!(await contextExists(pool, read.event.contextId))) {
-      return reply.code(404).send({ error: `contextId: unknown context ${read.event.contextId}` });
-    }
-    const { stored, status } = await storeCiEvent(pool, { eventId, ...read.event });
-    if (status !== 'processed') {
-      try {
-        await dispatch(eventId);
-      } catch (err) {
-        log.warn({ eventId, err: (err as Error).message }, 'CI event stored but not dispatched');
-        return reply.code(503).header('retry-after', '5').send({ error: 'the event was stored but its processing could not be started; redeliver it', eventId });
+    async (req, reply) => {
+      const contentType = defined((req.headers['content-type'] ?? '').split(';')[0], 'media type')
+        .trim()
+        .toLowerCase();
+      // Fastify's own text/plain parser would otherwise hand such a body over.
+      if (!acceptedTypes.includes(contentType)) {
+        return reply.code(415).send({ error: `content-type: expected one of ${acceptedTypes.join(', ')}` });
       }
-    }
-    log.info({ requestId: req.id, eventId, contextId: read.event.contextId, kind: read.event.kind, duplicate: !stored }, 'CI event');
-    return reply.code(202).send({ eventId, duplicate: !stored, kind: read.event.kind, contextId: read.event.contextId, ...read.summary });
-  });
+      const body = req.body as string;
+      let read;
+      let eventId: string;
+      try {
+        // The headers the document describes are checked whenever sent, even with an envelope that does not need them.
+        header(req.headers, 'x-learnloop-context-id', idHeader);
+        header(req.headers, 'x-learnloop-task', textHeader);
+        read = readEvent(contentType, body, req.headers);
+        eventId = header(req.headers, 'x-learnloop-event-id', idHeader) ?? `sha256:${createHash('sha256').update(body).digest('hex')}`;
+      } catch (err) {
+        if (err instanceof ReportError || err instanceof BadRequest) return reply.code(400).send({ error: err.message });
+        throw err;
+      }
+      // Refused here rather than by the database, which cannot store it (that would be a 500).
+      if (holdsNul(read.event)) return reply.code(400).send({ error: 'body: must not contain NUL (U+0000) characters' });
+      if (!(await contextExists(pool, read.event.contextId))) {
+        return reply.code(404).send({ error: `contextId: unknown context ${read.event.contextId}` });
+      }
+      const { stored, status } = await storeCiEvent(pool, { eventId, ...read.event });
+      if (status !== 'processed') {
+        try {
+          await dispatch(eventId);
+        } catch (err) {
+          log.warn({ eventId, err: (err as Error).message }, 'CI event stored but not dispatched');
+          return reply
+            .code(503)
+            .header('retry-after', '5')
+            .send({ error: 'the event was stored but its processing could not be started; redeliver it', eventId });
+        }
+      }
+      log.info({ requestId: req.id, eventId, contextId: read.event.contextId, kind: read.event.kind, duplicate: !stored }, 'CI event');
+      return reply.code(202).send({ eventId, duplicate: !stored, kind: read.event.kind, contextId: read.event.contextId, ...read.summary });
+    },
+  );
 };

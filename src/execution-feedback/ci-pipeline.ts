@@ -31,7 +31,7 @@ export interface Improvement {
 const buildNotes = {
   missing_dependencies: ['dependencies', 'Always specify all required dependencies.'],
   version_mismatch: ['version_constraints', 'Specify compatible version ranges for dependencies, e.g. package>=1.0.0,<2.0.0.'],
-  build_errors: ['build_errors', 'The build failed: make sure the code compiles with the project\'s build before answering.'],
+  build_errors: ['build_errors', "The build failed: make sure the code compiles with the project's build before answering."],
 } as const;
 
 function buildIssue(text: string): keyof typeof buildNotes {
@@ -47,7 +47,8 @@ function buildIssue(text: string): keyof typeof buildNotes {
  * any other failure is `failed_tests`.
  */
 const errorHandlingWords = /\b(errors?|exceptions?|throws?|raises?|rejects?|invalid|fails? (?:with|when|on))\b/i;
-const edgeCaseWords = /\b(edge|empty|blank|boundary|bounds|null|none|nil|undefined|zero|negative|overflow|underflow|limit|max(?:imum)?|min(?:imum)?|missing)\b/i;
+const edgeCaseWords =
+  /\b(edge|empty|blank|boundary|bounds|null|none|nil|undefined|zero|negative|overflow|underflow|limit|max(?:imum)?|min(?:imum)?|missing)\b/i;
 const testNotes = {
   error_handling: 'Specify error handling: what each failure raises or returns, as these tests expect.',
   edge_cases: 'Handle edge cases explicitly (empty, missing, zero, null and limit inputs), as these tests expect.',
@@ -65,7 +66,10 @@ function testIssue(p: Problem): keyof typeof testNotes {
 function gateAddition(p: Problem): [key: string, note: string] {
   const rule = (p.rule ?? '').toLowerCase();
   if (rule === 'complexity' || rule === 'cyclomatic_complexity') {
-    return ['complexity', `Prefer simpler implementations: break complex functions into smaller units${p.threshold !== undefined ? ` (complexity at most ${p.threshold})` : ''}.`];
+    return [
+      'complexity',
+      `Prefer simpler implementations: break complex functions into smaller units${p.threshold !== undefined ? ` (complexity at most ${p.threshold})` : ''}.`,
+    ];
   }
   if (rule === 'code_duplication' || rule === 'duplication') {
     return ['DRY_principle', 'Reuse code: extract common patterns into functions instead of repeating them.'];
@@ -116,8 +120,10 @@ export function pipelineImprovements(fb: ExecutionFeedback): Improvement[] {
   const findings = [...of('security'), ...of('static-analysis')];
   if (findings.length > 0) {
     const additions: Record<string, string> = {};
-    if (findings.some((f) => f.kind === 'security')) additions.security = 'Avoid the security problems static analysis found in the last change.';
-    if (findings.some((f) => f.kind === 'static-analysis')) additions.static_analysis = 'Write code that passes the project\'s static analysis; it reported these rules.';
+    if (findings.some((f) => f.kind === 'security'))
+      additions.security = 'Avoid the security problems static analysis found in the last change.';
+    if (findings.some((f) => f.kind === 'static-analysis'))
+      additions.static_analysis = "Write code that passes the project's static analysis; it reported these rules.";
     out.push({
       type: 'static_analysis',
       issues: unique(findings.map((f) => f.rule ?? defined(f.text.split(':')[0], 'finding rule'))),
@@ -137,7 +143,11 @@ function featureKind(i: Improvement, fb: ExecutionFeedback): FeatureKind {
 }
 
 /** The update step's constraint for the same failure, if it added one for this event (see context-update.ts). */
-const sameFailure: Partial<Record<ImprovementType, string>> = { build_failure: 'compilation', test_failure: 'tests', static_analysis: 'security' };
+const sameFailure: Partial<Record<ImprovementType, string>> = {
+  build_failure: 'compilation',
+  test_failure: 'tests',
+  static_analysis: 'security',
+};
 
 /** Longest constraint text the context document accepts. */
 const maxText = 5_000;
@@ -173,7 +183,12 @@ export interface AppliedImprovements {
  * the improvement's additions too (one constraint per failure). Of each type only the newest
  * `maxConstraintsPerType` stay.
  */
-export function applyImprovements(doc: ContextDocument, improvements: readonly Improvement[], fb: ExecutionFeedback, eventId: string): AppliedImprovements {
+export function applyImprovements(
+  doc: ContextDocument,
+  improvements: readonly Improvement[],
+  fb: ExecutionFeedback,
+  eventId: string,
+): AppliedImprovements {
   let constraints = [...doc.constraints];
   const constraintIds: (string | null)[] = [];
   for (const i of improvements) {

@@ -12,7 +12,10 @@ export interface StoredContext {
 
 export class UnknownContextError extends Error {
   override readonly name = 'UnknownContextError';
-  constructor(readonly contextId: string, version?: number) {
+  constructor(
+    readonly contextId: string,
+    version?: number,
+  ) {
     super(`contextId: unknown context ${contextId}${version !== undefined ? ` version ${version}` : ''}`);
   }
 }
@@ -47,9 +50,17 @@ export interface ContextUpdateRecord {
 
 // The documents were validated when they were written (they are context versions' documents).
 const toRecord = (r: ContextUpdateRow): ContextUpdateRecord => ({
-  eventId: r.event_id, contextId: r.context_id, fromVersion: r.from_version, toVersion: r.to_version,
-  before: r.before as ContextDocument, after: r.after as ContextDocument,
-  gradient: r.gradient, addedConstraints: r.added_constraints, score: r.score, improvement: r.improvement, at: r.at,
+  eventId: r.event_id,
+  contextId: r.context_id,
+  fromVersion: r.from_version,
+  toVersion: r.to_version,
+  before: r.before as ContextDocument,
+  after: r.after as ContextDocument,
+  gradient: r.gradient,
+  addedConstraints: r.added_constraints,
+  score: r.score,
+  improvement: r.improvement,
+  at: r.at,
 });
 
 export async function readContextUpdate(db: Pool | pg.ClientBase, eventId: string): Promise<ContextUpdateRecord | null> {

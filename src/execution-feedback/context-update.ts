@@ -22,18 +22,17 @@ function eventScore(g: ContextGradient): number | null {
  * One learning step for the context that produced the code a CI event judged: gradient, momentum update, and a
  * constraint per dimension that fell below its line, built from the tools' own messages so the next run sees them.
  */
-export function updateContext(
-  current: ContextDocument,
-  feedback: ExecutionFeedback,
-  eventId: string,
-): ContextUpdate {
+export function updateContext(current: ContextDocument, feedback: ExecutionFeedback, eventId: string): ContextUpdate {
   const before = contextDocumentSchema.parse(current);
   const gradient = contextGradient(feedback, contextFeatures(before));
   const learning = momentumUpdate(before.learning, gradient);
   const existing = new Set(before.constraints.map((c) => c.id));
   const added = contextsToAdd(gradient)
     .map((kind) => {
-      const problems = feedback.problems.filter((p) => p.kind === kind).slice(0, mostProblems).map((p) => `- ${p.text}`);
+      const problems = feedback.problems
+        .filter((p) => p.kind === kind)
+        .slice(0, mostProblems)
+        .map((p) => `- ${p.text}`);
       const lead = {
         compilation: 'The last build did not compile. Check that the code compiles before answering; it failed with:',
         tests: 'Tests failed on the last change. Make the code satisfy these tests:',

@@ -1,7 +1,17 @@
 import { z } from 'zod';
 import type { ErrorSignature } from './error-signature.js';
 
-export const fixTypeSchema = z.enum(['null-check', 'input-validation', 'bounds-check', 'type-fix', 'missing-import', 'config-change', 'retry-timeout', 'logic-fix', 'other']);
+export const fixTypeSchema = z.enum([
+  'null-check',
+  'input-validation',
+  'bounds-check',
+  'type-fix',
+  'missing-import',
+  'config-change',
+  'retry-timeout',
+  'logic-fix',
+  'other',
+]);
 export type FixType = z.infer<typeof fixTypeSchema>;
 
 /** A fixed error as reported: what failed, how it was fixed, and what changed in the context that wrote the code. */

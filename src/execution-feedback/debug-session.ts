@@ -60,15 +60,28 @@ const preventive: Partial<Record<FixType, string>> = {
 export function preventiveGuidance(rec: FixRecommendation): string {
   const s = rec.pattern.signature;
   const change = rec.pattern.contextChange;
-  const guidance = preventive[rec.pattern.fixType]
-    ?? (typeof change.constraint === 'string' ? change.constraint : `Apply what fixed it before (${rec.pattern.fixType}): ${JSON.stringify(change)}.`);
-  return `${s.type} at ${s.location} (${s.symptoms[0] ?? ''}) was fixed by ${rec.pattern.fixType} in ${rec.supportingCases.length} case(s). ${guidance}`.slice(0, 5_000);
+  const guidance =
+    preventive[rec.pattern.fixType] ??
+    (typeof change.constraint === 'string'
+      ? change.constraint
+      : `Apply what fixed it before (${rec.pattern.fixType}): ${JSON.stringify(change)}.`);
+  return `${s.type} at ${s.location} (${s.symptoms[0] ?? ''}) was fixed by ${rec.pattern.fixType} in ${rec.supportingCases.length} case(s). ${guidance}`.slice(
+    0,
+    5_000,
+  );
 }
 
 // The row was written by runDebuggingSession from a session of these types.
 const toSession = (r: DebuggingSessionRow): DebuggingSession => ({
-  sessionId: r.session_id, contextId: r.context_id, signature: r.signature as ErrorSignature, outcome: r.outcome, fixType: r.fix_type as FixType | null,
-  confidence: r.confidence, recurrences: r.recurrences, contextVersion: r.context_version, steps: r.steps as DebuggingStep[],
+  sessionId: r.session_id,
+  contextId: r.context_id,
+  signature: r.signature as ErrorSignature,
+  outcome: r.outcome,
+  fixType: r.fix_type as FixType | null,
+  confidence: r.confidence,
+  recurrences: r.recurrences,
+  contextVersion: r.context_version,
+  steps: r.steps as DebuggingStep[],
 });
 
 async function addGuidance(c: pg.ClientBase, contextId: string, sessionId: string, text: string): Promise<number | null> {
@@ -82,48 +95,90 @@ async function addGuidance(c: pg.ClientBase, contextId: string, sessionId: strin
   }
   const id = `debug:${featureIdPart(sessionId)}`.slice(0, 128);
   if (current.document.constraints.some((k) => k.id === id) || current.document.constraints.length >= 200) return null;
-  const document = { ...current.document, constraints: [...current.document.constraints, { id, kind: 'general' as const, text, addedBy: sessionId }] };
+  const document = {
+    ...current.document,
+    constraints: [...current.document.constraints, { id, kind: 'general' as const, text, addedBy: sessionId }],
+  };
   await insertContextVersion(c, contextId, current.version + 1, document, `debugging ${sessionId}`);
   return current.version + 1;
 }
 
-export async function runDebuggingSession(pool: Pool, input: DebuggingSessionInput): Promise<{ session: DebuggingSession; alreadyRun: boolean }> {
+export async function runDebuggingSession(
+  pool: Pool,
+  input: DebuggingSessionInput,
+): Promise<{ session: DebuggingSession; alreadyRun: boolean }> {
   const signature = errorSignature(parseStackTrace(input.trace));
   return withTransaction(pool, async (c) => {
     await lockDebuggingSession(c, input.sessionId);
     const stored = await readDebuggingSession(c, input.sessionId);
     if (stored) return { session: toSession(stored), alreadyRun: true };
 
-    const steps: DebuggingStep[] = [{ step: 'error_analysis', result: `${signature.type} at ${signature.location}: ${signature.symptoms.join('; ')}` }];
+    const steps: DebuggingStep[] = [
+      { step: 'error_analysis', result: `${signature.type} at ${signature.location}: ${signature.symptoms.join('; ')}` },
+    ];
     let session: DebuggingSession;
     if (input.fix) {
       const pattern = await learnFromFixWith(c, signature, input.fix);
-      steps.push({ step: 'fix_application', result: `${input.fix.fixType} (case ${input.fix.caseId}); the pattern has ${pattern.cases.length} case(s)` });
+      steps.push({
+        step: 'fix_application',
+        result: `${input.fix.fixType} (case ${input.fix.caseId}); the pattern has ${pattern.cases.length} case(s)`,
+      });
       session = {
-        sessionId: input.sessionId, contextId: input.contextId ?? null, signature, outcome: 'learned', fixType: input.fix.fixType,
-        confidence: null, recurrences: 0, contextVersion: null, steps,
+        sessionId: input.sessionId,
+        contextId: input.contextId ?? null,
+        signature,
+        outcome: 'learned',
+        fixType: input.fix.fixType,
+        confidence: null,
+        recurrences: 0,
+        contextVersion: null,
+        steps,
       };
     } else {
       const charged = await chargeRecurrence(c, signature);
       const rec = recommendFix(await listPatternsWith(c, { language: signature.language, type: signature.type }), signature);
       if (rec) {
-        steps.push({ step: 'pattern_match', result: `found ${rec.supportingCases.length} similar case(s); recommended ${rec.pattern.fixType} at confidence ${rec.confidence.toFixed(2)}` });
+        steps.push({
+          step: 'pattern_match',
+          result: `found ${rec.supportingCases.length} similar case(s); recommended ${rec.pattern.fixType} at confidence ${rec.confidence.toFixed(2)}`,
+        });
         const contextVersion = input.contextId ? await addGuidance(c, input.contextId, input.sessionId, preventiveGuidance(rec)) : null;
         session = {
-          sessionId: input.sessionId, contextId: input.contextId ?? null, signature, outcome: 'recommended', fixType: rec.pattern.fixType,
-          confidence: rec.confidence, recurrences: charged.length, contextVersion, steps,
+          sessionId: input.sessionId,
+          contextId: input.contextId ?? null,
+          signature,
+          outcome: 'recommended',
+          fixType: rec.pattern.fixType,
+          confidence: rec.confidence,
+          recurrences: charged.length,
+          contextVersion,
+          steps,
         };
       } else {
         steps.push({ step: 'manual_investigation', result: 'no matching pattern found' });
         session = {
-          sessionId: input.sessionId, contextId: input.contextId ?? null, signature, outcome: 'no_pattern', fixType: null,
-          confidence: null, recurrences: charged.length, contextVersion: null, steps,
+          sessionId: input.sessionId,
+          contextId: input.contextId ?? null,
+          signature,
+          outcome: 'no_pattern',
+          fixType: null,
+          confidence: null,
+          recurrences: charged.length,
+          contextVersion: null,
+          steps,
         };
       }
     }
     await insertDebuggingSession(c, {
-      session_id: session.sessionId, context_id: session.contextId, signature, outcome: session.outcome, fix_type: session.fixType,
-      confidence: session.confidence, recurrences: session.recurrences, context_version: session.contextVersion, steps: session.steps,
+      session_id: session.sessionId,
+      context_id: session.contextId,
+      signature,
+      outcome: session.outcome,
+      fix_type: session.fixType,
+      confidence: session.confidence,
+      recurrences: session.recurrences,
+      context_version: session.contextVersion,
+      steps: session.steps,
     });
     return { session, alreadyRun: false };
   });

@@ -49,6 +49,9 @@ export function errorSignature(trace: ParsedTrace): ErrorSignature {
   const text = `${trace.type}: ${trace.message}`;
   const symptoms = [general, ...symptomPatterns.filter(([, re]) => re.test(text)).map(([name]) => name)];
   const loc = location(trace);
-  const hash = createHash('sha256').update(JSON.stringify([trace.language, trace.type, loc, general])).digest('hex').slice(0, 32);
+  const hash = createHash('sha256')
+    .update(JSON.stringify([trace.language, trace.type, loc, general]))
+    .digest('hex')
+    .slice(0, 32);
   return { language: trace.language, type: trace.type, location: loc, symptoms, hash };
 }

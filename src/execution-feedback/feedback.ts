@@ -19,7 +19,17 @@ export const ciEnvelopeSchema = z.strictObject({
   qualityGates: z.strictObject({
     passed: z.boolean(),
     violations: z
-      .array(z.union([message, z.strictObject({ rule: z.string().min(1).max(200), message: message.optional(), value: z.number().optional(), threshold: z.number().optional() })]))
+      .array(
+        z.union([
+          message,
+          z.strictObject({
+            rule: z.string().min(1).max(200),
+            message: message.optional(),
+            value: z.number().optional(),
+            threshold: z.number().optional(),
+          }),
+        ]),
+      )
       .max(10_000),
   }),
   /** Baseline time over this build's time; above 1 is faster. */
@@ -30,7 +40,12 @@ export const ciEnvelopeSchema = z.strictObject({
   featuresUsed: z.array(z.string().min(1).max(128)).max(400).optional(),
   /** The deployment stage, when the pipeline deployed. */
   deployment: z
-    .strictObject({ success: z.boolean(), environment: z.string().min(1).max(200).optional(), rolledBack: z.boolean().optional(), errors: z.array(message).max(1_000).optional() })
+    .strictObject({
+      success: z.boolean(),
+      environment: z.string().min(1).max(200).optional(),
+      rolledBack: z.boolean().optional(),
+      errors: z.array(message).max(1_000).optional(),
+    })
     .optional(),
   /** Production metrics measured after the deployment, by name (error rate, latency, …), when the pipeline has them. */
   productionMetrics: z
@@ -110,15 +125,16 @@ export function feedbackFromEnvelope(env: CiEnvelope): ExecutionFeedback {
     ...(env.debugging && { debugging: env.debugging }),
     problems: [
       ...(env.build.success ? [] : env.build.errors.map((text): Problem => ({ kind: 'compilation', text }))),
-      ...env.qualityGates.violations.map((v): Problem =>
-        typeof v === 'string'
-          ? { kind: 'quality', text: v }
-          : {
-              kind: 'quality',
-              text: `${v.rule}${v.value !== undefined ? ` = ${v.value}` : ''}${v.threshold !== undefined ? ` (threshold ${v.threshold})` : ''}${v.message ? `: ${v.message}` : ''}`,
-              rule: v.rule,
-              ...(v.threshold !== undefined && { threshold: v.threshold }),
-            },
+      ...env.qualityGates.violations.map(
+        (v): Problem =>
+          typeof v === 'string'
+            ? { kind: 'quality', text: v }
+            : {
+                kind: 'quality',
+                text: `${v.rule}${v.value !== undefined ? ` = ${v.value}` : ''}${v.threshold !== undefined ? ` (threshold ${v.threshold})` : ''}${v.message ? `: ${v.message}` : ''}`,
+                rule: v.rule,
+                ...(v.threshold !== undefined && { threshold: v.threshold }),
+              },
       ),
     ],
   };

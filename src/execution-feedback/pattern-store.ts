@@ -1,6 +1,11 @@
 import type pg from 'pg';
 import {
-  lockSignature, readDebugPattern, readDebugPatterns, readUnchargedPatterns, upsertDebugPattern, type DebugPatternRow,
+  lockSignature,
+  readDebugPattern,
+  readDebugPatterns,
+  readUnchargedPatterns,
+  upsertDebugPattern,
+  type DebugPatternRow,
 } from '../db/debug-patterns.js';
 import type { Pool } from '../db/pool.js';
 import { withTransaction } from '../db/pool.js';
@@ -9,12 +14,23 @@ import type { ErrorSignature } from './error-signature.js';
 
 // Rows are written by save() from patterns of these types.
 const toPattern = (r: DebugPatternRow): DebugPattern => ({
-  signature: r.signature as ErrorSignature, fixType: r.fix_type as DebugPattern['fixType'], contextChange: r.context_change, cases: r.cases,
-  applied: r.applied, recurred: r.recurred,
+  signature: r.signature as ErrorSignature,
+  fixType: r.fix_type as DebugPattern['fixType'],
+  contextChange: r.context_change,
+  cases: r.cases,
+  applied: r.applied,
+  recurred: r.recurred,
 });
 
 const save = (db: Pool | pg.ClientBase, p: DebugPattern) =>
-  upsertDebugPattern(db, { signature: p.signature, fix_type: p.fixType, context_change: p.contextChange, cases: p.cases, applied: p.applied, recurred: p.recurred });
+  upsertDebugPattern(db, {
+    signature: p.signature,
+    fix_type: p.fixType,
+    context_change: p.contextChange,
+    cases: p.cases,
+    applied: p.applied,
+    recurred: p.recurred,
+  });
 
 /** Learns from a fixed error inside the caller's transaction (signature-locked, so concurrent reports both count). */
 export async function learnFromFixWith(c: pg.ClientBase, signature: ErrorSignature, fix: FixReport): Promise<DebugPattern> {
@@ -51,6 +67,9 @@ export async function listPatterns(pool: Pool, filter: { language?: string; type
   return listPatternsWith(pool, filter);
 }
 
-export async function listPatternsWith(db: Pool | pg.ClientBase, filter: { language?: string; type?: string } = {}): Promise<DebugPattern[]> {
+export async function listPatternsWith(
+  db: Pool | pg.ClientBase,
+  filter: { language?: string; type?: string } = {},
+): Promise<DebugPattern[]> {
   return (await readDebugPatterns(db, filter)).map(toPattern);
 }

@@ -60,7 +60,12 @@ function parsePython(trace: string): ParsedTrace {
     const file = defined(m[1], 'frame file');
     frames.push({ file, fn: defined(m[3], 'frame function').trim(), line: Number(m[2]), external: externalPath.test(file) });
   }
-  const errorLine = last.split('\n').map((l) => l.trimEnd()).filter((l) => /^[A-Za-z_][\w.]*(: .*)?$/.test(l)).pop() ?? 'Exception';
+  const errorLine =
+    last
+      .split('\n')
+      .map((l) => l.trimEnd())
+      .filter((l) => /^[A-Za-z_][\w.]*(: .*)?$/.test(l))
+      .pop() ?? 'Exception';
   const colon = errorLine.indexOf(': ');
   return {
     language: 'python',
@@ -78,13 +83,20 @@ function parsePython(trace: string): ParsedTrace {
 function parseJava(trace: string): ParsedTrace {
   const sections = trace.split(/^Caused by: /m);
   const root = defined(sections.at(-1), 'root cause');
-  const header = defined(root.split('\n')[0], 'root cause header').replace(/^Exception in thread "[^"]*" /, '').trim();
+  const header = defined(root.split('\n')[0], 'root cause header')
+    .replace(/^Exception in thread "[^"]*" /, '')
+    .trim();
   const m = /^([\w$.]+)(?:: (.*))?$/.exec(header);
   const frames: TraceFrame[] = [];
   for (const f of root.matchAll(/^\s+at (?:[\w.$-]+(?:@[\w.-]+)?\/)?([\w$.<>]+)\.([\w$<>]+)\(([^)]*)\)$/gm)) {
     const cls = defined(f[1], 'frame class');
     const [file, line] = defined(f[3], 'frame location').split(':');
-    frames.push({ file: file ?? null, fn: `${cls}.${defined(f[2], 'frame method')}`, line: line ? Number(line) : null, external: jdkClass.test(cls) });
+    frames.push({
+      file: file ?? null,
+      fn: `${cls}.${defined(f[2], 'frame method')}`,
+      line: line ? Number(line) : null,
+      external: jdkClass.test(cls),
+    });
   }
   return { language: 'java', type: m?.[1] ?? 'Throwable', message: m?.[2] ?? '', frames };
 }

@@ -37,7 +37,10 @@ const instanceSchema = z.strictObject({
 
 /** KServe-style batch: `{ instances: [...] }` in, `{ predictions: [...] }` out, one per instance in order. */
 export const applicationRequestsBodySchema = z.strictObject({
-  instances: z.array(instanceSchema).min(1, 'must hold at least one request').max(MAX_INSTANCES, `must hold at most ${MAX_INSTANCES} requests`),
+  instances: z
+    .array(instanceSchema)
+    .min(1, 'must hold at least one request')
+    .max(MAX_INSTANCES, `must hold at most ${MAX_INSTANCES} requests`),
 });
 
 const applicationParams = z.strictObject({ application: z.string().min(1).max(200) });
@@ -48,7 +51,13 @@ const applicationsResponseSchema = z
       z.strictObject({
         application: z.string(),
         routes: z.array(
-          z.strictObject({ variant: z.string(), percent: z.number(), baseline: z.boolean(), requirementsVersion: z.number().int(), cycleId: z.string() }),
+          z.strictObject({
+            variant: z.string(),
+            percent: z.number(),
+            baseline: z.boolean(),
+            requirementsVersion: z.number().int(),
+            cycleId: z.string(),
+          }),
         ),
       }),
     ),
@@ -69,7 +78,7 @@ const predictResponseSchema = z
       }),
     ),
   })
-  .describe('One prediction per instance, in order: the live variant\'s answer (shadow answers are stored, not returned).');
+  .describe("One prediction per instance, in order: the live variant's answer (shadow answers are stored, not returned).");
 
 /**
  * `POST /v1/applications/:application/predict`: the learning cycle's applications served behind the router. Each
@@ -77,8 +86,11 @@ const predictResponseSchema = z
  * all answers are stored (unclaimed) for the cycle's next monitoring check. An application's implementation comes
  * from the catalog (the simulators of src/learning/applications): it follows the requirements version deployed with the route.
  */
-// eslint-disable-next-line @typescript-eslint/require-await -- a Fastify plugin: avvio does not catch a synchronous throw, so setup errors must reject the plugin's promise, as async makes them
-export const applicationRequestsRoutes: FastifyPluginAsyncZod<ApplicationRequestsOptions> = async (app, { pool, catalog, applications, metrics, logger, auth = false }) => {
+export const applicationRequestsRoutes: FastifyPluginAsyncZod<ApplicationRequestsOptions> = async (
+  app,
+  { pool, catalog, applications, metrics, logger, auth = false },
+  // eslint-disable-next-line @typescript-eslint/require-await -- a Fastify plugin: avvio does not catch a synchronous throw, so setup errors must reject the plugin's promise, as async makes them
+) => {
   const log = logger.child({ component: 'router-applications' });
   const documents = new VersionedCache<RequirementsDocument>(async (application, version) => {
     const doc = await readRequirements(pool, application, version);
@@ -87,62 +99,99 @@ export const applicationRequestsRoutes: FastifyPluginAsyncZod<ApplicationRequest
   });
 
   /** What this router serves: each application's variants, live share, baseline, requirements version and cycle. */
-  app.get('/v1/applications', {
-    schema: { operationId: 'listApplications', summary: 'Applications deployed behind this router', response: { 200: applicationsResponseSchema, ...errorResponses(auth, 401) } },
-  }, () =>
-    Promise.resolve({
-      applications: applications
-        .applications()
-        .map((application) => ({ application, routes: [...defined(applications.get(application), `deployed application ${application}`).routes] })),
-    }));
-
-  app.post('/v1/applications/:application/predict', {
-    schema: {
-      operationId: 'predict',
-      summary: "Serve requests by an application's live variant (every other variant answers in shadow)",
-      params: applicationParams,
-      body: applicationRequestsBodySchema,
-      response: { 200: predictResponseSchema, ...errorResponses(auth, 400, 401, 404, 413, 415, 503) },
+  app.get(
+    '/v1/applications',
+    {
+      schema: {
+        operationId: 'listApplications',
+        summary: 'Applications deployed behind this router',
+        response: { 200: applicationsResponseSchema, ...errorResponses(auth, 401) },
+      },
     },
-  }, async (req, reply) => {
-    const { application } = req.params;
-    // One snapshot for the whole call: a route change arriving while the documents are read applies to the next call.
-    const deployed = applications.get(application);
-    const implementation = catalog.find((a) => a.id === application);
-    if (!deployed || !implementation) return reply.code(404).send({ error: `application: ${application} is not deployed behind this router` });
+    () =>
+      Promise.resolve({
+        applications: applications.applications().map((application) => ({
+          application,
+          routes: [...defined(applications.get(application), `deployed application ${application}`).routes],
+        })),
+      }),
+  );
 
-    let docs: Map<number, RequirementsDocument>;
-    try {
-      const versions = [...new Set(deployed.routes.map((r) => r.requirementsVersion))];
-      docs = new Map(await Promise.all(versions.map(async (v) => [v, await documents.get(application, v)] as const)));
-    } catch (err) {
-      log.warn({ requestId: req.id, application, err: (err as Error).message }, 'requirements read failed');
-      return reply.code(503).header('retry-after', '1').send({ error: `the requirements of ${application} cannot be read now; retry later` });
-    }
+  app.post(
+    '/v1/applications/:application/predict',
+    {
+      schema: {
+        operationId: 'predict',
+        summary: "Serve requests by an application's live variant (every other variant answers in shadow)",
+        params: applicationParams,
+        body: applicationRequestsBodySchema,
+        response: { 200: predictResponseSchema, ...errorResponses(auth, 400, 401, 404, 413, 415, 503) },
+      },
+    },
+    async (req, reply) => {
+      const { application } = req.params;
+      // One snapshot for the whole call: a route change arriving while the documents are read applies to the next call.
+      const deployed = applications.get(application);
+      const implementation = catalog.find((a) => a.id === application);
+      if (!deployed || !implementation)
+        return reply.code(404).send({ error: `application: ${application} is not deployed behind this router` });
 
-    const stored: ServedOutcome[] = [];
-    const predictions = req.body.instances.map((instance) => {
-      const requestId = instance.requestId ?? randomUUID();
-      const live = deployed.live(instance.userKey ?? requestId);
-      const answers = deployed.routes.map((route): ServedOutcome => ({
-        ...implementation.serve(defined(docs.get(route.requirementsVersion), `requirements v${route.requirementsVersion}`), route.variant, { requestId, input: instance.input }),
-        cycleId: route.cycleId,
-        clientRequestId: requestId,
-        shadow: route !== live,
-      }));
-      stored.push(...answers);
-      const { status, output, error, latencyMs } = defined(answers.find((a) => !a.shadow), 'live answer');
-      return { requestId, variant: live.variant, status, ...(output === undefined ? {} : { output }), ...(error === undefined ? {} : { error }), latencyMs };
-    });
-    try {
-      await insertOutcomes(pool, stored);
-    } catch (err) {
-      // Nothing was stored (one statement); the client resends with the same ids.
-      log.warn({ requestId: req.id, application, err: (err as Error).message }, 'application requests not stored');
-      return reply.code(503).header('retry-after', '1').send({ error: 'the requests could not be stored (database unavailable); retry later' });
-    }
-    for (const o of stored) metrics.applicationAnswers.inc({ application, variant: o.variant, status: o.status, served: o.shadow ? 'shadow' : 'live' });
-    log.info({ requestId: req.id, application, requests: predictions.length, answers: stored.length }, 'application requests');
-    return { application, predictions };
-  });
+      let docs: Map<number, RequirementsDocument>;
+      try {
+        const versions = [...new Set(deployed.routes.map((r) => r.requirementsVersion))];
+        docs = new Map(await Promise.all(versions.map(async (v) => [v, await documents.get(application, v)] as const)));
+      } catch (err) {
+        log.warn({ requestId: req.id, application, err: (err as Error).message }, 'requirements read failed');
+        return reply
+          .code(503)
+          .header('retry-after', '1')
+          .send({ error: `the requirements of ${application} cannot be read now; retry later` });
+      }
+
+      const stored: ServedOutcome[] = [];
+      const predictions = req.body.instances.map((instance) => {
+        const requestId = instance.requestId ?? randomUUID();
+        const live = deployed.live(instance.userKey ?? requestId);
+        const answers = deployed.routes.map(
+          (route): ServedOutcome => ({
+            ...implementation.serve(
+              defined(docs.get(route.requirementsVersion), `requirements v${route.requirementsVersion}`),
+              route.variant,
+              { requestId, input: instance.input },
+            ),
+            cycleId: route.cycleId,
+            clientRequestId: requestId,
+            shadow: route !== live,
+          }),
+        );
+        stored.push(...answers);
+        const { status, output, error, latencyMs } = defined(
+          answers.find((a) => !a.shadow),
+          'live answer',
+        );
+        return {
+          requestId,
+          variant: live.variant,
+          status,
+          ...(output === undefined ? {} : { output }),
+          ...(error === undefined ? {} : { error }),
+          latencyMs,
+        };
+      });
+      try {
+        await insertOutcomes(pool, stored);
+      } catch (err) {
+        // Nothing was stored (one statement); the client resends with the same ids.
+        log.warn({ requestId: req.id, application, err: (err as Error).message }, 'application requests not stored');
+        return reply
+          .code(503)
+          .header('retry-after', '1')
+          .send({ error: 'the requests could not be stored (database unavailable); retry later' });
+      }
+      for (const o of stored)
+        metrics.applicationAnswers.inc({ application, variant: o.variant, status: o.status, served: o.shadow ? 'shadow' : 'live' });
+      log.info({ requestId: req.id, application, requests: predictions.length, answers: stored.length }, 'application requests');
+      return { application, predictions };
+    },
+  );
 };

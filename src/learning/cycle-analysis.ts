@@ -83,13 +83,19 @@ export interface IncidentAnalysis {
  * The analyze phase: each application's variants compared on the same inputs, and every incident mapped to its
  * deficiencies. `outcomes` holds at least every incident's offending requests, and paired outcomes for variance.
  */
-export function analyzeIncidents(applications: readonly CycleApplication[], incidents: readonly Incident[], outcomes: readonly RequestOutcome[]): IncidentAnalysis {
+export function analyzeIncidents(
+  applications: readonly CycleApplication[],
+  incidents: readonly Incident[],
+  outcomes: readonly RequestOutcome[],
+): IncidentAnalysis {
   const outcomesById = new Map(outcomes.map((o) => [o.requestId, o]));
   const variance = applications.flatMap(({ application, variants }) => {
     const [baselineVariant, ...others] = variants;
     if (baselineVariant === undefined) return [];
     const of = (v: string) => outcomes.filter((o) => o.application === application && o.variant === v);
-    return others.map((variant) => analyzeVariance({ application, baselineVariant, variant, baseline: of(baselineVariant), candidate: of(variant) }));
+    return others.map((variant) =>
+      analyzeVariance({ application, baselineVariant, variant, baseline: of(baselineVariant), candidate: of(variant) }),
+    );
   });
   const deficiencies = incidents.flatMap((incident) => {
     const app = applications.find((a) => a.application === incident.application);
@@ -107,7 +113,10 @@ export function analyzeIncidents(applications: readonly CycleApplication[], inci
  * The refine phase: each application's deployed document with every improvement its deficiencies suggest, as the
  * next version, and the training samples those refinements make. Applications with nothing to apply are left out.
  */
-export function planRefinements(applications: readonly CycleApplication[], deficiencies: readonly Deficiency[]): { refinements: Refinement[]; samples: TrainingSample[] } {
+export function planRefinements(
+  applications: readonly CycleApplication[],
+  deficiencies: readonly Deficiency[],
+): { refinements: Refinement[]; samples: TrainingSample[] } {
   const refinements: Refinement[] = [];
   const samples: TrainingSample[] = [];
   for (const app of applications) {
@@ -119,7 +128,10 @@ export function planRefinements(applications: readonly CycleApplication[], defic
       if (key === null) throw new Error(`a finding of incident ${d.incidentKey} has an improvement but no improvement key`);
       incidentsBy.set(key, (incidentsBy.get(key) ?? new Set()).add(d.incidentKey));
     }
-    const refinement = refineRequirements(app.document, own.map((d) => d.improvement as Improvement));
+    const refinement = refineRequirements(
+      app.document,
+      own.map((d) => d.improvement as Improvement),
+    );
     if (refinement.applied.length === 0) continue;
     refinements.push(refinement);
     samples.push(...trainingSamples(refinement, new Map([...incidentsBy].map(([k, s]) => [k, s.size]))));
@@ -134,7 +146,11 @@ export interface CycleAnalysis extends IncidentAnalysis {
 }
 
 /** Analyze → detect patterns → refine → training samples, over everything one cycle saw. */
-export function analyzeCycle(input: { applications: CycleApplication[]; incidents: readonly Incident[]; outcomes: readonly RequestOutcome[] }): CycleAnalysis {
+export function analyzeCycle(input: {
+  applications: CycleApplication[];
+  incidents: readonly Incident[];
+  outcomes: readonly RequestOutcome[];
+}): CycleAnalysis {
   const analysis = analyzeIncidents(input.applications, input.incidents, input.outcomes);
   const { systematicIssues } = detectPatterns(analysis.deficiencies);
   return { ...analysis, systematicIssues, ...planRefinements(input.applications, analysis.deficiencies) };

@@ -5,7 +5,13 @@ export type Improvement =
   | { kind: 'add_edge_case'; endpoint: string; condition: string; field: string; fallback: Record<string, unknown> }
   | { kind: 'add_response_property'; endpoint: string; field: string; schema: Record<string, unknown> }
   | { kind: 'add_constraint'; endpoint: string; field: string; maxLength: number }
-  | { kind: 'clarify_field'; endpoint: string; field: string; schema: Record<string, unknown>; example?: { input: unknown; output: unknown } };
+  | {
+      kind: 'clarify_field';
+      endpoint: string;
+      field: string;
+      schema: Record<string, unknown>;
+      example?: { input: unknown; output: unknown };
+    };
 
 /** Two improvements with one key change the same thing; the first one wins. */
 export function improvementKey(i: Improvement): string {

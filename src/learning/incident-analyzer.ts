@@ -156,9 +156,17 @@ const analyzers: Record<IncidentType, Analyzer> = {
       const [endpointId = '', path = ''] = key.split('|');
       const field = path.split('/')[1] ?? '';
       const endpoint = findEndpoint(document, endpointId);
-      const evidence = [`${requests.length} outputs violate the response schema: ${message}`, ...requests.slice(0, 3).map((o) => `${o.requestId}: ${field} = ${JSON.stringify(fieldOf(o, field))}`)];
+      const evidence = [
+        `${requests.length} outputs violate the response schema: ${message}`,
+        ...requests.slice(0, 3).map((o) => `${o.requestId}: ${field} = ${JSON.stringify(fieldOf(o, field))}`),
+      ];
       if (!endpoint) {
-        findings.push({ type: 'missing_api_specification', area: `api.${endpointId}`, evidence, improvement: { kind: 'add_endpoint', endpoint: endpointId } });
+        findings.push({
+          type: 'missing_api_specification',
+          area: `api.${endpointId}`,
+          evidence,
+          improvement: { kind: 'add_endpoint', endpoint: endpointId },
+        });
         continue;
       }
       if (keyword === 'additionalProperties') {
@@ -166,7 +174,12 @@ const analyzers: Record<IncidentType, Analyzer> = {
           type: 'incomplete_response_specification',
           area: `response.${field}`,
           evidence: [...evidence, `"${field}" is answered but not declared in the response schema`],
-          improvement: { kind: 'add_response_property', endpoint: endpointId, field, schema: inferSchema(requests.map((o) => fieldOf(o, field))) },
+          improvement: {
+            kind: 'add_response_property',
+            endpoint: endpointId,
+            field,
+            schema: inferSchema(requests.map((o) => fieldOf(o, field))),
+          },
         });
         continue;
       }
@@ -176,7 +189,10 @@ const analyzers: Record<IncidentType, Analyzer> = {
         findings.push({
           type: 'missing_edge_case_specification',
           area: `response.${field}`,
-          evidence: [...evidence, `${trait.count} of ${requests.length} of these inputs have ${trait.trait}, which no edge case specification covers`],
+          evidence: [
+            ...evidence,
+            `${trait.count} of ${requests.length} of these inputs have ${trait.trait}, which no edge case specification covers`,
+          ],
           improvement: {
             kind: 'add_edge_case',
             endpoint: endpointId,
@@ -198,7 +214,9 @@ const analyzers: Record<IncidentType, Analyzer> = {
     const endpointId = offending[0]?.endpoint ?? document.api_specification.endpoints[0]?.id ?? '';
     return [...fieldCounts].map(([field, count]): Finding => {
       const ambiguous = variance?.ambiguousAreas.find((a) => a.field === field);
-      const evidence = [`deviation ${pct(incident.value)} > ${pct(incident.threshold)} from the baseline variant; "${field}" differs on ${count} paired inputs`];
+      const evidence = [
+        `deviation ${pct(incident.value)} > ${pct(incident.threshold)} from the baseline variant; "${field}" differs on ${count} paired inputs`,
+      ];
       if (ambiguous) evidence.push(ambiguous.clarification);
       const schema = ambiguous ? clarifyingSchema(ambiguous.baselineValues) : null;
       const example = offending.find((o) => (incident.details[o.requestId] ?? []).includes(field));
@@ -273,7 +291,11 @@ export function fallbackValue(schema: Record<string, unknown>): unknown {
 }
 
 function inferSchema(values: readonly unknown[]): Record<string, unknown> {
-  const types = new Set(values.map((v) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : typeof v)));
+  const types = new Set(
+    values.map((v) =>
+      v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : typeof v,
+    ),
+  );
   if (types.has('integer') && types.has('number')) types.delete('integer');
   const list = [...types].filter((t) => t !== 'undefined');
   return { type: list.length === 1 ? list[0] : list };

@@ -21,7 +21,10 @@ export function similarity(a: Deficiency, b: Deficiency): number {
 export const SYSTEMATIC_IMPROVEMENTS = {
   missing_api_specification: { improvementType: 'systematic_api_documentation', approach: 'require_api_spec_for_all_endpoints' },
   missing_edge_case_specification: { improvementType: 'systematic_edge_case_analysis', approach: 'boundary_value_analysis' },
-  ambiguous_behavioral_specification: { improvementType: 'behavioral_specification_clarification', approach: 'example_based_specification' },
+  ambiguous_behavioral_specification: {
+    improvementType: 'behavioral_specification_clarification',
+    approach: 'example_based_specification',
+  },
 } as const satisfies Partial<Record<DeficiencyType, { improvementType: string; approach: string }>>;
 
 export type SystematicImprovement = (typeof SYSTEMATIC_IMPROVEMENTS)[keyof typeof SYSTEMATIC_IMPROVEMENTS];
@@ -84,7 +87,8 @@ export function detectPatterns(found: readonly Deficiency[]): { clusters: Defici
     .map((cluster, n): SystematicIssue => {
       const type = mostCommon(cluster.map((f) => f.type));
       const improvements = new Map<string, Improvement>();
-      for (const f of cluster) if (f.improvement && f.improvementKey && !improvements.has(f.improvementKey)) improvements.set(f.improvementKey, f.improvement);
+      for (const f of cluster)
+        if (f.improvement && f.improvementKey && !improvements.has(f.improvementKey)) improvements.set(f.improvementKey, f.improvement);
       const areas = [...new Set(cluster.map((f) => f.area))].sort();
       const incidents = new Set(cluster.map((f) => f.incidentKey));
       return {

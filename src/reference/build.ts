@@ -103,11 +103,20 @@ export async function buildReferenceModels(opts: BuildReferenceOptions): Promise
   const seed = opts.seed ?? REFERENCE_DEFAULT_SEED;
   const splits = referenceSplits(seed);
   const embedStarted = performance.now();
-  const embed = (rs: Requirement[]) => embedWithCache(opts.embedder, rs.map((r) => r.text), opts.cacheDir, opts.logger);
+  const embed = (rs: Requirement[]) =>
+    embedWithCache(
+      opts.embedder,
+      rs.map((r) => r.text),
+      opts.cacheDir,
+      opts.logger,
+    );
   const trainX = await embed(splits.train);
   const heldOutX = await embed(splits.heldOut);
   const driftedX = await embed(splits.drifted);
-  opts.logger?.info({ sentences: trainX.length + heldOutX.length + driftedX.length, ms: Math.round(performance.now() - embedStarted) }, 'reference data embedded');
+  opts.logger?.info(
+    { sentences: trainX.length + heldOutX.length + driftedX.length, ms: Math.round(performance.now() - embedStarted) },
+    'reference data embedded',
+  );
 
   const labels = [...templateNames];
   const targets = splits.train.map((r) => labels.indexOf(r.template));

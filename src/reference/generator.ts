@@ -29,7 +29,10 @@ function pickNeeds(template: TemplateName, rand: () => number): Feature[] {
   const features: readonly Feature[] = templates[template];
   const anchor = pick(rand, distinctiveFeatures(template));
   const size = Math.min(features.length, 2 + Math.floor(rand() * (features.length - 1)));
-  const others = shuffled(features.filter((f) => f !== anchor), rand).slice(0, size - 1);
+  const others = shuffled(
+    features.filter((f) => f !== anchor),
+    rand,
+  ).slice(0, size - 1);
   // Needs keep the template's feature order, so equal sets compare equal.
   return features.filter((f) => f === anchor || others.includes(f));
 }

@@ -12,7 +12,11 @@ export function phrasebookContext(from: Phrasing = 'drifted', to: Phrasing = 'st
   const source = phrasebook[from].fragments;
   const target = phrasebook[to].fragments;
   const examples = (Object.keys(source) as Feature[]).flatMap((feature) =>
-    source[feature].map((input, i) => ({ id: `${feature}.${i}`, input, output: defined(target[feature][0], `the ${to} phrasing's first fragment for ${feature}`) })),
+    source[feature].map((input, i) => ({
+      id: `${feature}.${i}`,
+      input,
+      output: defined(target[feature][0], `the ${to} phrasing's first fragment for ${feature}`),
+    })),
   );
   return contextDocumentSchema.parse({ examples });
 }

@@ -11,7 +11,8 @@ export function distinctRequirementTexts(count: number): string[] {
   for (let seed = 1; seen.size < count; seed++) {
     const standard = generateRequirements({ seed, count, phrasing: 'standard' });
     const drifted = generateRequirements({ seed, count, phrasing: 'drifted' });
-    for (let i = 0; i < count && seen.size < count; i++) seen.add(defined(standard[i], `standard requirement ${i}`).text).add(defined(drifted[i], `drifted requirement ${i}`).text);
+    for (let i = 0; i < count && seen.size < count; i++)
+      seen.add(defined(standard[i], `standard requirement ${i}`).text).add(defined(drifted[i], `drifted requirement ${i}`).text);
   }
   return [...seen].slice(0, count);
 }

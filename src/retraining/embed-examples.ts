@@ -26,12 +26,14 @@ export async function embedExamples(
     if (unknown.length > 0) throw new UnknownExamplesError(unknown, 'have no input text to embed');
     for (let start = 0; start < missing.length; start += CHUNK) {
       const ids = missing.slice(start, start + CHUNK);
-      const vectors = await embedder.embed(ids.map((id) => {
+      const vectors = await embedder.embed(
+        ids.map((id) => {
           // Checked above: every missing id has its text.
           const text = texts.get(id);
           if (typeof text !== 'string') throw new Error(`input text of ${id} is missing`);
           return text;
-        }));
+        }),
+      );
       const fresh = new Map(ids.map((id, i) => [id, defined(vectors[i], `embedding of ${id}`)]));
       await storeEmbeddings(pool, fresh);
       for (const [id, v] of fresh) cached.set(id, v);

@@ -73,9 +73,19 @@ export async function nearestUsedExamples(
   return (await usedNeighbours(pool, modelId, vectors, options)).map((n) => n[0] ?? null);
 }
 
-async function hnswUsedNeighbours(pool: Pool, modelId: string, vectors: readonly Float32Array[], options: NeighbourOptions): Promise<UsedNeighbour[][]> {
+async function hnswUsedNeighbours(
+  pool: Pool,
+  modelId: string,
+  vectors: readonly Float32Array[],
+  options: NeighbourOptions,
+): Promise<UsedNeighbour[][]> {
   const neighbours: UsedNeighbour[][] = vectors.map(() => []);
-  const rows = await readHnswNeighbours(pool, { modelId, vectors, limit: options.limit ?? 1, efSearch: options.efSearch ?? DEDUP_EF_SEARCH });
+  const rows = await readHnswNeighbours(pool, {
+    modelId,
+    vectors,
+    limit: options.limit ?? 1,
+    efSearch: options.efSearch ?? DEDUP_EF_SEARCH,
+  });
   for (const r of rows) defined(neighbours[r.ord - 1], `vector ${r.ord}`).push({ requestId: r.request_id, similarity: 1 - r.distance });
   return neighbours;
 }

@@ -29,7 +29,10 @@ export const retrainInputSchema = z
     minExamples: z.number().int().min(2).default(50),
     /** Train, evaluate and gate, but register nothing and roll nothing out. */
     dryRun: z.boolean().default(false),
-    canary: z.array(canarySet).min(1).default(() => DEFAULT_CANARY_SET.map((c) => ({ ...c }))),
+    canary: z
+      .array(canarySet)
+      .min(1)
+      .default(() => DEFAULT_CANARY_SET.map((c) => ({ ...c }))),
     /** Stages of the canary rollout the new version gets (canaryRollout's input); its defaults when absent. */
     rollout: z.record(z.string(), z.unknown()).optional(),
   })

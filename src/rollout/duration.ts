@@ -26,4 +26,3 @@ export const durationSchema = z.string().transform((text, ctx) => {
   }
   return ms;
 });
-

@@ -1,23 +1,11 @@
 import { exceeds } from './compare.js';
 import type { VersionMetrics } from './metrics.js';
-import {
-  accumulateWindow,
-  testPassRateDrop,
-  type SequentialConfig,
-  type SequentialEvidence,
-  type SequentialState,
-} from './sequential.js';
+import { accumulateWindow, testPassRateDrop, type SequentialConfig, type SequentialEvidence, type SequentialState } from './sequential.js';
 import type { Thresholds } from './thresholds.js';
 
 export type CheckDecision = 'pass' | 'fail' | 'insufficient_data';
 
-export type CheckRule =
-  | 'minPassRate'
-  | 'maxVariance'
-  | 'maxErrorRate'
-  | 'maxPassRateDrop'
-  | 'maxVarianceRatio'
-  | 'maxLatencyP95Ratio';
+export type CheckRule = 'minPassRate' | 'maxVariance' | 'maxErrorRate' | 'maxPassRateDrop' | 'maxVarianceRatio' | 'maxLatencyP95Ratio';
 
 export interface CheckInput {
   /** The candidate over this check's window. */

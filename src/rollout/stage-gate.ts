@@ -43,17 +43,29 @@ export const STAGE_PASS_RATE_FLOOR = 0.73;
  */
 export function stageGate({ stageIndex, percent, candidate, baseline, minSamples, floor }: StageGateInput): StageGateResult {
   if (candidate.samples < minSamples) {
-    return { advance: false, failed: false, reason: `candidate has ${candidate.samples} feedback rows in this stage, fewer than minSamples ${minSamples}` };
+    return {
+      advance: false,
+      failed: false,
+      reason: `candidate has ${candidate.samples} feedback rows in this stage, fewer than minSamples ${minSamples}`,
+    };
   }
   const below = `${percent}% phase performance below threshold`;
   if (floor !== null && exceeds(floor, candidate.passRate)) {
     return { advance: false, failed: true, reason: `${below}: candidate pass rate ${candidate.passRate.toFixed(3)} < floor ${floor}` };
   }
   if (baseline === null) {
-    return { advance: true, failed: false, reason: `no baseline version to compare with; candidate has ${candidate.samples} feedback rows in this stage` };
+    return {
+      advance: true,
+      failed: false,
+      reason: `no baseline version to compare with; candidate has ${candidate.samples} feedback rows in this stage`,
+    };
   }
   if (baseline.samples < minSamples) {
-    return { advance: false, failed: false, reason: `baseline has ${baseline.samples} feedback rows in this stage, fewer than minSamples ${minSamples}` };
+    return {
+      advance: false,
+      failed: false,
+      reason: `baseline has ${baseline.samples} feedback rows in this stage, fewer than minSamples ${minSamples}`,
+    };
   }
   const allowance = stageIndex === 0 ? FIRST_STAGE_ALLOWANCE : 0;
   const bar = baseline.passRate - allowance;

@@ -47,11 +47,14 @@ export function applyThresholdsUpdate(current: Thresholds, update: Partial<Thres
 export const thresholdsSchema = someThresholdsSchema.transform((given) => applyThresholdsUpdate(DEFAULT_THRESHOLDS, given));
 
 /** The argument of the `setThresholds` update: the thresholds to change, the others keep their current values. */
-export const thresholdsUpdateSchema = someThresholdsSchema.refine((update) => Object.values<number | undefined>(update).some((value) => value !== undefined), {
-  error: 'give at least one threshold to change',
-  // An unknown name already says what is wrong with the update.
-  when: (payload) => payload.issues.length === 0,
-});
+export const thresholdsUpdateSchema = someThresholdsSchema.refine(
+  (update) => Object.values<number | undefined>(update).some((value) => value !== undefined),
+  {
+    error: 'give at least one threshold to change',
+    // An unknown name already says what is wrong with the update.
+    when: (payload) => payload.issues.length === 0,
+  },
+);
 
 export type ThresholdsUpdate = z.output<typeof thresholdsUpdateSchema>;
 

@@ -6,9 +6,7 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 /** ["stages", 1, "percent"] → "stages[1].percent", the way an operator writes the field. */
 function fieldPath(root: string, path: readonly PropertyKey[]): string {
   if (path.length === 0) return root;
-  return path
-    .map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`))
-    .join('');
+  return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`)).join('');
 }
 
 /** Every problem on one line, separated by "; ": "stages[1].percent: must be greater than stages[0].percent". */

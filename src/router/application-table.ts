@@ -30,7 +30,10 @@ export class ApplicationTable {
     const sorted = Object.freeze([...routes].sort((a, b) => (a.variant < b.variant ? -1 : a.variant > b.variant ? 1 : 0)));
     // The database checks at commit that the shares sum to 100, so every bucket falls in one of them.
     const bounds = bucketBounds(sorted.map((r) => r.percent));
-    this.entries.set(application, { routes: sorted, live: (userKey) => defined(sorted[defined(shareOf(bounds, bucketOf(userKey)), 'share of the bucket')], 'route of the share') });
+    this.entries.set(application, {
+      routes: sorted,
+      live: (userKey) => defined(sorted[defined(shareOf(bounds, bucketOf(userKey)), 'share of the bucket')], 'route of the share'),
+    });
   }
 
   applications(): string[] {

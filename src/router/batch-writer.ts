@@ -93,7 +93,11 @@ interface PendingFeedback {
 
 /** JS strings are UTF-16; the constants cover the row object, its uuid and name strings, and array slots. */
 function requestBytes(r: RequestRow): number {
-  return 450 + 2 * (r.input.text.length + (r.userKey?.length ?? 0) + (r.error?.length ?? 0) + (r.contextId?.length ?? 0)) + 16 * (r.output?.probabilities.length ?? 0);
+  return (
+    450 +
+    2 * (r.input.text.length + (r.userKey?.length ?? 0) + (r.error?.length ?? 0) + (r.contextId?.length ?? 0)) +
+    16 * (r.output?.probabilities.length ?? 0)
+  );
 }
 function feedbackBytes(f: FeedbackRow): number {
   return 250 + 2 * (f.error?.length ?? 0);
@@ -174,7 +178,11 @@ export class BatchWriter {
       return Promise.resolve({ status: 'unavailable', reason: 'the database is unavailable', retryAfterMs: this.retryAt - Date.now() });
     }
     if (!this.hasRoom()) {
-      return Promise.resolve({ status: 'unavailable', reason: 'the row buffer is full (the database is slow or unavailable)', retryAfterMs: 1_000 });
+      return Promise.resolve({
+        status: 'unavailable',
+        reason: 'the row buffer is full (the database is slow or unavailable)',
+        retryAfterMs: 1_000,
+      });
     }
     const pending: PendingFeedback = { row, after: this.requestsOffered };
     this.feedback.push(pending);
@@ -185,17 +193,17 @@ export class BatchWriter {
     return new Promise<FeedbackOutcome>((resolve) => {
       const timeoutMs = this.opts.feedbackCommitTimeoutMs ?? 10_000;
       // Past it the row may still commit (it stays queued); a client told to retry lands once (ON CONFLICT).
-      const timer = setTimeout(
-        () => {
-          // settle clears this timer, so it is still set whenever the timer fires
-          defined(pending.settle, 'settle of the pending feedback')({
-            status: 'unavailable',
-            reason: `the database did not commit the row within ${timeoutMs} ms`,
-            retryAfterMs: 1_000,
-          });
-        },
-        timeoutMs,
-      );
+      const timer = setTimeout(() => {
+        // settle clears this timer, so it is still set whenever the timer fires
+        defined(
+          pending.settle,
+          'settle of the pending feedback',
+        )({
+          status: 'unavailable',
+          reason: `the database did not commit the row within ${timeoutMs} ms`,
+          retryAfterMs: 1_000,
+        });
+      }, timeoutMs);
       pending.settle = (outcome) => {
         clearTimeout(timer);
         pending.settle = undefined;
@@ -309,7 +317,12 @@ export class BatchWriter {
   private async writeFeedback(n: number): Promise<number> {
     const pending = this.feedback.slice(0, n);
     const refused = new Map<number, string>();
-    await this.insert('feedback', pending.map((f) => f.row), insertFeedback, (i, reason) => refused.set(i, reason));
+    await this.insert(
+      'feedback',
+      pending.map((f) => f.row),
+      insertFeedback,
+      (i, reason) => refused.set(i, reason),
+    );
     // Still the queue's head: only a failed write (this one throwing) or close() after the last flush empties it.
     this.feedback.splice(0, n);
     pending.forEach((f, i) => {

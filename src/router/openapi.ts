@@ -23,7 +23,7 @@ const STATUS_HEADERS: Record<string, Record<string, OpenAPIV3_1.HeaderObject>> =
   '503': {
     'Retry-After': {
       required: true,
-      description: 'Seconds to wait before retrying (the writer\'s next retry while the database is down).',
+      description: "Seconds to wait before retrying (the writer's next retry while the database is down).",
       schema: { type: 'string', pattern: '^[1-9][0-9]*$' },
     },
   },

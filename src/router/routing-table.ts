@@ -80,7 +80,12 @@ export class RoutingTable {
         // Reuse the previous Target objects so per-target caches (metrics children) stay warm across changes.
         targets: variants.map(
           ({ version, contextId, contextVersion }) =>
-            before?.targets.find((t) => variantKey(t) === variantKey({ version, contextId, contextVersion })) ?? { modelId, version, contextId, contextVersion },
+            before?.targets.find((t) => variantKey(t) === variantKey({ version, contextId, contextVersion })) ?? {
+              modelId,
+              version,
+              contextId,
+              contextVersion,
+            },
         ),
         bounds: bucketBounds(variants.map((v) => v.percent)),
       });
@@ -113,8 +118,11 @@ export class RoutingTable {
 }
 
 function sameVariants(a: readonly VariantRoute[], b: readonly VariantRoute[]): boolean {
-  return a.length === b.length && a.every((r, i) => {
-    const other = defined(b[i], 'variant of the same index');
-    return variantKey(r) === variantKey(other) && r.percent === other.percent;
-  });
+  return (
+    a.length === b.length &&
+    a.every((r, i) => {
+      const other = defined(b[i], 'variant of the same index');
+      return variantKey(r) === variantKey(other) && r.percent === other.percent;
+    })
+  );
 }

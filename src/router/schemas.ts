@@ -55,7 +55,13 @@ export const routesBodySchema = z
   .describe('Exactly one of `weights` and `routes`.')
   .meta({ examples: [{ weights: { v1: 90, v2: 10 } }, { routes: [{ version: 'v1', percent: 100 }] }] });
 
-export const modelIdParams = z.strictObject({ modelId: z.string().min(1).max(63).meta({ examples: ['reference'] }) });
+export const modelIdParams = z.strictObject({
+  modelId: z
+    .string()
+    .min(1)
+    .max(63)
+    .meta({ examples: ['reference'] }),
+});
 
 const prediction = z.strictObject({
   label: z.string(),
@@ -99,7 +105,9 @@ export const modelsResponseSchema = z
     models: z.array(
       z.strictObject({
         modelId: z.string(),
-        versions: z.array(z.strictObject({ version: z.string(), status: z.string(), sha256: z.string(), createdAt: z.iso.datetime({ offset: true }) })),
+        versions: z.array(
+          z.strictObject({ version: z.string(), status: z.string(), sha256: z.string(), createdAt: z.iso.datetime({ offset: true }) }),
+        ),
         weights: z.record(z.string(), z.number()),
       }),
     ),
@@ -132,7 +140,9 @@ export type ErrorStatus = keyof typeof errorDescriptions;
  * and WWW-Authenticate to 401); 401 only when the router checks a token (`auth`).
  */
 export function errorResponses<S extends ErrorStatus>(auth: boolean, ...statuses: S[]): Record<S, typeof errorSchema> {
-  return Object.fromEntries(statuses.filter((s) => auth || s !== 401).map((s) => [s, errorSchema.describe(errorDescriptions[s])])) as Record<S, typeof errorSchema>;
+  return Object.fromEntries(
+    statuses.filter((s) => auth || s !== 401).map((s) => [s, errorSchema.describe(errorDescriptions[s])]),
+  ) as Record<S, typeof errorSchema>;
 }
 
 /** "input.text: Too small: expected string to have >=1 characters": the first problem, naming the field. */

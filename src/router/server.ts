@@ -63,7 +63,16 @@ export async function startRouter(opts: StartRouterOptions): Promise<RunningRout
   });
   const sync = new WeightsSync({ databaseUrl: config.databaseUrl, table, applications, logger, resyncMs: settings.weightsResyncMs });
   const app = buildRouterApp({
-    pool, predictor, table, applications, writer, metrics, logger, apiToken: config.apiToken, routes: opts.routes, readContext: (c, contextId, version) => opts.readContext(c, contextId, version),
+    pool,
+    predictor,
+    table,
+    applications,
+    writer,
+    metrics,
+    logger,
+    apiToken: config.apiToken,
+    routes: opts.routes,
+    readContext: (c, contextId, version) => opts.readContext(c, contextId, version),
     maxBodyBytes: settings.maxBodyBytes,
     // Every buffered request must stay findable for its feedback.
     recent: new RecentRequests(pool, Math.max(settings.maxBufferedRows, 100_000)),

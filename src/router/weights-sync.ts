@@ -123,7 +123,10 @@ export class WeightsSync {
       for (const feed of this.feeds) await listen(client, feed.channel);
       for (const feed of this.feeds) await feed.readAll(client);
     } catch (err) {
-      client.removeAllListeners('end').removeAllListeners('error').on('error', () => undefined);
+      client
+        .removeAllListeners('end')
+        .removeAllListeners('error')
+        .on('error', () => undefined);
       await client.end().catch(() => undefined);
       throw err;
     }
@@ -154,7 +157,10 @@ export class WeightsSync {
   private lost(client: pg.Client, err?: Error): void {
     if (this.client !== client) return; // an old connection's late events, or one being closed
     this.client = undefined;
-    client.removeAllListeners('end').removeAllListeners('error').on('error', () => undefined);
+    client
+      .removeAllListeners('end')
+      .removeAllListeners('error')
+      .on('error', () => undefined);
     void client.end().catch(() => undefined);
     if (this.closed) return;
     this.opts.logger.warn({ err: err?.message }, 'weights listener lost its connection; serving the last known weights while reconnecting');

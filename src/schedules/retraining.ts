@@ -19,21 +19,39 @@ export function retrainingSchedules({ modelId, timeZone, taskQueue = TASK_QUEUE 
     {
       scheduleId: `learnloop-retrain-weekly-${modelId}`,
       spec: { calendars: [{ dayOfWeek: 'SUNDAY', hour: 2, minute: 0 }], timezone: timeZone },
-      action: { type: 'startWorkflow', workflowType: 'retrainModel', taskQueue, workflowId: `retrain-${modelId}-weekly`, args: [{ modelId, trigger: 'weekly', minExamples: 50 }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'retrainModel',
+        taskQueue,
+        workflowId: `retrain-${modelId}-weekly`,
+        args: [{ modelId, trigger: 'weekly', minExamples: 50 }],
+      },
       policies,
       memo: { description: 'weekly retraining, Sunday 02:00' },
     },
     {
       scheduleId: `learnloop-check-degradation-${modelId}`,
       spec: { intervals: [{ every: '6h' }] },
-      action: { type: 'startWorkflow', workflowType: 'checkDegradation', taskQueue, workflowId: `check-degradation-${modelId}`, args: [{ modelId }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'checkDegradation',
+        taskQueue,
+        workflowId: `check-degradation-${modelId}`,
+        args: [{ modelId }],
+      },
       policies,
       memo: { description: 'every 6 hours: last 6 h pass rate vs the week before; > 5% drop starts an emergency retraining' },
     },
     {
       scheduleId: `learnloop-check-new-data-${modelId}`,
       spec: { calendars: [{ hour: 3, minute: 0 }], timezone: timeZone },
-      action: { type: 'startWorkflow', workflowType: 'checkNewData', taskQueue, workflowId: `check-new-data-${modelId}`, args: [{ modelId }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'checkNewData',
+        taskQueue,
+        workflowId: `check-new-data-${modelId}`,
+        args: [{ modelId }],
+      },
       policies,
       memo: { description: 'daily 03:00: retrain when ≥ 100 new qualifying examples exist' },
     },
@@ -61,12 +79,20 @@ export function learningCycleSchedule(settings: { applications: string[]; timeZo
 }
 
 /** Creates the schedules that are missing and updates the others to these settings; safe to run on every deploy. */
-export async function applySchedules(client: Client, wanted: ScheduleOptions[]): Promise<{ scheduleId: string; change: 'created' | 'updated' }[]> {
+export async function applySchedules(
+  client: Client,
+  wanted: ScheduleOptions[],
+): Promise<{ scheduleId: string; change: 'created' | 'updated' }[]> {
   const changes: { scheduleId: string; change: 'created' | 'updated' }[] = [];
   for (const options of wanted) {
     const handle = client.schedule.getHandle(options.scheduleId);
     try {
-      await handle.update((previous) => ({ spec: options.spec, action: options.action, policies: options.policies, state: previous.state }));
+      await handle.update((previous) => ({
+        spec: options.spec,
+        action: options.action,
+        policies: options.policies,
+        state: previous.state,
+      }));
       changes.push({ scheduleId: options.scheduleId, change: 'updated' });
     } catch (err) {
       if (!(err instanceof ScheduleNotFoundError)) throw err;

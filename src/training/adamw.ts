@@ -53,7 +53,8 @@ export class AdamW {
 
   /** One update with `gradients` (one per parameter, in order) at learning rate `lr`. */
   apply(gradients: readonly tf.Tensor[], lr: number): void {
-    if (gradients.length !== this.parameters.length) throw new Error(`${gradients.length} gradients for ${this.parameters.length} parameters`);
+    if (gradients.length !== this.parameters.length)
+      throw new Error(`${gradients.length} gradients for ${this.parameters.length} parameters`);
     this.step++;
     const { beta1, beta2, epsilon, weightDecay } = this.settings;
     const correction1 = 1 - beta1 ** this.step;
@@ -82,7 +83,8 @@ export class AdamW {
     const put = (vs: tf.Variable[], values: Float32Array[], what: string) => {
       vs.forEach((t, i) => {
         const value = values[i];
-        if (!value || value.length !== t.size) throw new Error(`optimizer state: ${what} ${i} has ${String(value?.length)} values, expected ${t.size}`);
+        if (!value || value.length !== t.size)
+          throw new Error(`optimizer state: ${what} ${i} has ${String(value?.length)} values, expected ${t.size}`);
         tf.tidy(() => {
           t.assign(tf.tensor(value, t.shape));
         });
@@ -109,7 +111,10 @@ export class AdamW {
  * clipping, as trainers report it.
  */
 export function clipByGlobalNorm(gradients: readonly tf.Tensor[], maxNorm: number): { clipped: tf.Tensor[]; norm: number } {
-  const norm = defined(tf.tidy(() => tf.sqrt(tf.addN(gradients.map((g) => tf.sum(tf.square(g))))).dataSync()[0]), 'the global gradient norm');
+  const norm = defined(
+    tf.tidy(() => tf.sqrt(tf.addN(gradients.map((g) => tf.sum(tf.square(g))))).dataSync()[0]),
+    'the global gradient norm',
+  );
   const scale = norm > maxNorm ? maxNorm / norm : 1;
   return { clipped: gradients.map((g) => (scale === 1 ? tf.clone(g) : tf.mul(g, scale))), norm };
 }

@@ -70,7 +70,11 @@ function defaultWasmDir(): string {
   return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
 }
 
-async function report(backend: TrainingBackend, skipped: Partial<Record<TrainingBackend, string>>, logger?: Logger): Promise<TrainingBackend> {
+async function report(
+  backend: TrainingBackend,
+  skipped: Partial<Record<TrainingBackend, string>>,
+  logger?: Logger,
+): Promise<TrainingBackend> {
   await tf.ready();
   logger?.info({ backend, skipped }, 'training backend selected');
   return backend;

@@ -53,7 +53,11 @@ export async function saveCheckpoint(dir: string, checkpoint: Checkpoint): Promi
   await writeJsonAtomically(file, {
     format: 1,
     ...checkpoint,
-    optimizer: { step: checkpoint.optimizer.step, firstMoments: checkpoint.optimizer.firstMoments.map((m) => Array.from(m)), secondMoments: checkpoint.optimizer.secondMoments.map((v) => Array.from(v)) },
+    optimizer: {
+      step: checkpoint.optimizer.step,
+      firstMoments: checkpoint.optimizer.firstMoments.map((m) => Array.from(m)),
+      secondMoments: checkpoint.optimizer.secondMoments.map((v) => Array.from(v)),
+    },
     weights: headToJson(checkpoint.weights),
     best: { ...checkpoint.best, weights: headToJson(checkpoint.best.weights) },
   });

@@ -81,7 +81,9 @@ export function createCommandTrainer(options: CommandTrainerOptions): Trainer {
         if (progressFailure !== undefined) throw progressFailure.error;
         signal?.throwIfAborted();
         if (exit.code !== 0) {
-          throw new Error(`trainer command ${program} ${exit.code === null ? `was killed by ${String(exit.signal)}` : `exited with code ${exit.code}`}: ${stderrTail.join('\n') || '(no stderr)'}`);
+          throw new Error(
+            `trainer command ${program} ${exit.code === null ? `was killed by ${String(exit.signal)}` : `exited with code ${exit.code}`}: ${stderrTail.join('\n') || '(no stderr)'}`,
+          );
         }
         return await readResult(lastStdoutLine, request.outputDir);
       } finally {

@@ -7,7 +7,16 @@ import { seededRandom, shuffled } from './random.js';
 import { AdamW, adamWDefaults, clipByGlobalNorm, linearScheduleWithWarmup, type LinearSchedule } from './adamw.js';
 import { selectTrainingBackend, type TrainingBackend } from './backend.js';
 import { loadLatestCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint.js';
-import { assertHeadShape, headInputDim, headLogits, headVariables, readHeadVariables, stackEmbeddings, type HeadVariables, type HeadWeights } from './head.js';
+import {
+  assertHeadShape,
+  headInputDim,
+  headLogits,
+  headVariables,
+  readHeadVariables,
+  stackEmbeddings,
+  type HeadVariables,
+  type HeadWeights,
+} from './head.js';
 
 /**
  * The specs' learning rate (`retrain_phase4`, `configure_online_learning`, the table: 1e-6, "100× smaller than Phase
@@ -153,7 +162,11 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     throw new Error(`checkpoint in ${String(opts.checkpointDir)} belongs to another run (other examples, base weights or settings)`);
   }
   const resumedFromEpoch = resumed?.epochsDone ?? 0;
-  if (resumed) opts.logger?.info({ checkpointDir: opts.checkpointDir, epochsDone: resumed.epochsDone, steps: resumed.optimizer.step }, 'resuming fine-tuning from checkpoint');
+  if (resumed)
+    opts.logger?.info(
+      { checkpointDir: opts.checkpointDir, epochsDone: resumed.epochsDone, steps: resumed.optimizer.step },
+      'resuming fine-tuning from checkpoint',
+    );
 
   const vars = headVariables(resumed?.weights ?? base);
   const optimizer = new AdamW(
@@ -184,7 +197,19 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     while (state.epochsDone < settings.epochs && state.epochsWithoutImprovement < settings.earlyStoppingPatience) {
       const epoch = state.epochsDone;
       const order = epochOrder(split.train.length, settings.seed, epoch);
-      state.losses.push(await trainEpoch({ epoch, order, weights: split.train.map((e) => e.weight), train, vars, optimizer, settings, schedule, onBatch: opts.onBatch }));
+      state.losses.push(
+        await trainEpoch({
+          epoch,
+          order,
+          weights: split.train.map((e) => e.weight),
+          train,
+          vars,
+          optimizer,
+          settings,
+          schedule,
+          onBatch: opts.onBatch,
+        }),
+      );
       const validationLoss = await weightedLoss(vars, validation);
       state.validationLosses.push(validationLoss);
       if (validationLoss < state.best.validationLoss) {
@@ -195,7 +220,14 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
       }
       state.epochsDone = epoch + 1;
       opts.logger?.info(
-        { epoch, steps: optimizer.steps, scheduledSteps, learningRate: linearScheduleWithWarmup(optimizer.steps, schedule), loss: state.losses.at(-1), validationLoss },
+        {
+          epoch,
+          steps: optimizer.steps,
+          scheduledSteps,
+          learningRate: linearScheduleWithWarmup(optimizer.steps, schedule),
+          loss: state.losses.at(-1),
+          validationLoss,
+        },
         'fine-tuning epoch finished',
       );
       if (opts.checkpointDir) {
@@ -247,8 +279,21 @@ interface IndexedExample {
 
 function tensorsOf(examples: readonly IndexedExample[], dim: number, classes: number): ExampleTensors {
   return {
-    x: stackEmbeddings(examples.map((e) => e.embedding), dim),
-    y: tf.tidy(() => tf.oneHot(tf.tensor1d(examples.map((e) => e.target), 'int32'), classes).toFloat()) as tf.Tensor2D,
+    x: stackEmbeddings(
+      examples.map((e) => e.embedding),
+      dim,
+    ),
+    y: tf.tidy(() =>
+      tf
+        .oneHot(
+          tf.tensor1d(
+            examples.map((e) => e.target),
+            'int32',
+          ),
+          classes,
+        )
+        .toFloat(),
+    ) as tf.Tensor2D,
     w: tf.tensor1d(examples.map((e) => e.weight)),
   };
 }
@@ -298,7 +343,11 @@ async function trainEpoch(args: {
         const rows = group.slice(from, from + settings.batchSize);
         const { value, grads } = tf.tidy(() => {
           const index = tf.tensor1d(rows, 'int32');
-          const [x, y, w] = [tf.gather(train.x, index), tf.gather(train.y, index), tf.gather(train.w, index)] as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+          const [x, y, w] = [tf.gather(train.x, index), tf.gather(train.y, index), tf.gather(train.w, index)] as [
+            tf.Tensor2D,
+            tf.Tensor2D,
+            tf.Tensor1D,
+          ];
           return tf.variableGrads(() => weightedCrossEntropySum(vars, x, y, w), parameters);
         });
         const gradients = parameters.map((p) => defined(grads[p.name], `gradient of ${p.name}`));
@@ -318,7 +367,10 @@ async function trainEpoch(args: {
       }
       const update = defined(summed, "the group's summed gradients");
       tf.tidy(() => {
-        const { clipped } = clipByGlobalNorm(update.map((g) => tf.div(g, groupWeight)), settings.maxGradNorm);
+        const { clipped } = clipByGlobalNorm(
+          update.map((g) => tf.div(g, groupWeight)),
+          settings.maxGradNorm,
+        );
         optimizer.apply(clipped, learningRate);
       });
     } finally {
@@ -339,13 +391,19 @@ export function epochOrder(count: number, seed: number, epoch: number): number[]
 }
 
 /** Checks every example before any tensor exists, then splits them (seeded), at least one example on each side. */
-function splitExamples(examples: readonly WeightedExample[], base: HeadWeights, settings: FineTuneSettings): { train: IndexedExample[]; validation: IndexedExample[] } {
+function splitExamples(
+  examples: readonly WeightedExample[],
+  base: HeadWeights,
+  settings: FineTuneSettings,
+): { train: IndexedExample[]; validation: IndexedExample[] } {
   if (examples.length < 2) throw new Error(`fine-tuning needs at least 2 examples (one to validate on), got ${examples.length}`);
   const indexed = examples.map((e, i) => {
     const target = base.labels.indexOf(e.label);
     if (target < 0) throw new Error(`example ${i} has label ${JSON.stringify(e.label)}, which the base model does not have`);
-    if (!(e.weight > 0) || !Number.isFinite(e.weight)) throw new Error(`example ${i} has weight ${e.weight}; sample weights must be positive`);
-    if (e.embedding.length !== headInputDim(base)) throw new Error(`example ${i}: embedding ${i} has ${e.embedding.length} dimensions, the head takes ${headInputDim(base)}`);
+    if (!(e.weight > 0) || !Number.isFinite(e.weight))
+      throw new Error(`example ${i} has weight ${e.weight}; sample weights must be positive`);
+    if (e.embedding.length !== headInputDim(base))
+      throw new Error(`example ${i}: embedding ${i} has ${e.embedding.length} dimensions, the head takes ${headInputDim(base)}`);
     return { embedding: e.embedding, target, weight: e.weight };
   });
   const order = shuffled(indexed, seededRandom(settings.seed ^ 0x7f4a7c15));
@@ -355,7 +413,11 @@ function splitExamples(examples: readonly WeightedExample[], base: HeadWeights, 
 
 function runFingerprint(base: HeadWeights, examples: readonly WeightedExample[], settings: FineTuneSettings): string {
   const hash = createHash('sha256').update(JSON.stringify(settings)).update(JSON.stringify(base.labels));
-  for (const l of base.layers) hash.update(new Uint8Array(l.kernel.buffer, l.kernel.byteOffset, l.kernel.byteLength)).update(new Uint8Array(l.bias.buffer, l.bias.byteOffset, l.bias.byteLength));
-  for (const e of examples) hash.update(new Uint8Array(e.embedding.buffer, e.embedding.byteOffset, e.embedding.byteLength)).update(`${e.label}\0${e.weight}\0`);
+  for (const l of base.layers)
+    hash
+      .update(new Uint8Array(l.kernel.buffer, l.kernel.byteOffset, l.kernel.byteLength))
+      .update(new Uint8Array(l.bias.buffer, l.bias.byteOffset, l.bias.byteLength));
+  for (const e of examples)
+    hash.update(new Uint8Array(e.embedding.buffer, e.embedding.byteOffset, e.embedding.byteLength)).update(`${e.label}\0${e.weight}\0`);
   return hash.digest('hex');
 }

@@ -30,10 +30,12 @@ export function assertHeadShape(weights: HeadWeights): void {
   if (layers.length === 0) throw new Error('head has no layers');
   if (new Set(labels).size !== labels.length) throw new Error('head labels are not unique');
   layers.forEach((l, i) => {
-    if (l.kernel.length !== l.inputDim * l.outputDim) throw new Error(`layer ${i}: kernel has ${l.kernel.length} values, expected ${l.inputDim}×${l.outputDim}`);
+    if (l.kernel.length !== l.inputDim * l.outputDim)
+      throw new Error(`layer ${i}: kernel has ${l.kernel.length} values, expected ${l.inputDim}×${l.outputDim}`);
     if (l.bias.length !== l.outputDim) throw new Error(`layer ${i}: bias has ${l.bias.length} values, expected ${l.outputDim}`);
     const previous = layers[i - 1];
-    if (previous && previous.outputDim !== l.inputDim) throw new Error(`layer ${i}: takes ${l.inputDim} inputs but layer ${i - 1} gives ${previous.outputDim}`);
+    if (previous && previous.outputDim !== l.inputDim)
+      throw new Error(`layer ${i}: takes ${l.inputDim} inputs but layer ${i - 1} gives ${previous.outputDim}`);
   });
   const outputDim = defined(layers.at(-1), "the head's last layer").outputDim;
   if (outputDim !== labels.length) throw new Error(`head gives ${outputDim} outputs for ${labels.length} labels`);
@@ -43,7 +45,12 @@ export function assertHeadShape(weights: HeadWeights): void {
  * Fresh weights: Glorot-uniform kernels from the seeded generator, zero biases. `hiddenUnits` [] is a linear
  * classifier, [64] one ReLU layer of 64 units.
  */
-export function initialHead(opts: { inputDim: number; hiddenUnits: readonly number[]; labels: readonly string[]; rand: () => number }): HeadWeights {
+export function initialHead(opts: {
+  inputDim: number;
+  hiddenUnits: readonly number[];
+  labels: readonly string[];
+  rand: () => number;
+}): HeadWeights {
   const widths = [opts.inputDim, ...opts.hiddenUnits, opts.labels.length];
   const layers = widths.slice(1).map((outputDim, i) => {
     const inputDim = defined(widths[i], `width ${i}`);

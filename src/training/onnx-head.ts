@@ -12,7 +12,12 @@ export const HEAD_OPSET = 13;
 const LABELS_KEY = 'learnloop.labels';
 
 const floatTensor = (name: string, dims: number[], values: Float32Array) =>
-  onnx.TensorProto.create({ name, dims, dataType: FLOAT, rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice() });
+  onnx.TensorProto.create({
+    name,
+    dims,
+    dataType: FLOAT,
+    rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice(),
+  });
 
 const valueInfo = (name: string, dims: (number | string)[]) =>
   onnx.ValueInfoProto.create({
@@ -39,7 +44,10 @@ export function headToOnnx(weights: HeadWeights, metadata: Record<string, string
   const initializer: ReturnType<typeof floatTensor>[] = [];
   let current = HEAD_INPUT;
   weights.layers.forEach((layer, i) => {
-    initializer.push(floatTensor(`W${i}`, [layer.inputDim, layer.outputDim], layer.kernel), floatTensor(`B${i}`, [layer.outputDim], layer.bias));
+    initializer.push(
+      floatTensor(`W${i}`, [layer.inputDim, layer.outputDim], layer.kernel),
+      floatTensor(`B${i}`, [layer.outputDim], layer.bias),
+    );
     nodes.push(node('Gemm', [current, `W${i}`, `B${i}`], `dense${i}`));
     current = `dense${i}`;
     if (i < weights.layers.length - 1) {
@@ -47,7 +55,11 @@ export function headToOnnx(weights: HeadWeights, metadata: Record<string, string
       current = `relu${i}`;
     }
   });
-  nodes.push(node('Softmax', [current], HEAD_OUTPUT, [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 })]));
+  nodes.push(
+    node('Softmax', [current], HEAD_OUTPUT, [
+      onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }),
+    ]),
+  );
   const model = onnx.ModelProto.create({
     irVersion: 8,
     opsetImport: [{ domain: '', version: HEAD_OPSET }],
@@ -86,7 +98,8 @@ export function headFromOnnx(bytes: Uint8Array): HeadWeights {
       const w = floats(initializers, n.input[1]);
       const b = floats(initializers, n.input[2]);
       const [inputDim, outputDim] = w.dims;
-      if (w.dims.length !== 2 || inputDim === undefined || outputDim === undefined) throw new Error(`ONNX head node ${String(n.name)}: weight is not a matrix`);
+      if (w.dims.length !== 2 || inputDim === undefined || outputDim === undefined)
+        throw new Error(`ONNX head node ${String(n.name)}: weight is not a matrix`);
       layers.push({ inputDim, outputDim, kernel: w.values, bias: b.values });
     } else if (n.opType === 'Softmax') {
       softmaxed = true;
@@ -101,7 +114,10 @@ export function headFromOnnx(bytes: Uint8Array): HeadWeights {
   return weights;
 }
 
-function floats(initializers: Map<string, onnxProto.onnx.ITensorProto>, name: string | undefined): { dims: number[]; values: Float32Array } {
+function floats(
+  initializers: Map<string, onnxProto.onnx.ITensorProto>,
+  name: string | undefined,
+): { dims: number[]; values: Float32Array } {
   const t = name === undefined ? undefined : initializers.get(name);
   if (!t) throw new Error(`ONNX head has no initializer ${String(name)}`);
   if (t.dataType !== FLOAT) throw new Error(`ONNX head initializer ${String(name)} is not float32`);
@@ -111,7 +127,8 @@ function floats(initializers: Map<string, onnxProto.onnx.ITensorProto>, name: st
     raw && raw.length > 0
       ? new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength))
       : Float32Array.from(t.floatData ?? []);
-  if (values.length !== dims.reduce((a, b) => a * b, 1)) throw new Error(`ONNX head initializer ${String(name)} holds ${values.length} values for dims ${dims.join('×')}`);
+  if (values.length !== dims.reduce((a, b) => a * b, 1))
+    throw new Error(`ONNX head initializer ${String(name)} holds ${values.length} values for dims ${dims.join('×')}`);
   return { dims, values };
 }
 

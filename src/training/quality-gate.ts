@@ -12,7 +12,10 @@ export const GATE_THRESHOLDS = { regular: 0, emergency: -0.02 } as const;
 const PRECISION = 1e9;
 
 export function passRateImprovement(candidatePassRate: number, productionPassRate: number): number {
-  for (const [name, value] of [['candidate', candidatePassRate], ['production', productionPassRate]] as const) {
+  for (const [name, value] of [
+    ['candidate', candidatePassRate],
+    ['production', productionPassRate],
+  ] as const) {
     if (!(value >= 0 && value <= 1)) throw new Error(`${name} pass rate must be within [0, 1], got ${value}`);
   }
   return Math.round((candidatePassRate - productionPassRate) * PRECISION) / PRECISION;

@@ -4,7 +4,16 @@ import type { Logger } from '../log.js';
 import { defined } from '../platform/defined.js';
 import { seededRandom, shuffled } from './random.js';
 import { selectTrainingBackend, type TrainingBackend } from './backend.js';
-import { assertHeadShape, headInputDim, headLogits, headVariables, initialHead, readHeadVariables, stackEmbeddings, type HeadWeights } from './head.js';
+import {
+  assertHeadShape,
+  headInputDim,
+  headLogits,
+  headVariables,
+  initialHead,
+  readHeadVariables,
+  stackEmbeddings,
+  type HeadWeights,
+} from './head.js';
 
 /** Hyperparameters of one training run; the same shape whether it starts fresh or from a deployed version. */
 export const headTrainingSettingsSchema = z.strictObject({
@@ -68,7 +77,9 @@ export async function trainHead(opts: TrainHeadOptions): Promise<TrainHeadResult
 
   const backend = await selectTrainingBackend({ logger: opts.logger });
   const rand = seededRandom(settings.seed);
-  const start = opts.initialWeights ?? initialHead({ inputDim: defined(embeddings[0], 'the first embedding').length, hiddenUnits: settings.hiddenUnits, labels, rand });
+  const start =
+    opts.initialWeights ??
+    initialHead({ inputDim: defined(embeddings[0], 'the first embedding').length, hiddenUnits: settings.hiddenUnits, labels, rand });
   assertHeadShape(start);
   if (start.labels.join('\n') !== labels.join('\n')) {
     throw new Error(`initial weights are for labels [${start.labels.join(', ')}], training targets [${labels.join(', ')}]`);

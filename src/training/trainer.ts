@@ -35,7 +35,9 @@ export const trainerRequestSchema = z.strictObject({
    * JSON; output: the improvement in words) weighted by what it gained. For trainers of text models; a head trainer,
    * which learns template labels, has no output to fit them to.
    */
-  feedback: z.array(z.strictObject({ application: z.string(), input: z.string(), output: z.string(), weight: z.number().positive() })).optional(),
+  feedback: z
+    .array(z.strictObject({ application: z.string(), input: z.string(), output: z.string(), weight: z.number().positive() }))
+    .optional(),
   hyperparameters: fineTuneSettingsSchema.required(),
   /** Kept across retries of the same run: save checkpoints here and resume from them. */
   checkpointDir: z.string().min(1),

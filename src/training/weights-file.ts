@@ -28,7 +28,12 @@ export type HeadWeightsJson = z.infer<typeof headWeightsJsonSchema>;
 export function headToJson(weights: HeadWeights): HeadWeightsJson {
   return {
     labels: [...weights.labels],
-    layers: weights.layers.map((l) => ({ inputDim: l.inputDim, outputDim: l.outputDim, kernel: Array.from(l.kernel), bias: Array.from(l.bias) })),
+    layers: weights.layers.map((l) => ({
+      inputDim: l.inputDim,
+      outputDim: l.outputDim,
+      kernel: Array.from(l.kernel),
+      bias: Array.from(l.bias),
+    })),
   };
 }
 

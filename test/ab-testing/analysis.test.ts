@@ -74,7 +74,9 @@ test('Holm adjustment: step-down multipliers m, m-1, ... kept monotone, in input
   // Sorted: 0.005·4 = 0.02, 0.01·3 = 0.03, 0.03·2 = 0.06, 0.04·1 = 0.04 → raised to 0.06 to stay monotone.
   const adjusted = holmAdjust([0.01, 0.04, 0.03, 0.005]);
   const expected = [0.03, 0.06, 0.06, 0.02];
-  adjusted.forEach((p, i) => { assert.ok(Math.abs(p - expected[i]!) < 1e-15, `${i}: ${p}`); });
+  adjusted.forEach((p, i) => {
+    assert.ok(Math.abs(p - expected[i]!) < 1e-15, `${i}: ${p}`);
+  });
   assert.deepEqual(holmAdjust([0.5, 0.9]), [1, 1]);
 });
 

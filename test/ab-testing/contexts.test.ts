@@ -25,7 +25,11 @@ const REQUESTS_PER_HOUR = 30;
 const served = { none: { n: 0, pass: 0 }, phrasebook: { n: 0, pass: 0 } };
 
 async function post(path: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${stack.router.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${stack.router.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   assert.ok(res.status < 300, `${path}: ${res.status} ${await res.clone().text()}`);
   return (await res.json()) as Record<string, unknown>;
 }
@@ -61,15 +65,18 @@ after(async () => {
 test('an abTest of v1 without and with the drifted-phrasebook context, on real drifted traffic through the router, declares the context the winner and routes to it', async () => {
   const workflowId = `ab-contexts-${randomUUID()}`;
   const result = await env.client.workflow.execute(abTest, {
-    taskQueue: worker.taskQueue, workflowId,
-    args: [{
-      modelId: REFERENCE_MODEL_ID,
-      variantA: { version: 'v1', contextId: 'no-context', contextVersion: 1 },
-      variantB: { version: 'v1', contextId: 'drifted-phrasebook', contextVersion: 1 },
-      durationHours: 6,
-      // Only the pass rate is tested: both variants run the same model, so latency and CPU are not what differs.
-      metrics: ['successRate'],
-    }],
+    taskQueue: worker.taskQueue,
+    workflowId,
+    args: [
+      {
+        modelId: REFERENCE_MODEL_ID,
+        variantA: { version: 'v1', contextId: 'no-context', contextVersion: 1 },
+        variantB: { version: 'v1', contextId: 'drifted-phrasebook', contextVersion: 1 },
+        durationHours: 6,
+        // Only the pass rate is tested: both variants run the same model, so latency and CPU are not what differs.
+        metrics: ['successRate'],
+      },
+    ],
   });
   const rates = { none: served.none.pass / served.none.n, phrasebook: served.phrasebook.pass / served.phrasebook.n };
   const successRate = result.analysis?.comparisons.find((c) => c.metric === 'successRate');
@@ -79,7 +86,9 @@ test('an abTest of v1 without and with the drifted-phrasebook context, on real d
   assert.equal(result.winner, 'B');
   assert.equal(result.snapshotsTaken, 6);
   assert.equal(successRate?.favours, 'B');
-  const { rows } = await stack.db.pool.query('SELECT context_id, context_version FROM promoted_strategies WHERE ab_test_id = $1', [workflowId]);
+  const { rows } = await stack.db.pool.query('SELECT context_id, context_version FROM promoted_strategies WHERE ab_test_id = $1', [
+    workflowId,
+  ]);
   assert.deepEqual(rows, [{ context_id: 'drifted-phrasebook', context_version: 1 }]);
   assert.deepEqual((await readRoutes(stack.db.pool, REFERENCE_MODEL_ID)).get(REFERENCE_MODEL_ID), [
     { version: 'v1', contextId: 'drifted-phrasebook', contextVersion: 1, percent: 100 },

@@ -11,9 +11,18 @@ const base = {
 test('defaults: 50/50 for 24 hours, a snapshot an hour, alpha 0.05, all four metrics', () => {
   const parsed = parseAbTestInput(base);
   assert.ok(parsed.ok);
-  assert.deepEqual({ ...parsed.value, variantA: undefined, variantB: undefined }, {
-    modelId: 'reference', variantA: undefined, variantB: undefined, trafficSplit: 50, durationHours: 24, snapshotInterval: 3_600_000, alpha: 0.05,
-  });
+  assert.deepEqual(
+    { ...parsed.value, variantA: undefined, variantB: undefined },
+    {
+      modelId: 'reference',
+      variantA: undefined,
+      variantB: undefined,
+      trafficSplit: 50,
+      durationHours: 24,
+      snapshotInterval: 3_600_000,
+      alpha: 0.05,
+    },
+  );
   assert.equal(plannedSnapshots(parsed.value), 24);
   const custom = parseAbTestInput({ ...base, durationHours: 2, snapshotInterval: '15m', metrics: ['successRate'] });
   assert.ok(custom.ok && plannedSnapshots(custom.value) === 8);

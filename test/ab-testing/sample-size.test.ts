@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import { planSampleSize } from '../../src/ab-testing/sample-size.js';
 
 // samplesPerArm computed once with scipy.stats.norm.ppf by welch-scipy.py beside the JSON.
-const fixture = JSON.parse(
-  readFileSync(new URL('../fixtures/ab-testing/welch-scipy.json', import.meta.url), 'utf8'),
-) as { sampleSize: { baseline: number; mde: number; alpha: number; power: number; samplesPerArm: number }[] };
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/ab-testing/welch-scipy.json', import.meta.url), 'utf8')) as {
+  sampleSize: { baseline: number; mde: number; alpha: number; power: number; samplesPerArm: number }[];
+};
 
 for (const c of fixture.sampleSize) {
   test(`sample size for ${c.baseline} → +${c.mde} at alpha ${c.alpha}, power ${c.power} matches SciPy`, () => {

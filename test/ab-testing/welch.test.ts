@@ -15,9 +15,9 @@ interface ScipyCase {
 }
 
 // Numbers computed once by scipy.stats.ttest_ind(a, b, equal_var=False); see welch-scipy.py beside the JSON.
-const fixture = JSON.parse(
-  readFileSync(new URL('../fixtures/ab-testing/welch-scipy.json', import.meta.url), 'utf8'),
-) as { welch: ScipyCase[] };
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/ab-testing/welch-scipy.json', import.meta.url), 'utf8')) as {
+  welch: ScipyCase[];
+};
 
 function assertClose(actual: number, expected: number, relTol: number, what: string): void {
   const err = Math.abs(actual - expected) / Math.max(Math.abs(expected), Number.MIN_VALUE);
@@ -40,7 +40,10 @@ for (const c of fixture.welch) {
     const width = c.confidenceInterval[1] - c.confidenceInterval[0];
     for (const i of [0, 1] as const) {
       const err = Math.abs(r.confidenceInterval[i] - c.confidenceInterval[i]) / width;
-      assert.ok(err <= AGREEMENT.interval, `interval end ${i}: ${r.confidenceInterval[i]} vs SciPy ${c.confidenceInterval[i]} (${err.toExponential(2)} of the width)`);
+      assert.ok(
+        err <= AGREEMENT.interval,
+        `interval end ${i}: ${r.confidenceInterval[i]} vs SciPy ${c.confidenceInterval[i]} (${err.toExponential(2)} of the width)`,
+      );
     }
   });
 }

@@ -24,7 +24,12 @@ let env: TestWorkflowEnvironment;
 let worker: Awaited<ReturnType<typeof startAbTestWorker>>;
 let taskQueue: string;
 
-interface Truth { errorRate: number; passRate: number; latencyMs: number; cpuMs: number }
+interface Truth {
+  errorRate: number;
+  passRate: number;
+  latencyMs: number;
+  cpuMs: number;
+}
 const control: Truth = { errorRate: 0.1, passRate: 0.6, latencyMs: 60, cpuMs: 8 };
 const better: Truth = { errorRate: 0.02, passRate: 0.85, latencyMs: 40, cpuMs: 6 };
 /** Which truth each test's variants are served with, by ab test id. */
@@ -33,10 +38,16 @@ const traffic = new Map<string, { A: Truth; B: Truth; rand: () => number }>();
 async function serveHour(abTestId: string): Promise<void> {
   const t = traffic.get(abTestId);
   if (!t) return;
-  const { rows } = await db.pool.query<{ model_id: string; variant_a: { version: string; contextId: string }; variant_b: { version: string; contextId: string } }>(
-    'SELECT model_id, variant_a, variant_b FROM ab_tests WHERE id = $1', [abTestId]);
+  const { rows } = await db.pool.query<{
+    model_id: string;
+    variant_a: { version: string; contextId: string };
+    variant_b: { version: string; contextId: string };
+  }>('SELECT model_id, variant_a, variant_b FROM ab_tests WHERE id = $1', [abTestId]);
   const row = rows[0]!;
-  for (const [spec, truth] of [[row.variant_a, t.A], [row.variant_b, t.B]] as const) {
+  for (const [spec, truth] of [
+    [row.variant_a, t.A],
+    [row.variant_b, t.B],
+  ] as const) {
     const ids: string[] = [];
     const errors: (string | null)[] = [];
     const latency: number[] = [];
@@ -69,7 +80,12 @@ before(async () => {
   worker = await startAbTestWorker(env, db, ({ abTestId }) => serveHour(abTestId));
   taskQueue = worker.taskQueue;
   await createContext(db.pool, 'plain', { template: 'Answer.' }, 'test');
-  await createContext(db.pool, 'with-examples', { template: 'Answer.', examples: [{ id: 'ex-1', input: 'refund?', output: 'refund' }] }, 'test');
+  await createContext(
+    db.pool,
+    'with-examples',
+    { template: 'Answer.', examples: [{ id: 'ex-1', input: 'refund?', output: 'refund' }] },
+    'test',
+  );
 });
 after(async () => {
   await worker.stop();
@@ -81,7 +97,11 @@ async function newTest(model: string, truths: { A: Truth; B: Truth }, seed: numb
   await catalogueVersions(db.pool, model, ['v1', 'v2']);
   const workflowId = `ab-${model}`;
   traffic.set(workflowId, { ...truths, rand: seededRandom(seed) });
-  const input = { modelId: model, variantA: { version: 'v1', contextId: 'plain', contextVersion: 1 }, variantB: { version: 'v2', contextId: 'with-examples', contextVersion: 1 } };
+  const input = {
+    modelId: model,
+    variantA: { version: 'v1', contextId: 'plain', contextVersion: 1 },
+    variantB: { version: 'v2', contextId: 'with-examples', contextVersion: 1 },
+  };
   return { workflowId, input };
 }
 
@@ -96,7 +116,9 @@ test('a 24-hour abTest with one variant truly better declares it the winner and 
   assert.ok(byMetric.successRate!.confidenceInterval[0] > 0, 'B’s pass rate is higher, interval above 0');
   assert.match(result.reason, /Holm-corrected/);
   assert.deepEqual((await readWeights(db.pool, 'better-b')).get('better-b'), { v2: 100 });
-  const { rows } = await db.pool.query(`SELECT context_id, evidence->>'winner' AS winner FROM promoted_strategies WHERE ab_test_id = $1`, [workflowId]);
+  const { rows } = await db.pool.query(`SELECT context_id, evidence->>'winner' AS winner FROM promoted_strategies WHERE ab_test_id = $1`, [
+    workflowId,
+  ]);
   assert.deepEqual(rows, [{ context_id: 'with-examples', winner: 'B' }]);
   const progress = await env.client.workflow.getHandle(workflowId).query(progressQuery);
   assert.equal(progress.state, 'winner');
@@ -130,7 +152,10 @@ test('abort ends the test without a decision and routes everything back to varia
   await env.sleep('150m');
   await signalSettled(handle, abortSignal, { reason: 'customer complaints' });
   const result = await handle.result();
-  assert.deepEqual({ ...result, snapshotsTaken: undefined }, { outcome: 'aborted', winner: null, reason: 'customer complaints', snapshotsTaken: undefined, analysis: null });
+  assert.deepEqual(
+    { ...result, snapshotsTaken: undefined },
+    { outcome: 'aborted', winner: null, reason: 'customer complaints', snapshotsTaken: undefined, analysis: null },
+  );
   assert.deepEqual((await readWeights(db.pool, 'aborted')).get('aborted'), { v1: 100 });
   const { rows } = await db.pool.query('SELECT status FROM ab_tests WHERE id = $1', [workflowId]);
   assert.equal(rows[0].status, 'aborted');
@@ -140,7 +165,10 @@ test('bad input fails the workflow at once, without retry, naming the field', as
   const { input } = await newTest('bad-input', { A: control, B: control }, 4);
   await assert.rejects(
     env.client.workflow.execute(abTest, { taskQueue, workflowId: `ab-bad-${randomUUID()}`, args: [{ ...input, snapshotInterval: '90' }] }),
-    (err) => err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure && err.cause.nonRetryable &&
+    (err) =>
+      err instanceof WorkflowFailedError &&
+      err.cause instanceof ApplicationFailure &&
+      err.cause.nonRetryable &&
       /^snapshotInterval: must be a duration/.test(err.cause.message),
   );
 });
@@ -148,7 +176,13 @@ test('bad input fails the workflow at once, without retry, naming the field', as
 test('ciFeedback: started twice for one event id, it runs once and updates the context once', async () => {
   await createContext(db.pool, 'ci-ctx', { template: 'Write it.' }, 'test');
   const eventId = `evt-${randomUUID()}`;
-  await storeCiEvent(db.pool, { eventId, contextId: 'ci-ctx', task: 't', kind: 'junit', feedback: { tests: { run: 10, passed: 2 }, problems: [{ kind: 'tests', text: 'a › b: expected 1' }] } });
+  await storeCiEvent(db.pool, {
+    eventId,
+    contextId: 'ci-ctx',
+    task: 't',
+    kind: 'junit',
+    feedback: { tests: { run: 10, passed: 2 }, problems: [{ kind: 'tests', text: 'a › b: expected 1' }] },
+  });
   assert.deepEqual(await startCiFeedback(env.client, eventId, taskQueue), { started: true });
   const result = await env.client.workflow.getHandle(eventId).result();
   assert.deepEqual(await startCiFeedback(env.client, eventId, taskQueue), { started: false });
@@ -157,6 +191,8 @@ test('ciFeedback: started twice for one event id, it runs once and updates the c
   assert.equal((await readContext(db.pool, 'ci-ctx')).version, 2);
   await assert.rejects(
     env.client.workflow.execute(ciFeedback, { taskQueue, workflowId: `ci-bad-${randomUUID()}`, args: [{ eventId: 'never-stored' }] }),
-    (err) => err instanceof WorkflowFailedError && /eventId: no stored CI event never-stored/.test(String((err.cause?.cause as Error | undefined)?.message)),
+    (err) =>
+      err instanceof WorkflowFailedError &&
+      /eventId: no stored CI event never-stored/.test(String((err.cause?.cause as Error | undefined)?.message)),
   );
 });

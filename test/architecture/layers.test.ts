@@ -16,12 +16,19 @@ test('no import runs up the layers (ARCHITECTURE.md) and none closes a circle', 
   let result: ICruiseResult;
   try {
     const options = await extractDepcruiseOptions(path.join(root, '.dependency-cruiser.cjs'));
-    const output = await cruise(['src', 'workflows', 'activities', 'workers', 'bench', 'test'], options, {}, { tsConfig: extractTSConfig(path.join(root, 'tsconfig.json')) });
+    const output = await cruise(
+      ['src', 'workflows', 'activities', 'workers', 'bench', 'test'],
+      options,
+      {},
+      { tsConfig: extractTSConfig(path.join(root, 'tsconfig.json')) },
+    );
     result = output.output as ICruiseResult;
   } finally {
     process.chdir(cwd);
   }
-  const violations = result.summary.violations.map((v) => `${v.rule.name}: ${[v.from, ...(v.cycle?.length ? v.cycle.map((c) => c.name) : [v.to])].join(' → ')}`);
+  const violations = result.summary.violations.map(
+    (v) => `${v.rule.name}: ${[v.from, ...(v.cycle?.length ? v.cycle.map((c) => c.name) : [v.to])].join(' → ')}`,
+  );
   assert.ok(result.summary.totalCruised > 300, `only ${result.summary.totalCruised} modules cruised: is the config's path list right?`);
   assert.equal(violations.length, 0, `${violations.length} imports break the layers:\n${violations.join('\n')}`);
 });

@@ -10,7 +10,13 @@ import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/d
 let db: ThrowawayDatabase;
 
 /** The machine's PATH and home with this test's database; `env` adds or overrides. */
-const environment = (env: Record<string, string> = {}) => ({ PATH: loadConfig().searchPath, HOME: process.env.HOME ?? '/root', DATABASE_URL: db.url, LEARNLOOP_HOME: loadConfig().home, ...env });
+const environment = (env: Record<string, string> = {}) => ({
+  PATH: loadConfig().searchPath,
+  HOME: process.env.HOME ?? '/root',
+  DATABASE_URL: db.url,
+  LEARNLOOP_HOME: loadConfig().home,
+  ...env,
+});
 const run = (command: string, args: string[], env: Record<string, string> = {}) => runCommand(command, args, environment(env));
 const learnloop = (...args: string[]) => runLearnloop(args, environment());
 
@@ -58,7 +64,11 @@ test('npm run demo trains and registers the reference model, sends traffic throu
   assert.equal(code, 0, stderr);
   const lines = stdout.split('\n');
   const first = lines.find((l) => l.startsWith('PostgreSQL '));
-  assert.match(first ?? '', /; deduplication (exact|through the pgvector HNSW index): \S/, `the demo's first lines name the dedup path:\n${stdout}`);
+  assert.match(
+    first ?? '',
+    /; deduplication (exact|through the pgvector HNSW index): \S/,
+    `the demo's first lines name the dedup path:\n${stdout}`,
+  );
   // Only what is about the demo: no pino warn/error records, no npm warnings.
   assert.doesNotMatch(stdout + stderr, /"level":(40|50|60)/);
   assert.doesNotMatch(stdout + stderr, /npm warn/i);
@@ -70,7 +80,7 @@ test('npm run demo trains and registers the reference model, sends traffic throu
     assert.equal(stored, served, `${version}: every served request is stored`);
     assert.equal(feedback, served, `${version}: every request got feedback`);
   }
-  const { rows } = await db.pool.query("SELECT version, avg(test_pass_rate) AS p FROM feedback GROUP BY version ORDER BY version");
+  const { rows } = await db.pool.query('SELECT version, avg(test_pass_rate) AS p FROM feedback GROUP BY version ORDER BY version');
   assert.ok(Number(rows[0].p) > Number(rows[1].p), 'v1 passes more checks than v2');
 
   const history = await learnloop('models', 'history', 'reference');
@@ -85,7 +95,9 @@ test('routes set serves a version with a context beside it; routes show lists th
   assert.equal(set.code, 0, set.stderr);
   assert.equal(set.stdout.trim(), 'reference: v1=50 v1+drifted-phrasebook@1=50');
   assert.equal((await learnloop('routes', 'show', 'reference')).stdout.trim(), 'v1=50 v1+drifted-phrasebook@1=50');
-  const { rows } = await db.pool.query(`SELECT version, context_id, context_version, percent FROM routing_weights WHERE model_id = 'reference' ORDER BY context_id NULLS FIRST`);
+  const { rows } = await db.pool.query(
+    `SELECT version, context_id, context_version, percent FROM routing_weights WHERE model_id = 'reference' ORDER BY context_id NULLS FIRST`,
+  );
   assert.deepEqual(rows, [
     { version: 'v1', context_id: null, context_version: null, percent: 50 },
     { version: 'v1', context_id: 'drifted-phrasebook', context_version: 1, percent: 50 },
@@ -94,5 +106,9 @@ test('routes set serves a version with a context beside it; routes show lists th
   const unknown = await learnloop('routes', 'set', 'reference', 'v1=50', 'v1+drifted-phrasebook@9=50');
   assert.notEqual(unknown.code, 0);
   assert.match(unknown.stderr, /not registered: v1, v1\+drifted-phrasebook@9/);
-  assert.equal((await learnloop('routes', 'show', 'reference')).stdout.trim(), 'v1=50 v1+drifted-phrasebook@1=50', 'a refused change changes nothing');
+  assert.equal(
+    (await learnloop('routes', 'show', 'reference')).stdout.trim(),
+    'v1=50 v1+drifted-phrasebook@1=50',
+    'a refused change changes nothing',
+  );
 });

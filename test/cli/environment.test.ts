@@ -17,13 +17,25 @@ let db: ThrowawayDatabase;
 const emptyDir = mkdtempSync(path.join(tmpdir(), 'learnloop-no-python-'));
 
 const learnloop = (args: string[], env: Record<string, string> = {}) =>
-  runLearnloop(args, { PATH: loadConfig().searchPath, HOME: process.env.HOME ?? '/root', DATABASE_URL: db.url, LEARNLOOP_HOME: loadConfig().home, ...env }, 180_000);
+  runLearnloop(
+    args,
+    { PATH: loadConfig().searchPath, HOME: process.env.HOME ?? '/root', DATABASE_URL: db.url, LEARNLOOP_HOME: loadConfig().home, ...env },
+    180_000,
+  );
 
 /** A port something already listens on, for as long as the test holds it. */
 async function takenPort(): Promise<{ port: number; release(): Promise<void> }> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as net.AddressInfo).port, release: () => new Promise((resolve) => server.close(() => { resolve(); })) };
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    release: () =>
+      new Promise((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      ),
+  };
 }
 
 function assertOneLine(result: { code: number | null; stderr: string }, pattern: RegExp): void {
@@ -45,8 +57,24 @@ after(async () => {
 test('learnloop doctor reports this machine, with the deduplication path the database really takes', async () => {
   const { code, stdout, stderr } = await learnloop(['doctor']);
   assert.equal(code, 0, stdout + stderr);
-  const rows = new Map(stdout.trim().split('\n').map((l) => [l.slice(6).split(/\s{2,}/)[0]!, l]));
-  for (const name of ['node', 'python3 + pip', 'postgresql', 'pgvector', 'deduplication', 'temporal', 'temporal-test-server', 'encoder', 'chromium', 'gpu']) {
+  const rows = new Map(
+    stdout
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(6).split(/\s{2,}/)[0]!, l]),
+  );
+  for (const name of [
+    'node',
+    'python3 + pip',
+    'postgresql',
+    'pgvector',
+    'deduplication',
+    'temporal',
+    'temporal-test-server',
+    'encoder',
+    'chromium',
+    'gpu',
+  ]) {
     assert.ok(rows.has(name), `doctor reports ${name}:\n${stdout}`);
   }
   assert.match(rows.get('node')!, /^ok/);
@@ -66,7 +94,10 @@ test('learnloop doctor exits 1 naming what is missing: an unreachable database, 
   await closed.release();
   const unreachable = await learnloop(['doctor'], { DATABASE_URL: `postgres://postgres:s3cret-pw@127.0.0.1:${closed.port}/learnloop` });
   assert.equal(unreachable.code, 1);
-  assert.match(unreachable.stdout, /^FAIL\s+postgresql\s+PostgreSQL unreachable at postgres:\/\/postgres:\[redacted\]@127\.0\.0\.1:\d+\/learnloop \(DATABASE_URL\)/m);
+  assert.match(
+    unreachable.stdout,
+    /^FAIL\s+postgresql\s+PostgreSQL unreachable at postgres:\/\/postgres:\[redacted\]@127\.0\.0\.1:\d+\/learnloop \(DATABASE_URL\)/m,
+  );
   assert.doesNotMatch(unreachable.stdout + unreachable.stderr, /s3cret-pw/);
 
   const noPython = await learnloop(['doctor'], { PATH: emptyDir });
@@ -78,7 +109,10 @@ test('an unreachable PostgreSQL is one line naming DATABASE_URL, password redact
   const closed = await takenPort();
   await closed.release();
   const result = await learnloop(['models', 'list'], { DATABASE_URL: `postgres://postgres:s3cret-pw@127.0.0.1:${closed.port}/learnloop` });
-  assertOneLine(result, /^learnloop: PostgreSQL unreachable at postgres:\/\/postgres:\[redacted\]@127\.0\.0\.1:\d+\/learnloop \(DATABASE_URL\): connect ECONNREFUSED/);
+  assertOneLine(
+    result,
+    /^learnloop: PostgreSQL unreachable at postgres:\/\/postgres:\[redacted\]@127\.0\.0\.1:\d+\/learnloop \(DATABASE_URL\): connect ECONNREFUSED/,
+  );
   assert.doesNotMatch(result.stderr, /s3cret-pw/);
 });
 
@@ -86,7 +120,10 @@ test('a Temporal port already taken is one line naming the port and TEMPORAL_POR
   const taken = await takenPort();
   try {
     const result = await learnloop(['worker'], { TEMPORAL_PORT: String(taken.port) });
-    assertOneLine(result, new RegExp(`^learnloop: Temporal port 127\\.0\\.0\\.1:${taken.port} is already in use: set TEMPORAL_PORT to a free port`));
+    assertOneLine(
+      result,
+      new RegExp(`^learnloop: Temporal port 127\\.0\\.0\\.1:${taken.port} is already in use: set TEMPORAL_PORT to a free port`),
+    );
   } finally {
     await taken.release();
   }

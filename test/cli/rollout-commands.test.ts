@@ -31,7 +31,20 @@ after(async () => {
 const id = `rollout-${REFERENCE_MODEL_ID}-v3`;
 
 test('rollout start, status, pause, list, abort and retry drive the workflow from the terminal', async () => {
-  const started = await learnloop('rollout', 'start', REFERENCE_MODEL_ID, 'v3', '--stage', '10:manual', '--stage', '100', '--check-every', '1m', '--threshold', 'maxLatencyP95Ratio=5');
+  const started = await learnloop(
+    'rollout',
+    'start',
+    REFERENCE_MODEL_ID,
+    'v3',
+    '--stage',
+    '10:manual',
+    '--stage',
+    '100',
+    '--check-every',
+    '1m',
+    '--threshold',
+    'maxLatencyP95Ratio=5',
+  );
   assert.equal(started.code, 0, started.stderr);
   assert.match(started.stdout, new RegExp(`started ${id}`));
   await waitFor('the 10% stage', () => stack.router.table.weights(REFERENCE_MODEL_ID)?.v3 === 10);

@@ -17,8 +17,16 @@ test('migrations create every table on a fresh database, and down removes them a
   try {
     await migrate(db.url);
     const created = await tables(db.pool);
-    for (const t of ['model_versions', 'deployment_events', 'rollback_events', 'training_runs', 'phase4_training_data',
-      'inference_requests', 'feedback', 'routing_weights']) {
+    for (const t of [
+      'model_versions',
+      'deployment_events',
+      'rollback_events',
+      'training_runs',
+      'phase4_training_data',
+      'inference_requests',
+      'feedback',
+      'routing_weights',
+    ]) {
       assert.ok(created.includes(t), `table ${t} exists after up`);
     }
     assert.deepEqual(await migrate(db.url), [], 'a second up applies nothing');
@@ -92,7 +100,9 @@ test('embeddings are plain real[] columns of 384 values, with or without pgvecto
       "INSERT INTO inference_requests (request_id, model_id, version, input, latency_ms) VALUES ('00000000-0000-4000-8000-000000000001', 'm', 'v1', '{}', 1)",
     );
     const store = (embedding: string) =>
-      db.pool.query("INSERT INTO example_embeddings (request_id, embedding) VALUES ('00000000-0000-4000-8000-000000000001', $1::real[])", [embedding]);
+      db.pool.query("INSERT INTO example_embeddings (request_id, embedding) VALUES ('00000000-0000-4000-8000-000000000001', $1::real[])", [
+        embedding,
+      ]);
     const violates = { code: '23514' };
     await assert.rejects(store(`{${Array(383).fill(0.1).join(',')}}`), violates, '383 values');
     await assert.rejects(store(`{${Array(384).fill(0.1).join(',')},NULL}`), violates, 'a NULL value');
@@ -134,7 +144,10 @@ test('several processes starting at once migrate one database without failing', 
   const db = await throwawayDatabase({ migrate: false });
   try {
     const results = await Promise.allSettled(Array.from({ length: 4 }, () => migrate(db.url, { vectorIndex: 'auto' })));
-    assert.deepEqual(results.filter((r) => r.status === 'rejected'), []);
+    assert.deepEqual(
+      results.filter((r) => r.status === 'rejected'),
+      [],
+    );
     const files = (await readdir(migrationsDir)).filter((f) => f.endsWith('.sql'));
     const applied = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
     assert.equal(applied.length, files.length, 'each migration applied once, by one of them');

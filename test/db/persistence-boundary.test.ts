@@ -34,8 +34,7 @@ async function* sources(dir: string): AsyncGenerator<string> {
 const lineOf = (text: string, index: number) => text.slice(0, index).split('\n').length;
 
 /** Comments blanked (their line breaks kept), so prose that mentions a statement is not one. */
-const withoutComments = (text: string) =>
-  text.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' ')).replace(/^\s*\/\/.*$/gm, '');
+const withoutComments = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' ')).replace(/^\s*\/\/.*$/gm, '');
 
 /** Every SQL statement or query call outside src/db, as file:line: what. */
 async function sqlOutsideBoundary(): Promise<string[]> {
@@ -45,7 +44,8 @@ async function sqlOutsideBoundary(): Promise<string[]> {
       const rel = path.relative(root, file).split(path.sep).join('/');
       if (rel.startsWith(boundary)) continue;
       const text = withoutComments(await readFile(file, 'utf8'));
-      for (const m of text.matchAll(statementLiteral)) found.push(`${rel}:${lineOf(text, m.index)}: ${String(m[2]!.split(/\s+/)[0])} statement`);
+      for (const m of text.matchAll(statementLiteral))
+        found.push(`${rel}:${lineOf(text, m.index)}: ${String(m[2]!.split(/\s+/)[0])} statement`);
       for (const m of text.matchAll(queryCall)) found.push(`${rel}:${lineOf(text, m.index)}: .query( call`);
     }
   }

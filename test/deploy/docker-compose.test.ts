@@ -116,10 +116,28 @@ test('the schema check refuses what docker compose would refuse', () => {
     change(document);
     return schemaErrors(document);
   };
-  assert.match(broken((c) => ((c.services.router as Record<string, unknown>).imagee = 'learnloop')), /^\/services\/router must NOT have additional properties$/m);
-  assert.match(broken((c) => ((c.services.router as Record<string, unknown>).ports = '8080:8080')), /^\/services\/router\/ports must be array$/m);
-  assert.match(broken((c) => ((c.services.worker as Record<string, unknown>).restart = 5)), /^\/services\/worker\/restart must be string$/m);
-  assert.match(broken((c) => (c.services.worker!.depends_on!.temporal!.condition = 'service_ready')), /^\/services\/worker\/depends_on\/temporal\/condition must be equal to one of the allowed values$/m);
-  assert.match(broken((c) => (c.servics = {})), /^\/ must NOT have additional properties$/m);
-  assert.throws(() => loadCompose({}, 'services:\n  a:\n    image: ${IMAGE:?set IMAGE}\n'), /services\.a\.image: IMAGE is required: set IMAGE/);
+  assert.match(
+    broken((c) => ((c.services.router as Record<string, unknown>).imagee = 'learnloop')),
+    /^\/services\/router must NOT have additional properties$/m,
+  );
+  assert.match(
+    broken((c) => ((c.services.router as Record<string, unknown>).ports = '8080:8080')),
+    /^\/services\/router\/ports must be array$/m,
+  );
+  assert.match(
+    broken((c) => ((c.services.worker as Record<string, unknown>).restart = 5)),
+    /^\/services\/worker\/restart must be string$/m,
+  );
+  assert.match(
+    broken((c) => (c.services.worker!.depends_on!.temporal!.condition = 'service_ready')),
+    /^\/services\/worker\/depends_on\/temporal\/condition must be equal to one of the allowed values$/m,
+  );
+  assert.match(
+    broken((c) => (c.servics = {})),
+    /^\/ must NOT have additional properties$/m,
+  );
+  assert.throws(
+    () => loadCompose({}, 'services:\n  a:\n    image: ${IMAGE:?set IMAGE}\n'),
+    /services\.a\.image: IMAGE is required: set IMAGE/,
+  );
 });

@@ -44,11 +44,20 @@ interface Row {
 const ROW_ID = /^00[0-2]-\d{2,3}$/;
 
 function cells(line: string): string[] {
-  return line.replace(/^\|/, '').replace(/\|\s*$/, '').split('|').map((c) => c.trim());
+  return line
+    .replace(/^\|/, '')
+    .replace(/\|\s*$/, '')
+    .split('|')
+    .map((c) => c.trim());
 }
 
 function entries(cell: string): string[] {
-  return cell === '—' ? [] : cell.split('<br>').map((e) => e.trim()).filter((e) => e !== '');
+  return cell === '—'
+    ? []
+    : cell
+        .split('<br>')
+        .map((e) => e.trim())
+        .filter((e) => e !== '');
 }
 
 function parseRows(): Row[] {
@@ -195,7 +204,11 @@ test('the table counts its rows by status as the note says', () => {
     { rows: Number(stated[1]), exact: Number(stated[2]), departs: Number(stated[3]), 'n/a': Number(stated[4]) },
     { rows: rows.length, ...counts },
   );
-  for (const file of ['000', '001', '002']) assert.ok(rows.some((r) => r.id.startsWith(`${file}-`)), `rows for ${file}`);
+  for (const file of ['000', '001', '002'])
+    assert.ok(
+      rows.some((r) => r.id.startsWith(`${file}-`)),
+      `rows for ${file}`,
+    );
 });
 
 test('every row names its spec, a status and, unless exact, the reason', () => {
@@ -216,7 +229,11 @@ test('every code location exists: the file, and the symbol in it', () => {
       const file = path.join(root, ref.file);
       assert.ok(existsSync(file), `${r.id}: ${ref.file} does not exist`);
       const symbol = symbolOf(ref);
-      assert.match(readFileSync(file, 'utf8'), new RegExp(`(^|[^\\w$])${symbol.replace(/\$/g, '\\$')}([^\\w$]|$)`), `${r.id}: ${symbol} is not in ${ref.file}`);
+      assert.match(
+        readFileSync(file, 'utf8'),
+        new RegExp(`(^|[^\\w$])${symbol.replace(/\$/g, '\\$')}([^\\w$]|$)`),
+        `${r.id}: ${symbol} is not in ${ref.file}`,
+      );
     }
   }
 });
@@ -253,7 +270,11 @@ test("every exact row's value is the code's: constants and defaults read from th
     assert.ok(r.literal, `${where}: the code has a value here (${JSON.stringify(value)}); state it in the value cell as \`literal\``);
     // Through JSON, so a frozen or null-prototype object compares by its contents.
     const code: unknown = value !== null && typeof value === 'object' ? JSON.parse(JSON.stringify(value)) : value;
-    assert.deepStrictEqual(code, r.literal.value, `${where}: the table says ${JSON.stringify(r.literal.value)}, the code has ${JSON.stringify(value)}`);
+    assert.deepStrictEqual(
+      code,
+      r.literal.value,
+      `${where}: the table says ${JSON.stringify(r.literal.value)}, the code has ${JSON.stringify(value)}`,
+    );
     checked++;
   }
   assert.ok(checked >= 50, `only ${checked} values were checked against the code`);

@@ -29,7 +29,10 @@ before(async () => {
   acts = { ...createAbTestingActivities(deps), ...createExecutionFeedbackActivities(deps) };
   await db.pool.query(`INSERT INTO models (model_id) VALUES ('m')`);
   for (const v of ['v1', 'v2']) {
-    await db.pool.query(`INSERT INTO model_versions (model_id, version, artifact_uri, sha256) VALUES ('m', $1, 'file:///x', $2)`, [v, 'a'.repeat(64)]);
+    await db.pool.query(`INSERT INTO model_versions (model_id, version, artifact_uri, sha256) VALUES ('m', $1, 'file:///x', $2)`, [
+      v,
+      'a'.repeat(64),
+    ]);
   }
   await createContext(db.pool, 'ctx-a', { template: 'Answer.', examples: [{ id: 'ex-1', input: 'q', output: 'a' }] }, 'test');
   await createContext(db.pool, 'ctx-b', { template: 'Answer carefully.', constraints: [{ id: 'c-1', text: 'check inputs' }] }, 'test');
@@ -39,7 +42,13 @@ after(async () => {
 });
 
 test('a redelivered CI event is stored once and processed once; the context history reads back', async () => {
-  const event = { eventId: 'evt-1', contextId: 'ctx-a', task: 'cart totals', kind: 'junit' as const, feedback: feedbackFromTests(parseJUnit(junit)) };
+  const event = {
+    eventId: 'evt-1',
+    contextId: 'ctx-a',
+    task: 'cart totals',
+    kind: 'junit' as const,
+    feedback: feedbackFromTests(parseJUnit(junit)),
+  };
   assert.deepEqual(await run(acts.storeCiEvent.bind(acts), event), { stored: true, status: 'received' });
   assert.deepEqual(await run(acts.storeCiEvent.bind(acts), event), { stored: false, status: 'received' });
   const first = await run(acts.processCiEvent.bind(acts), { eventId: 'evt-1' });
@@ -54,19 +63,36 @@ test('a redelivered CI event is stored once and processed once; the context hist
   assert.equal(rows[0].n, 1);
 
   // The fixed suite: all three tests pass.
-  await run(acts.storeCiEvent.bind(acts), { eventId: 'evt-2', contextId: 'ctx-a', task: 'cart totals', kind: 'junit', feedback: { tests: { run: 3, passed: 3 }, problems: [] } });
+  await run(acts.storeCiEvent.bind(acts), {
+    eventId: 'evt-2',
+    contextId: 'ctx-a',
+    task: 'cart totals',
+    kind: 'junit',
+    feedback: { tests: { run: 3, passed: 3 }, problems: [] },
+  });
   const next = await run(acts.processCiEvent.bind(acts), { eventId: 'evt-2' });
   assert.equal(next.score, 1);
   assert.ok(Math.abs(next.improvement! - (1 - -1 / 3)) < 1e-12, `improvement ${String(next.improvement)}`);
 
   const history = await contextHistory(db.pool, 'ctx-a');
-  assert.deepEqual(history.map((h) => [h.eventId, h.fromVersion, h.toVersion]), [['evt-1', 1, 2], ['evt-2', 2, 3]]);
+  assert.deepEqual(
+    history.map((h) => [h.eventId, h.fromVersion, h.toVersion]),
+    [
+      ['evt-1', 1, 2],
+      ['evt-2', 2, 3],
+    ],
+  );
   assert.equal(history[0]!.before.constraints.length, 0);
   assert.equal(history[0]!.after.constraints[0]!.kind, 'tests');
   // The constraint added for the failing tests fixed them in evt-2: its feature gradient is 0.2, the example's 0.1.
   assert.deepEqual((history[1]!.gradient as { features: Record<string, number> }).features, { 'ex-1': 0.1, 'tests:evt-1': 0.2 });
 
-  const build = feedbackFromEnvelope({ contextId: 'ctx-a', task: 'cart totals', build: { success: false, errors: ['e1', 'e2', 'e3', 'e4', 'e5', 'e6'] }, qualityGates: { passed: true, violations: [] } });
+  const build = feedbackFromEnvelope({
+    contextId: 'ctx-a',
+    task: 'cart totals',
+    build: { success: false, errors: ['e1', 'e2', 'e3', 'e4', 'e5', 'e6'] },
+    qualityGates: { passed: true, violations: [] },
+  });
   await run(acts.storeCiEvent.bind(acts), { eventId: 'evt-3', contextId: 'ctx-a', task: 'cart totals', kind: 'envelope', feedback: build });
   const broken = await run(acts.processCiEvent.bind(acts), { eventId: 'evt-3' });
   assert.deepEqual(broken.addedConstraints, ['compilation:evt-3']);
@@ -76,13 +102,19 @@ test('a redelivered CI event is stored once and processed once; the context hist
 test('an event for an unknown context fails without retry and is marked failed', async () => {
   const fb = feedbackFromTests(parseJUnit(junit));
   await run(acts.storeCiEvent.bind(acts), { eventId: 'evt-x', contextId: 'nope', task: 't', kind: 'junit', feedback: fb });
-  await assert.rejects(run(acts.processCiEvent.bind(acts), { eventId: 'evt-x' }), (err) =>
-    err instanceof ApplicationFailure && err.nonRetryable && /contextId: unknown context nope/.test(err.message));
+  await assert.rejects(
+    run(acts.processCiEvent.bind(acts), { eventId: 'evt-x' }),
+    (err) => err instanceof ApplicationFailure && err.nonRetryable && /contextId: unknown context nope/.test(err.message),
+  );
   const { rows } = await db.pool.query(`SELECT status, error FROM ci_events WHERE event_id = 'evt-x'`);
   assert.deepEqual(rows[0], { status: 'failed', error: 'contextId: unknown context nope' });
 });
 
-async function serve(variant: { version: string; contextId: string }, n: number, o: { errors: number; passRate: number; cpuMs: number; latencyMs: number }) {
+async function serve(
+  variant: { version: string; contextId: string },
+  n: number,
+  o: { errors: number; passRate: number; cpuMs: number; latencyMs: number },
+) {
   for (let i = 0; i < n; i++) {
     const id = randomUUID();
     await db.pool.query(
@@ -114,7 +146,11 @@ test('A/B activities: split routed, snapshots measured once per window, winner p
   assert.equal(s1.B!.memoryBytesPerRequest, 1000);
 
   await serve(B, 3, { errors: 3, passRate: 0.1, cpuMs: 9, latencyMs: 10 });
-  assert.deepEqual(await run(acts.snapshotVariants.bind(acts), { abTestId: 'ab-1', snapshotNo: 1 }), s1, 'a retried snapshot keeps its first reading');
+  assert.deepEqual(
+    await run(acts.snapshotVariants.bind(acts), { abTestId: 'ab-1', snapshotNo: 1 }),
+    s1,
+    'a retried snapshot keeps its first reading',
+  );
   const s2 = await run(acts.snapshotVariants.bind(acts), { abTestId: 'ab-1', snapshotNo: 2 });
   assert.equal(s2.A, null, 'A served nothing since the first snapshot');
   assert.deepEqual([s2.B!.requests, s2.B!.errorRate], [3, 1]);
@@ -136,10 +172,24 @@ test('A/B activities: split routed, snapshots measured once per window, winner p
 test('an inconclusive test gives all traffic back to variant A; an unknown context is refused', async () => {
   const A = { version: 'v1', contextId: 'ctx-a', contextVersion: 1 };
   await assert.rejects(
-    run(acts.startAbTest.bind(acts), { id: 'ab-bad', modelId: 'm', variantA: A, variantB: { ...A, contextId: 'missing' }, trafficSplit: 50, alpha: 0.05 }),
+    run(acts.startAbTest.bind(acts), {
+      id: 'ab-bad',
+      modelId: 'm',
+      variantA: A,
+      variantB: { ...A, contextId: 'missing' },
+      trafficSplit: 50,
+      alpha: 0.05,
+    }),
     (err) => err instanceof ApplicationFailure && err.nonRetryable && /variantB\.contextId: unknown context missing/.test(err.message),
   );
-  await run(acts.startAbTest.bind(acts), { id: 'ab-2', modelId: 'm', variantA: A, variantB: { version: 'v2', contextId: 'ctx-b', contextVersion: 1 }, trafficSplit: 50, alpha: 0.05 });
+  await run(acts.startAbTest.bind(acts), {
+    id: 'ab-2',
+    modelId: 'm',
+    variantA: A,
+    variantB: { version: 'v2', contextId: 'ctx-b', contextVersion: 1 },
+    trafficSplit: 50,
+    alpha: 0.05,
+  });
   assert.deepEqual((await readWeights(db.pool, 'm')).get('m'), { v1: 50, v2: 50 });
   await run(acts.closeAbTest.bind(acts), { abTestId: 'ab-2', status: 'inconclusive', analysis: null });
   assert.deepEqual((await readWeights(db.pool, 'm')).get('m'), { v1: 100 });

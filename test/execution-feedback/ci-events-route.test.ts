@@ -31,13 +31,29 @@ before(async () => {
   db = await throwawayDatabase();
   await createContext(db.pool, 'ctx-1', { template: 'Write it.' }, 'test');
   const logger = createLogger({ level: 'silent' });
-  writer = new BatchWriter({ pool: db.pool, logger, maxBufferedRows: 1000, maxBufferedBytes: 1 << 20, batchRows: 100, flushIntervalMs: 100 });
+  writer = new BatchWriter({
+    pool: db.pool,
+    logger,
+    maxBufferedRows: 1000,
+    maxBufferedBytes: 1 << 20,
+    batchRows: 100,
+    flushIntervalMs: 100,
+  });
   app = buildRouterApp({
-    pool: db.pool, predictor: versionEchoPredictor, table: new RoutingTable(), applications: new ApplicationTable(), writer, logger, apiToken: token,
-    metrics: createRouterMetrics(() => writer), recent: new RecentRequests(db.pool, 1000), ...routerFeatures(),
+    pool: db.pool,
+    predictor: versionEchoPredictor,
+    table: new RoutingTable(),
+    applications: new ApplicationTable(),
+    writer,
+    logger,
+    apiToken: token,
+    metrics: createRouterMetrics(() => writer),
+    recent: new RecentRequests(db.pool, 1000),
+    ...routerFeatures(),
   });
   await app.register(ciEventsRoutes, {
-    pool: db.pool, logger,
+    pool: db.pool,
+    logger,
     dispatch: async (eventId) => {
       dispatched.push(eventId);
       await processCiEvent(db.pool, eventId);
@@ -52,7 +68,11 @@ after(async () => {
 });
 
 const post = (body: string, contentType: string, headers: Record<string, string> = {}) =>
-  fetch(`${url}/v1/ci-events`, { method: 'POST', body, headers: { authorization: `Bearer ${token}`, 'content-type': contentType, ...headers } });
+  fetch(`${url}/v1/ci-events`, {
+    method: 'POST',
+    body,
+    headers: { authorization: `Bearer ${token}`, 'content-type': contentType, ...headers },
+  });
 type Answer = Record<string, unknown> & { eventId: string; error: string; duplicate: boolean; kind: string };
 const read = async (res: Response): Promise<Answer> => (await res.json()) as Answer;
 const ctx = { 'x-learnloop-context-id': 'ctx-1', 'x-learnloop-task': 'cart totals' };
@@ -62,14 +82,21 @@ test('a JUnit report updates its context; the same report redelivered is answere
   assert.equal(res.status, 202);
   const body = await read(res);
   assert.match(body.eventId, /^sha256:[0-9a-f]{64}$/);
-  assert.deepEqual({ ...body, eventId: undefined }, { eventId: undefined, duplicate: false, kind: 'junit', contextId: 'ctx-1', tests: 4, passed: 1, failed: 2, skipped: 1 });
+  assert.deepEqual(
+    { ...body, eventId: undefined },
+    { eventId: undefined, duplicate: false, kind: 'junit', contextId: 'ctx-1', tests: 4, passed: 1, failed: 2, skipped: 1 },
+  );
   assert.equal((await readContext(db.pool, 'ctx-1')).version, 2);
 
   const again = await post(fixture('junit-node.xml'), 'application/xml', ctx);
   assert.equal(again.status, 202);
   assert.equal((await read(again)).duplicate, true);
   assert.equal((await readContext(db.pool, 'ctx-1')).version, 2);
-  assert.deepEqual(dispatched.filter((id) => id === body.eventId), [body.eventId], 'dispatched once');
+  assert.deepEqual(
+    dispatched.filter((id) => id === body.eventId),
+    [body.eventId],
+    'dispatched once',
+  );
 });
 
 test('SARIF (application/sarif+json or application/json) and the JSON envelope are accepted', async () => {
@@ -78,16 +105,32 @@ test('SARIF (application/sarif+json or application/json) and the JSON envelope a
   assert.deepEqual(await read(sarif), { eventId: 'lint-1', duplicate: false, kind: 'sarif', contextId: 'ctx-1', findings: 4, security: 0 });
   const asJson = await post(fixture('eslint.sarif'), 'application/json', { ...ctx, 'x-learnloop-event-id': 'lint-2' });
   assert.equal((await read(asJson)).kind, 'sarif');
-  const envelope = { contextId: 'ctx-1', task: 'cart totals', build: { success: true, errors: [] }, qualityGates: { passed: true, violations: [] } };
+  const envelope = {
+    contextId: 'ctx-1',
+    task: 'cart totals',
+    build: { success: true, errors: [] },
+    qualityGates: { passed: true, violations: [] },
+  };
   const env = await post(JSON.stringify(envelope), 'application/json', { 'x-learnloop-event-id': 'build-1' });
   assert.equal(env.status, 202);
-  assert.deepEqual(await read(env), { eventId: 'build-1', duplicate: false, kind: 'envelope', contextId: 'ctx-1', buildSuccess: true, qualityGatesPassed: true });
+  assert.deepEqual(await read(env), {
+    eventId: 'build-1',
+    duplicate: false,
+    kind: 'envelope',
+    contextId: 'ctx-1',
+    buildSuccess: true,
+    qualityGatesPassed: true,
+  });
 });
 
 test('the envelope carries deployment, production metrics and a trace with its fix; a bad fix type is refused naming the field', async () => {
   const envelope = {
-    contextId: 'ctx-1', task: 'cart totals', build: { success: false, errors: ['npm ERR! missing dependency left-pad'] }, qualityGates: { passed: true, violations: [] },
-    deployment: { success: false, environment: 'staging', rolledBack: true }, productionMetrics: { errorRate: 0.2 },
+    contextId: 'ctx-1',
+    task: 'cart totals',
+    build: { success: false, errors: ['npm ERR! missing dependency left-pad'] },
+    qualityGates: { passed: true, violations: [] },
+    deployment: { success: false, environment: 'staging', rolledBack: true },
+    productionMetrics: { errorRate: 0.2 },
     debugging: { trace: fixture('trace-node-7.txt'), fix: { caseId: 'PR-9', fixType: 'null-check', contextChange: {} } },
   };
   const res = await post(JSON.stringify(envelope), 'application/json', { 'x-learnloop-event-id': 'deploy-1' });
@@ -107,11 +150,23 @@ test('the envelope carries deployment, production metrics and a trace with its f
 
 test('malformed reports get 400 naming what is wrong; unknown context 404; no token 401', async () => {
   const cases: [string, string, Record<string, string>, number, RegExp][] = [
-    ['<testsuites><testsuite name="x"><testcase name="a"></testsuite></testsuites>', 'application/xml', ctx, 400, /^JUnit XML: line 1, column \d+: Expected closing tag 'testcase'/],
+    [
+      '<testsuites><testsuite name="x"><testcase name="a"></testsuite></testsuites>',
+      'application/xml',
+      ctx,
+      400,
+      /^JUnit XML: line 1, column \d+: Expected closing tag 'testcase'/,
+    ],
     [fixture('junit-node.xml'), 'text/xml', { 'x-learnloop-task': 't' }, 400, /^x-learnloop-context-id header: required with JUnit XML$/],
     ['{"version":"2.1.0","runs":[{"tool":{"driver":{}}}]}', 'application/sarif+json', ctx, 400, /^SARIF: runs\.0\.tool\.driver\.name: /],
     ['{"version":"2.1.0",', 'application/sarif+json', ctx, 400, /^SARIF: not JSON: /],
-    ['{"contextId":"ctx-1","task":"t","build":{"success":true},"qualityGates":{"passed":true,"violations":[]}}', 'application/json', {}, 400, /^build\.errors: /],
+    [
+      '{"contextId":"ctx-1","task":"t","build":{"success":true},"qualityGates":{"passed":true,"violations":[]}}',
+      'application/json',
+      {},
+      400,
+      /^build\.errors: /,
+    ],
     [fixture('junit-node.xml'), 'application/xml', { ...ctx, 'x-learnloop-context-id': 'nope' }, 404, /^contextId: unknown context nope$/],
     ['hello', 'text/plain', ctx, 415, /^content-type: expected one of application\/xml, /],
   ];
@@ -121,7 +176,11 @@ test('malformed reports get 400 naming what is wrong; unknown context 404; no to
     assert.equal(res.status, status, JSON.stringify(answer));
     assert.match(answer.error, error);
   }
-  const unauthorised = await fetch(`${url}/v1/ci-events`, { method: 'POST', body: '<testsuite/>', headers: { 'content-type': 'application/xml' } });
+  const unauthorised = await fetch(`${url}/v1/ci-events`, {
+    method: 'POST',
+    body: '<testsuite/>',
+    headers: { 'content-type': 'application/xml' },
+  });
   assert.equal(unauthorised.status, 401);
 });
 
@@ -129,7 +188,13 @@ test('malformed reports get 400 naming what is wrong; unknown context 404; no to
 function partialUpload(headers: Record<string, string>, send: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const { hostname, port } = new URL(url);
-    const req = httpRequest({ hostname, port, path: '/v1/ci-events', method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/xml', ...ctx, ...headers } });
+    const req = httpRequest({
+      hostname,
+      port,
+      path: '/v1/ci-events',
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/xml', ...ctx, ...headers },
+    });
     req.on('response', (res) => {
       resolve(res.statusCode!);
       res.resume();

@@ -27,7 +27,10 @@ before(async () => {
   db = await throwawayDatabase();
   env = await createTimeSkippingEnv();
   worker = await startAbTestWorker(env, db, async () => {});
-  bundle = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('../support/ab-testing-and-feedback-workflows.ts', import.meta.url)), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+  bundle = await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('../support/ab-testing-and-feedback-workflows.ts', import.meta.url)),
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+  });
   await createContext(db.pool, 'ctx-wf', { template: 'Write it.' }, 'test');
 });
 after(async () => {
@@ -41,7 +44,15 @@ const replay = (history: Parameters<typeof Worker.runReplayHistory>[1], workflow
   Worker.runReplayHistory({ workflowBundle: bundle, replayName: 'ci-feedback-replay' }, history, workflowId);
 
 async function process(eventId: string, fields: Record<string, unknown>): Promise<CiEventOutcome> {
-  const feedback = feedbackFromEnvelope(ciEnvelopeSchema.parse({ contextId: 'ctx-wf', task: 'orders', build: { success: true, errors: [] }, qualityGates: { passed: true, violations: [] }, ...fields }));
+  const feedback = feedbackFromEnvelope(
+    ciEnvelopeSchema.parse({
+      contextId: 'ctx-wf',
+      task: 'orders',
+      build: { success: true, errors: [] },
+      qualityGates: { passed: true, violations: [] },
+      ...fields,
+    }),
+  );
   await storeCiEvent(db.pool, { eventId, contextId: 'ctx-wf', task: 'orders', kind: 'envelope', feedback });
   await startCiFeedback(env.client, eventId, worker.taskQueue);
   return env.client.workflow.getHandle<() => Promise<CiEventOutcome>>(eventId).result();
@@ -55,12 +66,18 @@ test('a ciFeedback history recorded before the debugging step replays on the cur
 test('an event with a trace runs the debugging step after the learning step: the fix is learned, the next failure gets it recommended; both histories replay', async () => {
   const fixed = await process('wf-fix', {
     build: { success: false, errors: ['KeyError in find_order'] },
-    debugging: { trace: fixture('trace-python-7.txt'), fix: { caseId: 'PR-1', fixType: 'input-validation', contextChange: { constraint: 'Check the order exists.' } } },
+    debugging: {
+      trace: fixture('trace-python-7.txt'),
+      fix: { caseId: 'PR-1', fixType: 'input-validation', contextChange: { constraint: 'Check the order exists.' } },
+    },
   });
   assert.deepEqual(fixed.improvements, [{ type: 'build_failure', issues: ['build_errors'], constraintId: 'build_failure:wf-fix' }]);
   assert.equal(fixed.debugging!.outcome, 'learned');
 
-  const failed = await process('wf-fail', { build: { success: false, errors: ['KeyError in find_order'] }, debugging: { trace: fixture('trace-python-42.txt') } });
+  const failed = await process('wf-fail', {
+    build: { success: false, errors: ['KeyError in find_order'] },
+    debugging: { trace: fixture('trace-python-42.txt') },
+  });
   assert.equal(failed.debugging!.outcome, 'recommended');
   assert.equal(failed.debugging!.recurrences, 1);
   assert.equal(failed.debugging!.contextVersion, failed.toVersion + 1);

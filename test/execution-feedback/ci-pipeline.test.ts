@@ -12,7 +12,15 @@ import { parseSarif } from '../../src/execution-feedback/sarif.js';
 // any static-analysis issue each produce an improvement; deployment status and production metrics are collected.
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/execution-feedback/${name}`, import.meta.url), 'utf8');
 const envelope = (fields: Record<string, unknown>) =>
-  feedbackFromEnvelope(ciEnvelopeSchema.parse({ contextId: 'ctx', task: 't', build: { success: true, errors: [] }, qualityGates: { passed: true, violations: [] }, ...fields }));
+  feedbackFromEnvelope(
+    ciEnvelopeSchema.parse({
+      contextId: 'ctx',
+      task: 't',
+      build: { success: true, errors: [] },
+      qualityGates: { passed: true, violations: [] },
+      ...fields,
+    }),
+  );
 const emptyContext = contextDocumentSchema.parse({});
 
 test('a failed build with one error learns too (the learning step adds a context only past five errors)', () => {
@@ -52,15 +60,23 @@ test('failed tests learn whatever the pass rate, categorised as error handling, 
   assert.deepEqual(fromJunit!.issues, ['failed_tests', 'edge_cases']);
   assert.equal(fromJunit!.evidence.length, 2);
 
-  const oneOfTwenty = { tests: { run: 20, passed: 19 }, problems: [{ kind: 'tests' as const, text: 'cart › rejects an invalid coupon: expected throw', test: 'cart › rejects an invalid coupon' }] };
+  const oneOfTwenty = {
+    tests: { run: 20, passed: 19 },
+    problems: [
+      { kind: 'tests' as const, text: 'cart › rejects an invalid coupon: expected throw', test: 'cart › rejects an invalid coupon' },
+    ],
+  };
   const [mostlyPassing] = pipelineImprovements(oneOfTwenty);
-  assert.deepEqual(mostlyPassing!.issues, ['error_handling'], 'pass rate 0.95 is far above the update step\'s line, and still learns');
+  assert.deepEqual(mostlyPassing!.issues, ['error_handling'], "pass rate 0.95 is far above the update step's line, and still learns");
   assert.deepEqual(pipelineImprovements({ tests: { run: 3, passed: 3 }, problems: [] }), []);
 });
 
-test('quality gates: complexity and duplication get the spec\'s additions, other rules are named; a passed gate learns nothing', () => {
+test("quality gates: complexity and duplication get the spec's additions, other rules are named; a passed gate learns nothing", () => {
   const fb = envelope({
-    qualityGates: { passed: false, violations: [{ rule: 'complexity', value: 31, threshold: 15 }, { rule: 'code_duplication', value: 12 }, 'coverage below 80%'] },
+    qualityGates: {
+      passed: false,
+      violations: [{ rule: 'complexity', value: 31, threshold: 15 }, { rule: 'code_duplication', value: 12 }, 'coverage below 80%'],
+    },
   });
   const [gate] = pipelineImprovements(fb);
   assert.equal(gate!.type, 'quality_gate');
@@ -70,7 +86,10 @@ test('quality gates: complexity and duplication get the spec\'s additions, other
   assert.deepEqual(gate!.evidence, ['complexity = 31 (threshold 15)', 'code_duplication = 12', 'coverage below 80%']);
   assert.deepEqual(pipelineImprovements(envelope({ qualityGates: { passed: true, violations: ['a note'] } })), []);
   const unnamed = pipelineImprovements(envelope({ qualityGates: { passed: false, violations: [] } }));
-  assert.deepEqual(unnamed.map((i) => [i.type, i.issues, Object.keys(i.contextAdditions)]), [['quality_gate', ['quality_gate'], ['quality_gates']]]);
+  assert.deepEqual(
+    unnamed.map((i) => [i.type, i.issues, Object.keys(i.contextAdditions)]),
+    [['quality_gate', ['quality_gate'], ['quality_gates']]],
+  );
 });
 
 test('every static-analysis issue learns, not only security findings', () => {
@@ -91,23 +110,43 @@ test('every static-analysis issue learns, not only security findings', () => {
   assert.equal(applyImprovements(emptyContext, [both!], mixed, 'lint-2').document.constraints[0]!.kind, 'security');
 });
 
-test('one event with every stage failing gives four records in the spec\'s order; deployment and production metrics are kept', () => {
+test("one event with every stage failing gives four records in the spec's order; deployment and production metrics are kept", () => {
   const fb = envelope({
     build: { success: false, errors: ['missing dependency left-pad'] },
     qualityGates: { passed: false, violations: [{ rule: 'complexity', value: 20 }] },
     deployment: { success: false, environment: 'staging', rolledBack: true },
     productionMetrics: { errorRate: 0.04, latencyP99Ms: 820 },
   });
-  const withAll = { ...fb, tests: { run: 2, passed: 1 }, problems: [...fb.problems, { kind: 'tests' as const, text: 'a › b: boom', test: 'a › b' }, { kind: 'static-analysis' as const, text: 'no-undef: x', rule: 'no-undef' }] };
-  assert.deepEqual(pipelineImprovements(withAll).map((i) => i.type), ['build_failure', 'test_failure', 'quality_gate', 'static_analysis']);
+  const withAll = {
+    ...fb,
+    tests: { run: 2, passed: 1 },
+    problems: [
+      ...fb.problems,
+      { kind: 'tests' as const, text: 'a › b: boom', test: 'a › b' },
+      { kind: 'static-analysis' as const, text: 'no-undef: x', rule: 'no-undef' },
+    ],
+  };
+  assert.deepEqual(
+    pipelineImprovements(withAll).map((i) => i.type),
+    ['build_failure', 'test_failure', 'quality_gate', 'static_analysis'],
+  );
   assert.deepEqual(fb.deployment, { success: false, environment: 'staging', rolledBack: true });
   assert.deepEqual(fb.productionMetrics, { errorRate: 0.04, latencyP99Ms: 820 });
-  const bad = ciEnvelopeSchema.safeParse({ contextId: 'c', task: 't', build: { success: true, errors: [] }, qualityGates: { passed: true, violations: [] }, productionMetrics: { p99: 'slow' } });
+  const bad = ciEnvelopeSchema.safeParse({
+    contextId: 'c',
+    task: 't',
+    build: { success: true, errors: [] },
+    qualityGates: { passed: true, violations: [] },
+    productionMetrics: { p99: 'slow' },
+  });
   assert.equal(bad.success, false);
 });
 
 test('an improvement for a failure the learning step already added a constraint for goes into that constraint', () => {
-  const fb = { tests: { run: 10, passed: 2 }, problems: [{ kind: 'tests' as const, text: 'cart › handles an empty cart: expected 0', test: 'cart › handles an empty cart' }] };
+  const fb = {
+    tests: { run: 10, passed: 2 },
+    problems: [{ kind: 'tests' as const, text: 'cart › handles an empty cart: expected 0', test: 'cart › handles an empty cart' }],
+  };
   const step = updateContext(emptyContext, fb, 'evt-9');
   assert.deepEqual(step.addedConstraints, ['tests:evt-9']);
   const applied = applyImprovements(step.after, pipelineImprovements(fb), fb, 'evt-9');

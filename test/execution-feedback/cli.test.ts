@@ -35,26 +35,46 @@ async function cli(t: TestContext, ...args: string[]): Promise<string> {
 test('ab plan: requests per variant and hours at the given traffic', async (t) => {
   const out = await cli(t, 'ab', 'plan', '--baseline', '0.71', '--mde', '0.02', '--requests-per-hour', '1000');
   // 7911 per arm: the number SciPy gives (test/fixtures/ab-testing/welch-scipy.json); 500 an hour reach each arm.
-  assert.equal(out, '7911 requests per variant (15822 in all) to detect 0.71 → 0.73 at alpha 0.05, power 0.8\n' +
-    'at 1000 requests/hour with 50% to B: 15.8 hours (0.7 days)');
+  assert.equal(
+    out,
+    '7911 requests per variant (15822 in all) to detect 0.71 → 0.73 at alpha 0.05, power 0.8\n' +
+      'at 1000 requests/hour with 50% to B: 15.8 hours (0.7 days)',
+  );
 });
 
 test('ab plan without a rate uses the model’s traffic of the last 24 hours', async (t) => {
   for (let i = 0; i < 48; i++) {
-    await db.pool.query(`INSERT INTO inference_requests (request_id, model_id, version, input, latency_ms) VALUES ($1, 'busy', 'v1', '{}', 1)`, [randomUUID()]);
+    await db.pool.query(
+      `INSERT INTO inference_requests (request_id, model_id, version, input, latency_ms) VALUES ($1, 'busy', 'v1', '{}', 1)`,
+      [randomUUID()],
+    );
   }
   const out = await cli(t, 'ab', 'plan', '--baseline', '0.71', '--mde', '0.02', '--model', 'busy', '--split', '20');
   assert.match(out, /\nat 2 requests\/hour with 20% to B: 19777\.5 hours \(824\.1 days\)$/);
 });
 
 test('ab plan refuses a rate past 1, naming the option', async (t) => {
-  await assert.rejects(cli(t, 'ab', 'plan', '--baseline', '0.71', '--mde', '0.5', '--requests-per-hour', '10'), /--mde: baseline \+ mde must stay below 1/);
+  await assert.rejects(
+    cli(t, 'ab', 'plan', '--baseline', '0.71', '--mde', '0.5', '--requests-per-hour', '10'),
+    /--mde: baseline \+ mde must stay below 1/,
+  );
   await assert.rejects(cli(t, 'ab', 'plan', '--baseline', 'x', '--mde', '0.5'), /--baseline must be a number/);
 });
 
 test('patterns learn, recommend for the same bug with another value, recurred, list', async (t) => {
   assert.match(await cli(t, 'patterns', 'recommend', trace('trace-python-42.txt')), /no pattern with confidence above 0.7$/);
-  await cli(t, 'patterns', 'learn', trace('trace-python-7.txt'), '--fix-type', 'input-validation', '--case', 'TICKET-1', '--context-change', '{"constraint":"check the key exists"}');
+  await cli(
+    t,
+    'patterns',
+    'learn',
+    trace('trace-python-7.txt'),
+    '--fix-type',
+    'input-validation',
+    '--case',
+    'TICKET-1',
+    '--context-change',
+    '{"constraint":"check the key exists"}',
+  );
   const rec = await cli(t, 'patterns', 'recommend', trace('trace-python-42.txt'));
   assert.match(rec, /^error: KeyError at failing\.py:find_order \(<str>; missing-key\)/);
   assert.match(rec, /\nfix: input-validation {2}confidence 0\.77 × effectiveness 0\.67 = 0\.51\n/);

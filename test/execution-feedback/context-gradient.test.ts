@@ -2,13 +2,21 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { contextDocumentSchema } from '../../src/models/context-document.js';
 import {
-  contextGradient, contextsToAdd, dimensionGradients, learningRate, momentum, momentumUpdate,
+  contextGradient,
+  contextsToAdd,
+  dimensionGradients,
+  learningRate,
+  momentum,
+  momentumUpdate,
 } from '../../src/execution-feedback/context-gradient.js';
 import { updateContext } from '../../src/execution-feedback/context-update.js';
 import { applyContext } from '../../src/models/context-input.js';
 import type { ExecutionFeedback } from '../../src/execution-feedback/feedback.js';
 
-const fb = (f: Omit<ExecutionFeedback, 'problems'>, problems: ExecutionFeedback['problems'] = []): ExecutionFeedback => ({ ...f, problems });
+const fb = (f: Omit<ExecutionFeedback, 'problems'>, problems: ExecutionFeedback['problems'] = []): ExecutionFeedback => ({
+  ...f,
+  problems,
+});
 
 test('compilation: 1 when the build succeeds, −errors/10 when not; a new compilation context only below −0.5', () => {
   assert.equal(dimensionGradients(fb({ compilation: { success: true, errors: 0 } })).compilation, 1);
@@ -71,7 +79,9 @@ test('momentum update, as the specs’ ContextUpdateStrategy: m ← 0.9·m + (1 
   assert.equal(momentum, 0.9);
   const g = { dimensions: { tests: -1 }, features: { 'example-1': 0.1, 'tests:evt-1': -0.05 } };
   const first = momentumUpdate({ weights: {}, momentum: {} }, g);
-  const near = (actual: number | undefined, expected: number) => { assert.ok(Math.abs(actual! - expected) < 1e-15, `${String(actual)} ≠ ${expected}`); };
+  const near = (actual: number | undefined, expected: number) => {
+    assert.ok(Math.abs(actual! - expected) < 1e-15, `${String(actual)} ≠ ${expected}`);
+  };
   near(first.momentum['example-1'], 0.01); // 0.9·0 + 0.1·0.1
   near(first.momentum['tests:evt-1'], -0.005);
   near(first.weights['example-1'], 0.0001); // 0 + 0.01·0.01
@@ -100,7 +110,9 @@ test('a context stored under the earlier update (velocity) reads back as the spe
     w += v;
     specs = momentumUpdate(specs, { dimensions: {}, features: { 'ex-1': g } });
   }
-  const stored = contextDocumentSchema.parse({ learning: { weights: { 'ex-1': w, 'dimension:tests': -0.03 }, velocity: { 'ex-1': v, 'dimension:tests': -0.01 } } });
+  const stored = contextDocumentSchema.parse({
+    learning: { weights: { 'ex-1': w, 'dimension:tests': -0.03 }, velocity: { 'ex-1': v, 'dimension:tests': -0.01 } },
+  });
   assert.deepEqual(Object.keys(stored.learning), ['weights', 'momentum']);
   assert.ok(Math.abs(stored.learning.momentum['ex-1']! - specs.momentum['ex-1']!) < 1e-15);
   assert.ok(Math.abs(stored.learning.weights['ex-1']! - specs.weights['ex-1']!) < 1e-15);

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { learnPattern, recommendFix, recordRecurrence, type DebugPattern, type FixReport } from '../../src/execution-feedback/debug-patterns.js';
+import {
+  learnPattern,
+  recommendFix,
+  recordRecurrence,
+  type DebugPattern,
+  type FixReport,
+} from '../../src/execution-feedback/debug-patterns.js';
 import { errorSignature, generaliseMessage } from '../../src/execution-feedback/error-signature.js';
 import { parseStackTrace } from '../../src/execution-feedback/stack-trace.js';
 
@@ -10,9 +16,30 @@ const trace = (name: string) => readFileSync(new URL(`../fixtures/execution-feed
 const signatureOf = (name: string) => errorSignature(parseStackTrace(trace(name)));
 
 const languages = [
-  { lang: 'javascript', file: 'node', type: 'TypeError', location: 'failing.mjs:shippingLabel', symptom: 'null-access', fixType: 'null-check' },
-  { lang: 'python', file: 'python', type: 'KeyError', location: 'failing.py:find_order', symptom: 'missing-key', fixType: 'input-validation' },
-  { lang: 'java', file: 'java', type: 'java.lang.IndexOutOfBoundsException', location: 'Failing.findOrder', symptom: 'index-out-of-range', fixType: 'bounds-check' },
+  {
+    lang: 'javascript',
+    file: 'node',
+    type: 'TypeError',
+    location: 'failing.mjs:shippingLabel',
+    symptom: 'null-access',
+    fixType: 'null-check',
+  },
+  {
+    lang: 'python',
+    file: 'python',
+    type: 'KeyError',
+    location: 'failing.py:find_order',
+    symptom: 'missing-key',
+    fixType: 'input-validation',
+  },
+  {
+    lang: 'java',
+    file: 'java',
+    type: 'java.lang.IndexOutOfBoundsException',
+    location: 'Failing.findOrder',
+    symptom: 'index-out-of-range',
+    fixType: 'bounds-check',
+  },
 ] as const;
 
 for (const l of languages) {
@@ -27,7 +54,11 @@ for (const l of languages) {
     const again = signatureOf(`trace-${l.file}-42.txt`);
     assert.equal(again.hash, first.hash, 'the same bug with another id has the same signature');
 
-    const fix: FixReport = { caseId: `${l.file}-7`, fixType: l.fixType, contextChange: { constraint: 'check the lookup result before use' } };
+    const fix: FixReport = {
+      caseId: `${l.file}-7`,
+      fixType: l.fixType,
+      contextChange: { constraint: 'check the lookup result before use' },
+    };
     const pattern = learnPattern(undefined, first, fix);
     const rec = recommendFix([pattern], again);
     assert.ok(rec, 'a pattern learned from one exactly matching case is recommended');
@@ -52,14 +83,23 @@ test('a TypeScript trace run through tsx parses like node’s, at the .ts source
 test('no recommendation for a different error type, nor for a near match learned from a single case', () => {
   const python = signatureOf('trace-python-7.txt');
   const pattern = learnPattern(undefined, python, { caseId: 'p-1', fixType: 'input-validation', contextChange: {} });
-  const otherType = errorSignature(parseStackTrace(trace('trace-python-7.txt').replace("KeyError: '7'", "IndexError: list index out of range")));
+  const otherType = errorSignature(
+    parseStackTrace(trace('trace-python-7.txt').replace("KeyError: '7'", 'IndexError: list index out of range')),
+  );
   assert.equal(recommendFix([pattern], otherType), null);
   const otherMessage = errorSignature(parseStackTrace(trace('trace-python-7.txt').replace("KeyError: '7'", 'KeyError: shelf missing')));
   assert.notEqual(otherMessage.hash, python.hash);
   assert.equal(recommendFix([pattern], otherMessage), null, 'similarity 0.8 × 1/1.3 is below 0.7');
-  const threeCases = ['p-2', 'p-3'].reduce((p, caseId) => learnPattern(p, python, { caseId, fixType: 'input-validation', contextChange: {} }), pattern);
+  const threeCases = ['p-2', 'p-3'].reduce(
+    (p, caseId) => learnPattern(p, python, { caseId, fixType: 'input-validation', contextChange: {} }),
+    pattern,
+  );
   assert.deepEqual(recommendFix([threeCases], otherMessage)?.supportingCases, ['p-1', 'p-2', 'p-3']);
-  assert.equal(learnPattern(threeCases, python, { caseId: 'p-2', fixType: 'input-validation', contextChange: {} }), threeCases, 'a repeated case is not counted twice');
+  assert.equal(
+    learnPattern(threeCases, python, { caseId: 'p-2', fixType: 'input-validation', contextChange: {} }),
+    threeCases,
+    'a repeated case is not counted twice',
+  );
 });
 
 test('of two fixes for one signature, the one that held is recommended', () => {

@@ -35,14 +35,30 @@ const deploy = (shares: [number, number]) =>
     replaceApplicationRoutes(
       c,
       APP,
-      ticketTriage.variants.map((variant, i): ApplicationRoute => ({ variant, percent: shares[i]!, baseline: i === 0, requirementsVersion: 1, cycleId: CYCLE })),
+      ticketTriage.variants.map(
+        (variant, i): ApplicationRoute => ({ variant, percent: shares[i]!, baseline: i === 0, requirementsVersion: 1, cycleId: CYCLE }),
+      ),
     ),
   );
 
-interface Prediction { requestId: string; variant: string; status: string; output?: unknown; error?: string; latencyMs: number }
+interface Prediction {
+  requestId: string;
+  variant: string;
+  status: string;
+  output?: unknown;
+  error?: string;
+  latencyMs: number;
+}
 
-async function predict(body: unknown, application = APP): Promise<{ status: number; json: { predictions?: Prediction[]; error?: string } }> {
-  const res = await fetch(`${router.url}/v1/applications/${application}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+async function predict(
+  body: unknown,
+  application = APP,
+): Promise<{ status: number; json: { predictions?: Prediction[]; error?: string } }> {
+  const res = await fetch(`${router.url}/v1/applications/${application}/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, json: (await res.json()) as { predictions?: Prediction[]; error?: string } };
 }
 
@@ -65,34 +81,54 @@ test('an application not deployed gets 404 naming it; once deployed, its routes 
   await untilServed(() => true, { input: requests[0]!.input });
   const listed = await (await fetch(`${router.url}/v1/applications`)).json();
   assert.deepEqual(listed, {
-    applications: [{
-      application: APP,
-      routes: [
-        { variant: 'v1', percent: 50, baseline: true, requirementsVersion: 1, cycleId: CYCLE },
-        { variant: 'v2', percent: 50, baseline: false, requirementsVersion: 1, cycleId: CYCLE },
-      ],
-    }],
+    applications: [
+      {
+        application: APP,
+        routes: [
+          { variant: 'v1', percent: 50, baseline: true, requirementsVersion: 1, cycleId: CYCLE },
+          { variant: 'v2', percent: 50, baseline: false, requirementsVersion: 1, cycleId: CYCLE },
+        ],
+      },
+    ],
   });
   assert.equal((await predict({ instances: [{ input: {} }] }, 'no-such-app')).status, 404);
 });
 
-test('each request is answered live by its user\'s variant, every other variant answers it in shadow, all stored', async () => {
+test("each request is answered live by its user's variant, every other variant answers it in shadow, all stored", async () => {
   const { status, json } = await predict({ instances: requests });
   assert.equal(status, 200);
   const predictions = json.predictions!;
-  assert.deepEqual(predictions.map((p) => p.requestId), requests.map((r) => r.requestId));
+  assert.deepEqual(
+    predictions.map((p) => p.requestId),
+    requests.map((r) => r.requestId),
+  );
   const live = new Map(ticketTriage.variants.map((v) => [v, predictions.filter((p) => p.variant === v).length]));
   for (const [variant, n] of live) assert.ok(n > 60 && n < 140, `${variant} answered ${n} of 200 live on a 50/50 split`);
 
-  const { rows } = await db.pool.query<{ client_request_id: string; variant: string; shadow: boolean; status: string; output: unknown; cycle_id: string; check_no: number | null }>(
+  const { rows } = await db.pool.query<{
+    client_request_id: string;
+    variant: string;
+    shadow: boolean;
+    status: string;
+    output: unknown;
+    cycle_id: string;
+    check_no: number | null;
+  }>(
     `SELECT client_request_id, variant, shadow, status, output, cycle_id, check_no FROM application_requests WHERE client_request_id = ANY($1::uuid[])`,
     [requests.map((r) => r.requestId)],
   );
   assert.equal(rows.length, 200 * ticketTriage.variants.length);
-  assert.ok(rows.every((r) => r.cycle_id === CYCLE && r.check_no === null), 'stored for the cycle, unclaimed by any check');
+  assert.ok(
+    rows.every((r) => r.cycle_id === CYCLE && r.check_no === null),
+    'stored for the cycle, unclaimed by any check',
+  );
   for (const p of predictions) {
     const own = rows.filter((r) => r.client_request_id === p.requestId);
-    assert.deepEqual(own.filter((r) => !r.shadow).map((r) => r.variant), [p.variant], 'one live answer, from the variant that answered');
+    assert.deepEqual(
+      own.filter((r) => !r.shadow).map((r) => r.variant),
+      [p.variant],
+      'one live answer, from the variant that answered',
+    );
     const stored = own.find((r) => !r.shadow)!;
     assert.equal(stored.status, p.status);
     assert.deepEqual(stored.output ?? undefined, p.output);
@@ -102,14 +138,28 @@ test('each request is answered live by its user\'s variant, every other variant 
   const scraped = await (await fetch(`${router.url}/metrics`)).text();
   for (const variant of ticketTriage.variants) {
     const count = (served: string) =>
-      [...scraped.matchAll(new RegExp(`learnloop_application_answers_total\\{application="${APP}",variant="${variant}",status="[a-z_]+",served="${served}"\\} (\\d+)`, 'g'))].reduce((a, m) => a + Number(m[1]), 0);
-    assert.equal(count('live') + count('shadow'), rows.filter((r) => r.variant === variant).length + 1, `${variant} answers on /metrics (and the first test's one request)`);
+      [
+        ...scraped.matchAll(
+          new RegExp(
+            `learnloop_application_answers_total\\{application="${APP}",variant="${variant}",status="[a-z_]+",served="${served}"\\} (\\d+)`,
+            'g',
+          ),
+        ),
+      ].reduce((a, m) => a + Number(m[1]), 0);
+    assert.equal(
+      count('live') + count('shadow'),
+      rows.filter((r) => r.variant === variant).length + 1,
+      `${variant} answers on /metrics (and the first test's one request)`,
+    );
     assert.ok(count('live') >= live.get(variant)!);
   }
 
   // A user keeps their variant while the routes hold.
   const again = await predict({ instances: requests.map(({ userKey, input }) => ({ userKey, input })) });
-  assert.deepEqual(again.json.predictions!.map((p) => p.variant), predictions.map((p) => p.variant));
+  assert.deepEqual(
+    again.json.predictions!.map((p) => p.variant),
+    predictions.map((p) => p.variant),
+  );
 });
 
 test('a resent request (same id) is stored once and answered alike', async () => {
@@ -151,7 +201,7 @@ test('bad bodies get 400 with the field and reason, and nothing is stored', asyn
   assert.equal(await count(), before);
 });
 
-test('the learning cycle\'s client resends through a 404 until the routes arrive, and names the router\'s reason when it gives up', async () => {
+test("the learning cycle's client resends through a 404 until the routes arrive, and names the router's reason when it gives up", async () => {
   const sent = windowRequests(ticketTriage, { window: 'client-test', requests: 30, seed: 9 });
   await assert.rejects(
     sendApplicationRequests({ routerUrl: router.url, patienceMs: 300 }, 'address-normalizer', sent),
@@ -161,13 +211,20 @@ test('the learning cycle\'s client resends through a 404 until the routes arrive
   await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
   const { port } = closed.address() as AddressInfo;
   await new Promise((r) => closed.close(r));
-  await assert.rejects(sendApplicationRequests({ routerUrl: `http://127.0.0.1:${port}` }, APP, sent), new RegExp(`router http://127.0.0.1:${port}/.* unreachable: .*ECONNREFUSED`));
+  await assert.rejects(
+    sendApplicationRequests({ routerUrl: `http://127.0.0.1:${port}` }, APP, sent),
+    new RegExp(`router http://127.0.0.1:${port}/.* unreachable: .*ECONNREFUSED`),
+  );
   // Routes committed after the first attempt: the client waits them out instead of failing the check.
   await withTransaction(db.pool, (c) => replaceApplicationRoutes(c, APP, []));
-  while (((await (await fetch(`${router.url}/v1/applications`)).json()) as { applications: unknown[] }).applications.length > 0) await new Promise((r) => setTimeout(r, 20));
+  while (((await (await fetch(`${router.url}/v1/applications`)).json()) as { applications: unknown[] }).applications.length > 0)
+    await new Promise((r) => setTimeout(r, 20));
   const redeploy = new Promise((r) => setTimeout(r, 200)).then(() => deploy([50, 50]));
   await sendApplicationRequests({ routerUrl: router.url }, APP, sent, 10);
   await redeploy;
-  const { rows } = await db.pool.query(`SELECT count(DISTINCT client_request_id)::int AS n FROM application_requests WHERE client_request_id = ANY($1::uuid[])`, [sent.map((r) => r.requestId)]);
+  const { rows } = await db.pool.query(
+    `SELECT count(DISTINCT client_request_id)::int AS n FROM application_requests WHERE client_request_id = ANY($1::uuid[])`,
+    [sent.map((r) => r.requestId)],
+  );
   assert.equal(rows[0].n, 30);
 });

@@ -17,7 +17,11 @@ function cycle(name: string, documents: Map<string, RequirementsDocument>, check
     for (const app of simulatedApplications) {
       const document = documents.get(app.id)!;
       const window = simulateWindow(app, document, { window: `${name}/${check}`, requests: 200, seed: 1 });
-      const result = checkWindow({ application: app.id, variants: app.variants, document, outcomes: window }, open.get(app.id) ?? [], `${name}/${check}`);
+      const result = checkWindow(
+        { application: app.id, variants: app.variants, document, outcomes: window },
+        open.get(app.id) ?? [],
+        `${name}/${check}`,
+      );
       open.set(app.id, result.open);
       incidents.push(...result.opened);
       outcomes.push(...window);
@@ -38,10 +42,14 @@ describe('simulated applications behave as their requirements say', () => {
 
   test('the two variants write dates differently until the schema pins the format', () => {
     const input = { text: 'I cannot log in since the password reset' };
-    const date = (doc: RequirementsDocument, v: string) => (serve(ticketTriage, doc, v, 'r', input).output as { due_date: string }).due_date;
+    const date = (doc: RequirementsDocument, v: string) =>
+      (serve(ticketTriage, doc, v, 'r', input).output as { due_date: string }).due_date;
     assert.notEqual(date(ticketTriage.initialRequirements, 'v1'), date(ticketTriage.initialRequirements, 'v2'));
     const pinned = structuredClone(ticketTriage.initialRequirements);
-    (pinned.api_specification.endpoints[0]!.response_schema.properties as Record<string, object>).due_date = { type: 'string', format: 'date' };
+    (pinned.api_specification.endpoints[0]!.response_schema.properties as Record<string, object>).due_date = {
+      type: 'string',
+      format: 'date',
+    };
     assert.equal(date(pinned, 'v1'), date(pinned, 'v2'));
   });
 
@@ -63,10 +71,21 @@ describe('one learning cycle over the simulated applications', () => {
   });
 
   test('opens incidents of every kind and finds a systematic issue', () => {
-    assert.deepEqual([...new Set(first.incidents.map((i) => i.type))].sort(), ['behavioral_deviation', 'contract_violation', 'error_rate', 'latency']);
+    assert.deepEqual([...new Set(first.incidents.map((i) => i.type))].sort(), [
+      'behavioral_deviation',
+      'contract_violation',
+      'error_rate',
+      'latency',
+    ]);
     assert.ok(first.analysis.systematicIssues.length >= 1);
     const types = new Set(first.analysis.deficiencies.map((d) => d.type));
-    for (const t of ['missing_error_handling_requirements', 'performance', 'incomplete_response_specification', 'missing_edge_case_specification', 'ambiguous_behavioral_specification']) {
+    for (const t of [
+      'missing_error_handling_requirements',
+      'performance',
+      'incomplete_response_specification',
+      'missing_edge_case_specification',
+      'ambiguous_behavioral_specification',
+    ]) {
       assert.ok(types.has(t as never), `found ${t}`);
     }
   });
@@ -87,7 +106,8 @@ describe('one learning cycle over the simulated applications', () => {
     for (const r of first.analysis.refinements) refined.set(r.application, r.document);
     const second = cycle('two', refined);
     assert.ok(second.incidents.length < first.incidents.length, `${second.incidents.length} < ${first.incidents.length}`);
-    const mean = (m: Map<string, RequirementsDocument>, f: (d: RequirementsDocument) => number) => [...m.values()].reduce((s, d) => s + f(d), 0) / m.size;
+    const mean = (m: Map<string, RequirementsDocument>, f: (d: RequirementsDocument) => number) =>
+      [...m.values()].reduce((s, d) => s + f(d), 0) / m.size;
     assert.ok(mean(refined, completenessScore) > mean(initial, completenessScore));
     assert.ok(mean(refined, clarityScore) > mean(initial, clarityScore));
   });

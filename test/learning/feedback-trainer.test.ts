@@ -24,11 +24,29 @@ describe('feedback trainer', () => {
   });
 
   test('9 samples are "not enough samples"; 10 start training with their summed weight', () => {
-    assert.deepEqual(trainingDecision(Array.from({ length: 9 }, () => sample()), true), { start: false, samples: 9, reason: 'not enough samples' });
-    assert.deepEqual(trainingDecision(Array.from({ length: 10 }, () => sample(2)), true), { start: true, samples: 10, totalWeight: 20 });
+    assert.deepEqual(
+      trainingDecision(
+        Array.from({ length: 9 }, () => sample()),
+        true,
+      ),
+      { start: false, samples: 9, reason: 'not enough samples' },
+    );
+    assert.deepEqual(
+      trainingDecision(
+        Array.from({ length: 10 }, () => sample(2)),
+        true,
+      ),
+      { start: true, samples: 10, totalWeight: 20 },
+    );
   });
 
   test('with autoTrain off, enough samples are recorded but not trained on', () => {
-    assert.deepEqual(trainingDecision(Array.from({ length: 10 }, () => sample()), false), { start: false, samples: 10, reason: 'auto-train off' });
+    assert.deepEqual(
+      trainingDecision(
+        Array.from({ length: 10 }, () => sample()),
+        false,
+      ),
+      { start: false, samples: 10, reason: 'auto-train off' },
+    );
   });
 });

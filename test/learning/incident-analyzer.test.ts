@@ -8,7 +8,17 @@ import { analyzeVariance } from '../../src/learning/variance.js';
 import { document, outcome } from './fixtures.js';
 
 function incident(type: Incident['type'], offending: RequestOutcome[], details: Record<string, string[]> = {}): Incident {
-  return { key: `k-${type}`, application: 'app', variant: 'v1', requirementsVersion: 1, type, value: 0.5, threshold: 0.01, requestIds: offending.map((o) => o.requestId), details };
+  return {
+    key: `k-${type}`,
+    application: 'app',
+    variant: 'v1',
+    requirementsVersion: 1,
+    type,
+    value: 0.5,
+    threshold: 0.01,
+    requestIds: offending.map((o) => o.requestId),
+    details,
+  };
 }
 const ctx = (outcomes: RequestOutcome[]) => ({ document, outcomes: new Map(outcomes.map((o) => [o.requestId, o])) });
 
@@ -16,7 +26,10 @@ const ctx = (outcomes: RequestOutcome[]) => ({ document, outcomes: new Map(outco
 const withoutDay = parseRequirements({
   ...document,
   api_specification: {
-    endpoints: document.api_specification.endpoints.map((e) => ({ ...e, response_schema: { ...e.response_schema, properties: { label: { type: 'string' } } } })),
+    endpoints: document.api_specification.endpoints.map((e) => ({
+      ...e,
+      response_schema: { ...e.response_schema, properties: { label: { type: 'string' } } },
+    })),
   },
 });
 
@@ -36,14 +49,24 @@ describe('incident analyzer', () => {
     assert.equal(rest.length, 0);
     assert.equal(d?.type, 'missing_error_handling_requirements');
     assert.equal(d.area, 'input.text');
-    assert.deepEqual(d.improvement, { kind: 'add_error_handling', endpoint: 'classify', condition: 'text:empty', status: 422, code: 'TEXT_EMPTY', exampleInput: { text: '' } });
+    assert.deepEqual(d.improvement, {
+      kind: 'add_error_handling',
+      endpoint: 'classify',
+      condition: 'text:empty',
+      status: 422,
+      code: 'TEXT_EMPTY',
+      exampleInput: { text: '' },
+    });
     assert.ok(d.evidence.some((e) => e.includes('2 of 2 failed requests have text:empty')));
   });
 
   test('errors on an endpoint the document does not define are a missing API specification', () => {
     const failing = [outcome({ status: 'error', endpoint: 'bulk' })];
     const [d] = analyzeIncident(incident('error_rate', failing), ctx(failing));
-    assert.deepEqual([d?.type, d?.area, d?.improvement], ['missing_api_specification', 'api.bulk', { kind: 'add_endpoint', endpoint: 'bulk' }]);
+    assert.deepEqual(
+      [d?.type, d?.area, d?.improvement],
+      ['missing_api_specification', 'api.bulk', { kind: 'add_endpoint', endpoint: 'bulk' }],
+    );
   });
 
   test('errors with nothing in common name the gap but suggest no change', () => {
@@ -55,19 +78,33 @@ describe('incident analyzer', () => {
   test('slow long inputs are a performance deficiency fixed by a length limit', () => {
     const slow = [outcome({ latencyMs: 2000, input: { text: 'x'.repeat(3000) } })];
     const [d] = analyzeIncident(incident('latency', slow), ctx(slow));
-    assert.deepEqual([d?.type, d?.area, d?.improvement], ['performance', 'input.text', { kind: 'add_constraint', endpoint: 'classify', field: 'text', maxLength: 2000 }]);
+    assert.deepEqual(
+      [d?.type, d?.area, d?.improvement],
+      ['performance', 'input.text', { kind: 'add_constraint', endpoint: 'classify', field: 'text', maxLength: 2000 }],
+    );
   });
 
   test('an undeclared field is an incomplete response specification; null on a shared trait is a missing edge case', () => {
     const extra = outcome({ output: { label: 'a', score: 0.5 } });
     const nulls = outcome({ input: { text: 'Привет' }, output: { label: null } });
-    const details = { [extra.requestId]: ['/score|additionalProperties|/ must NOT have additional properties'], [nulls.requestId]: ['/label|type|/label must be string'] };
+    const details = {
+      [extra.requestId]: ['/score|additionalProperties|/ must NOT have additional properties'],
+      [nulls.requestId]: ['/label|type|/label must be string'],
+    };
     const found = analyzeIncident(incident('contract_violation', [extra, nulls], details), ctx([extra, nulls]));
     assert.deepEqual(
       found.map((d) => [d.type, d.area, d.improvement]),
       [
-        ['incomplete_response_specification', 'response.score', { kind: 'add_response_property', endpoint: 'classify', field: 'score', schema: { type: 'number' } }],
-        ['missing_edge_case_specification', 'response.label', { kind: 'add_edge_case', endpoint: 'classify', condition: 'text:non_ascii', field: 'label', fallback: { label: 'unknown' } }],
+        [
+          'incomplete_response_specification',
+          'response.score',
+          { kind: 'add_response_property', endpoint: 'classify', field: 'score', schema: { type: 'number' } },
+        ],
+        [
+          'missing_edge_case_specification',
+          'response.label',
+          { kind: 'add_edge_case', endpoint: 'classify', condition: 'text:non_ascii', field: 'label', fallback: { label: 'unknown' } },
+        ],
       ],
     );
   });
@@ -77,7 +114,13 @@ describe('incident analyzer', () => {
     const [d] = analyzeIncident(inc, { ...ctx([...base, ...other]), variance });
     assert.equal(d?.type, 'ambiguous_behavioral_specification');
     assert.equal(d.area, 'response.day');
-    assert.deepEqual(d.improvement, { kind: 'clarify_field', endpoint: 'classify', field: 'day', schema: { type: 'string', format: 'date' }, example: { input: other[0]!.input, output: { day: '2026-11-25' } } });
+    assert.deepEqual(d.improvement, {
+      kind: 'clarify_field',
+      endpoint: 'classify',
+      field: 'day',
+      schema: { type: 'string', format: 'date' },
+      example: { input: other[0]!.input, output: { day: '2026-11-25' } },
+    });
   });
 
   test('a deviation on a field the response schema does not declare is a missing behavioral specification', () => {

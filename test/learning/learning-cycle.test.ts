@@ -11,7 +11,15 @@ import { createLearningActivities } from '../../activities/learning.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import type { RunningRouter } from '../../src/router/server.js';
-import { abortSignal, addApplicationUpdate, extendSignal, learningCycle, pauseSignal, progressQuery, resumeSignal } from '../../workflows/contracts/learning-cycle.js';
+import {
+  abortSignal,
+  addApplicationUpdate,
+  extendSignal,
+  learningCycle,
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+} from '../../workflows/contracts/learning-cycle.js';
 import { throwawayDatabase, type ThrowawayDatabase } from '../../bench/support/database.js';
 import { startRouterOn } from '../support/router.js';
 import { createTimeSkippingEnv, signalSettled } from '../../bench/support/temporal.js';
@@ -40,7 +48,14 @@ describe('learningCycle on the time-skipping server', () => {
       connection: env.nativeConnection,
       taskQueue,
       workflowsPath,
-      activities: createLearningActivities({ pool: db.pool, logger: createLogger({ level: 'silent' }), config: loadConfig({ DATABASE_URL: db.url, LEARNLOOP_ROUTER_URL: router.url }) }, { applications: deployableApplications }),
+      activities: createLearningActivities(
+        {
+          pool: db.pool,
+          logger: createLogger({ level: 'silent' }),
+          config: loadConfig({ DATABASE_URL: db.url, LEARNLOOP_ROUTER_URL: router.url }),
+        },
+        { applications: deployableApplications },
+      ),
     });
     running = worker.run();
   });
@@ -76,7 +91,12 @@ describe('learningCycle on the time-skipping server', () => {
 
     assert.equal(report.status, 'completed');
     assert.equal(report.checksRun, 7 * 24);
-    assert.deepEqual(Object.keys(report.incidentBreakdown.byType).sort(), ['behavioral_deviation', 'contract_violation', 'error_rate', 'latency']);
+    assert.deepEqual(Object.keys(report.incidentBreakdown.byType).sort(), [
+      'behavioral_deviation',
+      'contract_violation',
+      'error_rate',
+      'latency',
+    ]);
     assert.ok(report.summary.systematicIssues >= 1);
     assert.equal(report.summary.refinements, 3);
     assert.ok(report.refinementImpact.averageCompletenessGain > 0);
@@ -86,7 +106,9 @@ describe('learningCycle on the time-skipping server', () => {
     assert.ok(report.modelImprovements.samples >= 10);
 
     const retrain = env.client.workflow.getHandle(`${handle.workflowId}/retrain`);
-    assert.deepEqual(await retrain.result(), { input: { modelId: 'reference', trigger: 'learning_cycle', learningCycleId: handle.workflowId } });
+    assert.deepEqual(await retrain.result(), {
+      input: { modelId: 'reference', trigger: 'learning_cycle', learningCycleId: handle.workflowId },
+    });
     // The samples that retraining's trainer reads, stored with the refinements: as many as the report counts, same weights.
     const { rows: samples } = await db.pool.query<{ n: number; total: number; min: number; max: number }>(
       `SELECT count(*)::int AS n, sum(weight) AS total, min(weight) AS min, max(weight) AS max FROM learning_training_samples WHERE cycle_id = $1`,
@@ -98,17 +120,33 @@ describe('learningCycle on the time-skipping server', () => {
 
     // The variants were behind the router: the cycle's routes, live traffic split evenly, every variant answering
     // every request (the others in shadow), and every answer claimed by one check.
-    const { rows: routes } = await db.pool.query<{ application: string; variant: string; percent: number; baseline: boolean; cycle_id: string }>(
+    const { rows: routes } = await db.pool.query<{
+      application: string;
+      variant: string;
+      percent: number;
+      baseline: boolean;
+      cycle_id: string;
+    }>(
       `SELECT application, variant, percent, baseline, cycle_id FROM application_routes WHERE application = ANY($1) ORDER BY application, variant`,
       [ALL],
     );
     for (const application of ALL) {
       const own = routes.filter((r) => r.application === application);
       assert.ok(own.length >= 2 && own.every((r) => r.cycle_id === handle.workflowId), `${application} routes ${JSON.stringify(own)}`);
-      assert.equal(own.reduce((a, r) => a + r.percent, 0), 100);
+      assert.equal(
+        own.reduce((a, r) => a + r.percent, 0),
+        100,
+      );
       assert.equal(own.filter((r) => r.baseline).length, 1);
     }
-    const { rows: served } = await db.pool.query<{ application: string; variant: string; live: number; answers: number; requests: number; unclaimed: number }>(
+    const { rows: served } = await db.pool.query<{
+      application: string;
+      variant: string;
+      live: number;
+      answers: number;
+      requests: number;
+      unclaimed: number;
+    }>(
       `SELECT application, variant, count(*) FILTER (WHERE NOT shadow)::int AS live, count(*)::int AS answers,
               count(DISTINCT client_request_id)::int AS requests, count(*) FILTER (WHERE check_no IS NULL)::int AS unclaimed
          FROM application_requests WHERE cycle_id = $1 GROUP BY application, variant`,
@@ -119,16 +157,28 @@ describe('learningCycle on the time-skipping server', () => {
       const route = routes.find((r) => r.application === v.application && r.variant === v.variant)!;
       assert.deepEqual([v.requests, v.answers, v.unclaimed], [7 * 24 * 100, 7 * 24 * 100, 0], `${v.application}/${v.variant}`);
       const liveShare = (100 * v.live) / v.answers;
-      assert.ok(Math.abs(liveShare - route.percent) < 15, `${v.application}/${v.variant} answered ${liveShare.toFixed(1)}% live for a ${route.percent}% route`);
+      assert.ok(
+        Math.abs(liveShare - route.percent) < 15,
+        `${v.application}/${v.variant} answered ${liveShare.toFixed(1)}% live for a ${route.percent}% route`,
+      );
     }
     for (const application of ALL) {
       const live = served.filter((v) => v.application === application).reduce((a, v) => a + v.live, 0);
       assert.equal(live, 7 * 24 * 100, `${application}: each request answered live exactly once`);
     }
 
-    const { rows: versions } = await db.pool.query(`SELECT application, version FROM requirements WHERE cycle_id = $1 ORDER BY application`, [handle.workflowId]);
-    assert.deepEqual(versions, ALL.map((application) => ({ application, version: 2 })).sort((a, b) => a.application.localeCompare(b.application)));
-    const { rows: incidents } = await db.pool.query(`SELECT count(*)::int AS n, count(analysis)::int AS analysed FROM incidents WHERE cycle_id = $1`, [handle.workflowId]);
+    const { rows: versions } = await db.pool.query(
+      `SELECT application, version FROM requirements WHERE cycle_id = $1 ORDER BY application`,
+      [handle.workflowId],
+    );
+    assert.deepEqual(
+      versions,
+      ALL.map((application) => ({ application, version: 2 })).sort((a, b) => a.application.localeCompare(b.application)),
+    );
+    const { rows: incidents } = await db.pool.query(
+      `SELECT count(*)::int AS n, count(analysis)::int AS analysed FROM incidents WHERE cycle_id = $1`,
+      [handle.workflowId],
+    );
     assert.equal(incidents[0].n, report.summary.incidents);
     assert.equal(incidents[0].analysed, incidents[0].n);
     const { rows: stored } = await db.pool.query(`SELECT status, report FROM learning_cycles WHERE id = $1`, [handle.workflowId]);
@@ -173,20 +223,29 @@ describe('learningCycle on the time-skipping server', () => {
 
   test('abort ends the cycle with its reason, puts the routes back as they were, and refines nothing', async () => {
     const routesOf = async () =>
-      (await db.pool.query(`SELECT variant, percent, baseline, requirements_version, cycle_id FROM application_routes WHERE application = 'ticket-triage' ORDER BY variant`)).rows;
+      (
+        await db.pool.query(
+          `SELECT variant, percent, baseline, requirements_version, cycle_id FROM application_routes WHERE application = 'ticket-triage' ORDER BY variant`,
+        )
+      ).rows;
     const before = await routesOf();
     assert.ok(before.length > 0, 'the 7-day cycle above left ticket-triage deployed');
     const handle = await start({ applications: ['ticket-triage'], durationDays: 2 });
     await env.sleep('3h');
     const during = await routesOf();
-    assert.ok(during.every((r) => r.cycle_id === handle.workflowId && r.requirements_version === 2), JSON.stringify(during));
+    assert.ok(
+      during.every((r) => r.cycle_id === handle.workflowId && r.requirements_version === 2),
+      JSON.stringify(during),
+    );
     await signalSettled(handle, abortSignal, { reason: 'operator: traffic test misconfigured' });
     const report = await handle.result();
     assert.deepEqual([report.status, report.abortReason], ['aborted', 'operator: traffic test misconfigured']);
     assert.equal(report.summary.refinements, 0);
     const { rows } = await db.pool.query(`SELECT status, abort_reason FROM learning_cycles WHERE id = $1`, [handle.workflowId]);
     assert.deepEqual(rows[0], { status: 'aborted', abort_reason: 'operator: traffic test misconfigured' });
-    const { rows: deployments } = await db.pool.query(`SELECT DISTINCT status FROM learning_deployments WHERE cycle_id = $1`, [handle.workflowId]);
+    const { rows: deployments } = await db.pool.query(`SELECT DISTINCT status FROM learning_deployments WHERE cycle_id = $1`, [
+      handle.workflowId,
+    ]);
     assert.deepEqual(deployments, [{ status: 'aborted' }]);
     assert.deepEqual(await routesOf(), before);
     const { rows: refined } = await db.pool.query(`SELECT count(*)::int AS n FROM requirements WHERE cycle_id = $1`, [handle.workflowId]);
@@ -203,9 +262,18 @@ describe('learningCycle on the time-skipping server', () => {
       assert.match(String(err.cause?.message), pattern);
       return true;
     };
-    await assert.rejects(handle.executeUpdate(addApplicationUpdate, { args: [{ application: 'invoice-extractor' }] }), refused(/already in this cycle/));
-    await assert.rejects(handle.executeUpdate(addApplicationUpdate, { args: [{ application: 'Not An Id' }] }), refused(/application: must be an application id/));
-    await assert.rejects(handle.executeUpdate(addApplicationUpdate, { args: [{ application: 'no-such-app' }] }), refused(/no application "no-such-app"/));
+    await assert.rejects(
+      handle.executeUpdate(addApplicationUpdate, { args: [{ application: 'invoice-extractor' }] }),
+      refused(/already in this cycle/),
+    );
+    await assert.rejects(
+      handle.executeUpdate(addApplicationUpdate, { args: [{ application: 'Not An Id' }] }),
+      refused(/application: must be an application id/),
+    );
+    await assert.rejects(
+      handle.executeUpdate(addApplicationUpdate, { args: [{ application: 'no-such-app' }] }),
+      refused(/no application "no-such-app"/),
+    );
     assert.deepEqual((await handle.query(progressQuery)).applications, ['invoice-extractor', 'address-normalizer']);
     await signalSettled(handle, abortSignal, { reason: 'done testing' });
     await handle.result();

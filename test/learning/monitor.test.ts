@@ -25,12 +25,18 @@ describe('deployment monitor, each threshold at its boundary', () => {
 
   test('handled errors (the contract promises them) do not count as errors', () => {
     const outcomes = Array.from({ length: 10 }, () => outcome({ status: 'handled_error', output: { error: 'X' } }));
-    assert.equal(reading(evaluateDeployment({ application: 'app', variant: 'v1', document, outcomes }).readings, 'error_rate').tripped, false);
+    assert.equal(
+      reading(evaluateDeployment({ application: 'app', variant: 'v1', document, outcomes }).readings, 'error_rate').tripped,
+      false,
+    );
   });
 
   test('latency: p99 of exactly 1000 ms holds, above trips', () => {
     const at = Array.from({ length: 100 }, () => outcome({ latencyMs: 1000 }));
-    assert.equal(reading(evaluateDeployment({ application: 'app', variant: 'v1', document, outcomes: at }).readings, 'latency').tripped, false);
+    assert.equal(
+      reading(evaluateDeployment({ application: 'app', variant: 'v1', document, outcomes: at }).readings, 'latency').tripped,
+      false,
+    );
     const over = [...Array.from({ length: 98 }, () => outcome()), outcome({ latencyMs: 1500 }), outcome({ latencyMs: 1500 })];
     const r = reading(evaluateDeployment({ application: 'app', variant: 'v1', document, outcomes: over }).readings, 'latency');
     assert.equal(r.tripped, true);
@@ -60,6 +66,9 @@ describe('deployment monitor, each threshold at its boundary', () => {
 
   test('the baseline variant has no deviation monitor', () => {
     const e = evaluateDeployment({ application: 'app', variant: 'v1', document, outcomes: [outcome()] });
-    assert.equal(e.readings.some((r) => r.type === 'behavioral_deviation'), false);
+    assert.equal(
+      e.readings.some((r) => r.type === 'behavioral_deviation'),
+      false,
+    );
   });
 });

@@ -18,7 +18,10 @@ describe('pattern detector', () => {
     const sameTypeAndArea = finding({ incidentKey: 'i2', type: 'performance' });
     const onlyDeficiency = finding({ incidentKey: 'i3', incidentType: 'latency', area: 'input.other' });
     const { clusters } = detectPatterns([base, sameTypeAndArea, onlyDeficiency]);
-    assert.deepEqual(clusters.map((c) => c.map((f) => f.incidentKey)), [['i1', 'i2'], ['i3']]);
+    assert.deepEqual(
+      clusters.map((c) => c.map((f) => f.incidentKey)),
+      [['i1', 'i2'], ['i3']],
+    );
   });
 
   test('three similar incidents are a systematic issue, two are not; its fix merges their improvements', () => {
@@ -34,25 +37,47 @@ describe('pattern detector', () => {
     assert.equal(issue.systematicImprovement, null);
   });
 
-  test('the systematic improvement switches on the cluster\'s deficiency type as spec 000 design_systematic_improvement does', () => {
-    const issue = (type: Deficiency['type']) => detectPatterns(['i1', 'i2', 'i3'].map((incidentKey) => finding({ incidentKey, type }))).systematicIssues[0]?.systematicImprovement;
-    assert.deepEqual(issue('missing_api_specification'), { improvementType: 'systematic_api_documentation', approach: 'require_api_spec_for_all_endpoints' });
-    assert.deepEqual(issue('missing_edge_case_specification'), { improvementType: 'systematic_edge_case_analysis', approach: 'boundary_value_analysis' });
-    assert.deepEqual(issue('ambiguous_behavioral_specification'), { improvementType: 'behavioral_specification_clarification', approach: 'example_based_specification' });
-    for (const t of ['incomplete_response_specification', 'missing_behavioral_specification', 'missing_error_handling_requirements', 'performance'] as const) assert.equal(issue(t), null, t);
+  test("the systematic improvement switches on the cluster's deficiency type as spec 000 design_systematic_improvement does", () => {
+    const issue = (type: Deficiency['type']) =>
+      detectPatterns(['i1', 'i2', 'i3'].map((incidentKey) => finding({ incidentKey, type }))).systematicIssues[0]?.systematicImprovement;
+    assert.deepEqual(issue('missing_api_specification'), {
+      improvementType: 'systematic_api_documentation',
+      approach: 'require_api_spec_for_all_endpoints',
+    });
+    assert.deepEqual(issue('missing_edge_case_specification'), {
+      improvementType: 'systematic_edge_case_analysis',
+      approach: 'boundary_value_analysis',
+    });
+    assert.deepEqual(issue('ambiguous_behavioral_specification'), {
+      improvementType: 'behavioral_specification_clarification',
+      approach: 'example_based_specification',
+    });
+    for (const t of [
+      'incomplete_response_specification',
+      'missing_behavioral_specification',
+      'missing_error_handling_requirements',
+      'performance',
+    ] as const)
+      assert.equal(issue(t), null, t);
   });
 
-  test('findings and issues an older worker recorded under the old name read under the spec\'s', () => {
+  test("findings and issues an older worker recorded under the old name read under the spec's", () => {
     const legacy = 'missing_error_handling' as Deficiency['type'];
     const [issue] = detectPatterns(['i1', 'i2', 'i3'].map((incidentKey) => finding({ incidentKey, type: legacy }))).systematicIssues;
     assert.equal(issue?.deficiencyType, 'missing_error_handling_requirements');
     const old = { ...issue, deficiencyType: legacy, description: '3 incidents trace to missing error handling in input.text' };
     delete (old as Partial<SystematicIssue>).systematicImprovement;
-    assert.deepEqual(currentSystematicIssue(old), { ...issue, description: '3 incidents trace to missing error handling requirements in input.text' });
+    assert.deepEqual(currentSystematicIssue(old), {
+      ...issue,
+      description: '3 incidents trace to missing error handling requirements in input.text',
+    });
     assert.equal(currentSystematicIssue(issue), issue);
   });
 
   test('two findings of one incident count as one incident', () => {
-    assert.deepEqual(detectPatterns([finding({ incidentKey: 'i1' }), finding({ incidentKey: 'i1' }), finding({ incidentKey: 'i2' })]).systematicIssues, []);
+    assert.deepEqual(
+      detectPatterns([finding({ incidentKey: 'i1' }), finding({ incidentKey: 'i1' }), finding({ incidentKey: 'i2' })]).systematicIssues,
+      [],
+    );
   });
 });

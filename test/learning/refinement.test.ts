@@ -10,7 +10,7 @@ const scenario = (id: string) => ({ id, description: id, then: 'ok' });
 const edge = (id: string) => ({ id, area: 'input.text', condition: `text:${id}`, expected_behavior: 'x' });
 
 describe('completeness score (spec 000 measure_completeness)', () => {
-  test('the weights are the spec\'s', () => {
+  test("the weights are the spec's", () => {
     assert.deepEqual(COMPLETENESS_WEIGHTS, {
       apiSpecification: 0.3,
       perEndpoint: 0.02,
@@ -40,24 +40,40 @@ describe('completeness score (spec 000 measure_completeness)', () => {
   });
 
   test('one endpoint and one scenario: 0.3 + 0.02 + 0.2 + 0.01', () => {
-    const doc = parseRequirements({ schema_version: 1, application: 'x', version: 1, api_specification: { endpoints: [endpoint('a')] }, behavioral_specifications: { scenarios: [scenario('s')] } });
+    const doc = parseRequirements({
+      schema_version: 1,
+      application: 'x',
+      version: 1,
+      api_specification: { endpoints: [endpoint('a')] },
+      behavioral_specifications: { scenarios: [scenario('s')] },
+    });
     assert.equal(completenessScore(doc), 0.53);
   });
 
   test('every endpoint counts, whatever its response schema says', () => {
     const bare = { ...endpoint('b'), response_schema: {} };
-    const doc = parseRequirements({ schema_version: 1, application: 'x', version: 1, api_specification: { endpoints: [endpoint('a'), bare] } });
+    const doc = parseRequirements({
+      schema_version: 1,
+      application: 'x',
+      version: 1,
+      api_specification: { endpoints: [endpoint('a'), bare] },
+    });
     assert.equal(completenessScore(doc), 0.34);
   });
 
   test('edge cases named on a scenario count as edge case specifications', () => {
-    const doc = parseRequirements({ schema_version: 1, application: 'x', version: 1, behavioral_specifications: { scenarios: [{ ...scenario('s'), edge_cases: ['empty'] }] } });
+    const doc = parseRequirements({
+      schema_version: 1,
+      application: 'x',
+      version: 1,
+      behavioral_specifications: { scenarios: [{ ...scenario('s'), edge_cases: ['empty'] }] },
+    });
     assert.equal(completenessScore(doc), 0.41); // 0.2 + 0.01 + 0.2
   });
 });
 
 describe('clarity score (spec 000 measure_clarity)', () => {
-  test('the weights are the spec\'s', () => {
+  test("the weights are the spec's", () => {
     assert.deepEqual(CLARITY_WEIGHTS, {
       perExample: 0.03,
       examplesCap: 0.3,
@@ -99,7 +115,14 @@ describe('clarity score (spec 000 measure_clarity)', () => {
 
 describe('refinement engine', () => {
   const improvements = [
-    { kind: 'add_error_handling' as const, endpoint: 'classify', condition: 'text:empty', status: 422, code: 'TEXT_EMPTY', exampleInput: { text: '' } },
+    {
+      kind: 'add_error_handling' as const,
+      endpoint: 'classify',
+      condition: 'text:empty',
+      status: 422,
+      code: 'TEXT_EMPTY',
+      exampleInput: { text: '' },
+    },
     { kind: 'add_constraint' as const, endpoint: 'classify', field: 'text', maxLength: 2000 },
     { kind: 'clarify_field' as const, endpoint: 'classify', field: 'day', schema: { type: 'string', format: 'date' } },
     { kind: 'add_edge_case' as const, endpoint: 'classify', condition: 'text:non_ascii', field: 'label', fallback: { label: 'unknown' } },
@@ -133,6 +156,8 @@ describe('refinement engine', () => {
       'classify: response field label changed type',
       'classify: response field label no longer required',
     ]);
-    assert.deepEqual(checkCompatibility(document, { ...next, api_specification: { endpoints: [] } }).breaking, ['endpoint classify removed']);
+    assert.deepEqual(checkCompatibility(document, { ...next, api_specification: { endpoints: [] } }).breaking, [
+      'endpoint classify removed',
+    ]);
   });
 });

@@ -20,7 +20,8 @@ import { buildReport, summarizeRefinement, type CycleReport } from '../../src/le
 // Debian's Chromium, not a Playwright browser download: the machines here reach no CDN, only the Debian/npm mirrors.
 const CHROMIUM = '/usr/bin/chromium';
 // A developer machine without Chromium may skip; CI installs it (.ci/run), so there a missing browser must fail.
-const skip = !existsSync(CHROMIUM) && !process.env.CI ? `${CHROMIUM} is missing (apt-get install chromium); set CI=1 to fail instead` : false;
+const skip =
+  !existsSync(CHROMIUM) && !process.env.CI ? `${CHROMIUM} is missing (apt-get install chromium); set CI=1 to fail instead` : false;
 
 /**
  * The report a 3-day cycle over the simulated applications ends with, assembled as the learningCycle activities do
@@ -40,11 +41,20 @@ function simulatedCycleReport(): CycleReport {
     for (const app of simulatedApplications) {
       const document = app.initialRequirements;
       const window = simulateWindow(app, document, { window: `${cycleId}/check-${checkNo}`, requests: 100, seed: 1 });
-      const result = checkWindow({ application: app.id, variants: app.variants, document, outcomes: window }, open.get(app.id) ?? [], `${cycleId}/check-${checkNo}`);
+      const result = checkWindow(
+        { application: app.id, variants: app.variants, document, outcomes: window },
+        open.get(app.id) ?? [],
+        `${cycleId}/check-${checkNo}`,
+      );
       open.set(app.id, result.open);
       incidents.push(...result.opened.map((incident) => ({ incident, checkNo })));
       for (const e of result.evaluations) {
-        checks.push({ application: e.application, version: e.requirementsVersion, incidents: result.opened.filter((i) => i.variant === e.variant).length, metrics: e.metrics });
+        checks.push({
+          application: e.application,
+          version: e.requirementsVersion,
+          incidents: result.opened.filter((i) => i.variant === e.variant).length,
+          metrics: e.metrics,
+        });
       }
       // What analyzeIncidents reads back: every incident's offending requests and the last 3 checks in full.
       const offending = new Set(result.opened.flatMap((i) => i.requestIds));
@@ -61,8 +71,14 @@ function simulatedCycleReport(): CycleReport {
     status: 'completed',
     durationDays: days,
     checksRun: checksTotal,
-    deployments: simulatedApplications.flatMap((a) => a.variants.map((variant) => ({ application: a.id, variant, requirementsVersion: a.initialRequirements.version }))),
-    incidents: incidents.map(({ incident, checkNo }) => ({ type: incident.type, application: incident.application, day: Math.floor(checkNo / checksPerDay) + 1 })),
+    deployments: simulatedApplications.flatMap((a) =>
+      a.variants.map((variant) => ({ application: a.id, variant, requirementsVersion: a.initialRequirements.version })),
+    ),
+    incidents: incidents.map(({ incident, checkNo }) => ({
+      type: incident.type,
+      application: incident.application,
+      day: Math.floor(checkNo / checksPerDay) + 1,
+    })),
     systematicIssues: analysis.systematicIssues,
     refinements: analysis.refinements.map(summarizeRefinement),
     reliability: reliabilityByRequirement(checks),
@@ -118,7 +134,12 @@ describe('the cycle report page in Chromium', { skip }, () => {
   });
 
   test('the simulated cycle gives the page something to show', () => {
-    assert.deepEqual(Object.keys(report.incidentBreakdown.byType).sort(), ['behavioral_deviation', 'contract_violation', 'error_rate', 'latency']);
+    assert.deepEqual(Object.keys(report.incidentBreakdown.byType).sort(), [
+      'behavioral_deviation',
+      'contract_violation',
+      'error_rate',
+      'latency',
+    ]);
     assert.ok(report.refinementImpact.requirements.length > 0, 'refinements for the before/after chart');
     assert.ok(report.reliability.length > 0, 'reliability scores for their chart');
   });
@@ -129,9 +150,14 @@ describe('the cycle report page in Chromium', { skip }, () => {
     assert.deepEqual(consoleErrors, []);
   });
 
-  test('three charts are laid out, their bars as tall as the report\'s numbers', async () => {
+  test("three charts are laid out, their bars as tall as the report's numbers", async () => {
     assert.equal(await page.locator('figure > svg').count(), 3);
-    const scores = report.refinementImpact.requirements.flatMap((r) => [r.completenessBefore, r.completenessAfter, r.clarityBefore, r.clarityAfter]);
+    const scores = report.refinementImpact.requirements.flatMap((r) => [
+      r.completenessBefore,
+      r.completenessAfter,
+      r.clarityBefore,
+      r.clarityAfter,
+    ]);
     const charts = [
       ['Incidents per day, by type', report.incidentBreakdown.perDay.map((d) => d.count)],
       ['Reliability score per requirements version (problematic under 0.6)', report.reliability.map((r) => r.score)],
@@ -147,7 +173,10 @@ describe('the cycle report page in Chromium', { skip }, () => {
       let baseline = 0;
       for (const bar of await chart.locator('g.mark-rect.role-mark path').all()) {
         const b = await bar.boundingBox();
-        assert.ok(b && b.width >= 2 && b.x >= box.x && b.x + b.width <= box.x + box.width && b.y >= box.y, `a bar of "${title}" drawn inside it: ${JSON.stringify(b)}`);
+        assert.ok(
+          b && b.width >= 2 && b.x >= box.x && b.x + b.width <= box.x + box.width && b.y >= box.y,
+          `a bar of "${title}" drawn inside it: ${JSON.stringify(b)}`,
+        );
         heights.push(b.height);
         baseline = Math.max(baseline, b.y + b.height);
       }
@@ -157,12 +186,20 @@ describe('the cycle report page in Chromium', { skip }, () => {
       // Sorted, since stacking and facets lay bars out in their own order.
       const drawn = heights.sort((a, b) => a - b);
       const meant = [...values].sort((a, b) => a - b).map((v) => v * pxPerUnit);
-      drawn.forEach((h, i) => { assert.ok(Math.abs(h - meant[i]!) <= 1, `"${title}": bars ${drawn.map(Math.round).join(',')} px for ${meant.map(Math.round).join(',')} px`); });
+      drawn.forEach((h, i) => {
+        assert.ok(
+          Math.abs(h - meant[i]!) <= 1,
+          `"${title}": bars ${drawn.map(Math.round).join(',')} px for ${meant.map(Math.round).join(',')} px`,
+        );
+      });
       if (title.startsWith('Reliability')) {
         const rules = await chart.locator('g.mark-rule.role-mark line').all();
         assert.equal(rules.length, 1, 'one 0.6 threshold rule');
         const r = await rules[0]!.boundingBox();
-        assert.ok(r && r.width > 100 && Math.abs(r.y + r.height / 2 - (baseline - 0.6 * pxPerUnit)) <= 1.5, `the threshold rule at ${JSON.stringify(r)}, 0.6 is y=${baseline - 0.6 * pxPerUnit}`);
+        assert.ok(
+          r && r.width > 100 && Math.abs(r.y + r.height / 2 - (baseline - 0.6 * pxPerUnit)) <= 1.5,
+          `the threshold rule at ${JSON.stringify(r)}, 0.6 is y=${baseline - 0.6 * pxPerUnit}`,
+        );
       }
     }
   });
@@ -188,7 +225,10 @@ describe('the cycle report page in Chromium', { skip }, () => {
     assert.equal(await cell('deployments'), String(s.deployments));
     assert.equal(await cell('incidents'), `${s.incidents} (${s.incidentsPerDeployment} per deployment)`);
     assert.equal(await cell('systematic issues'), String(s.systematicIssues));
-    assert.match(await cell('refinements'), new RegExp(`^${s.refinements}; average completeness gain ${report.refinementImpact.averageCompletenessGain}, `));
+    assert.match(
+      await cell('refinements'),
+      new RegExp(`^${s.refinements}; average completeness gain ${report.refinementImpact.averageCompletenessGain}, `),
+    );
     assert.ok(await page.getByRole('heading', { level: 1, name: `Learning cycle ${report.cycleId}` }).isVisible());
     assert.match(await page.locator('body > p').first().innerText(), /^completed · 3 days · 72 checks$/);
   });

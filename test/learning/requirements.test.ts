@@ -20,11 +20,14 @@ describe('requirements documents', () => {
       version: 1,
       api_specification: { endpoints: [{ id: 'e', method: 'POST', path: '/e', response_schema: { type: 'no-such-type' } }] },
     };
-    assert.throws(() => parseRequirements(bad), (err: unknown) => {
-      assert.ok(err instanceof ZodError);
-      assert.deepEqual(err.issues[0]?.path, ['api_specification', 'endpoints', 0, 'response_schema']);
-      return true;
-    });
+    assert.throws(
+      () => parseRequirements(bad),
+      (err: unknown) => {
+        assert.ok(err instanceof ZodError);
+        assert.deepEqual(err.issues[0]?.path, ['api_specification', 'endpoints', 0, 'response_schema']);
+        return true;
+      },
+    );
   });
 
   test('unknown sections and unversioned documents are refused', () => {
@@ -43,7 +46,10 @@ describe('API contract: outputs validated against the response schema (ajv)', ()
   test('null where a string is required, a missing field and an undeclared field are each a violation at its path', () => {
     const found = contractViolations(schema, { label: null, extra: 1 }).map((v) => `${v.path} ${v.keyword}`);
     assert.deepEqual(found.sort(), ['/extra additionalProperties', '/label type']);
-    assert.deepEqual(contractViolations(schema, {}).map((v) => v.keyword), ['required']);
+    assert.deepEqual(
+      contractViolations(schema, {}).map((v) => v.keyword),
+      ['required'],
+    );
   });
 
   test('formats are checked (ajv-formats)', () => {

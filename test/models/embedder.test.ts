@@ -7,11 +7,7 @@ import { z } from 'zod';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { SentenceEmbedder } from '../../src/models/embedder.js';
-import {
-  embeddingModelDir,
-  fetchEmbeddingModel,
-  verifyEmbeddingModel,
-} from '../../src/models/fetch-model.js';
+import { embeddingModelDir, fetchEmbeddingModel, verifyEmbeddingModel } from '../../src/models/fetch-model.js';
 import { PythonToolError } from '../../src/platform/python-tools.js';
 import { cosineSimilarity } from '../../src/models/pooling.js';
 

@@ -35,7 +35,7 @@ function counting(): TextEmbedder & { embedded: number } {
 
 const texts = ['Expose CRUD endpoints for the order resource', 'cap noisy api tenants', 'cache invoice lookups for 5 minutes'];
 
-test('cached embeddings are the encoder\'s own and are not computed again', async () => {
+test("cached embeddings are the encoder's own and are not computed again", async () => {
   const first = counting();
   const fresh = await embedWithCache(first, texts, dir);
   assert.deepEqual(fresh, await embedder.embed(texts));

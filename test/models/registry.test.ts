@@ -56,7 +56,11 @@ test('alias history answers which version served production when', async () => {
     await registry.setAlias('m', 'production', 'v1', { changedBy: 't' });
     await registry.setAlias('m', 'production', 'v2', { changedBy: 't', reason: 'promoted' });
     const history = await registry.history('m', 'production');
-    assert.deepEqual(history.map((h) => h.version), ['v1', 'v2'], 'a repeated alias move records nothing');
+    assert.deepEqual(
+      history.map((h) => h.version),
+      ['v1', 'v2'],
+      'a repeated alias move records nothing',
+    );
     assert.ok(history[0]!.to && history[0]!.to.getTime() === history[1]!.from.getTime(), 'v1 served until v2 took over');
     assert.equal(history[1]!.to, null, 'v2 serves now');
     assert.deepEqual(await registry.aliases('m'), { production: 'v2' });

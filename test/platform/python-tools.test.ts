@@ -22,7 +22,10 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const child = fileURLToPath(new URL('../fixtures/platform/ensure-python-tool.ts', import.meta.url));
 
 function importedVersion(dir: string): string {
-  return execFileSync('python3', ['-c', 'import six; print(six.__version__)'], { env: { ...process.env, PYTHONPATH: dir }, encoding: 'utf8' }).trim();
+  return execFileSync('python3', ['-c', 'import six; print(six.__version__)'], {
+    env: { ...process.env, PYTHONPATH: dir },
+    encoding: 'utf8',
+  }).trim();
 }
 
 /** What is left in $LEARNLOOP_HOME/python besides the installed tools: scratch folders, locks. */
@@ -50,12 +53,18 @@ test('three processes asking for the same tool at once install it once, and each
       });
       let out = '';
       let err = '';
-      const ready = new Promise<void>((resolve) => proc.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('ready')) resolve();
-      }));
+      const ready = new Promise<void>((resolve) =>
+        proc.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('ready')) resolve();
+        }),
+      );
       proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) => proc.on('close', (code) => { resolve({ code, out, err }); }));
+      const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) =>
+        proc.on('close', (code) => {
+          resolve({ code, out, err });
+        }),
+      );
       return { ready, done };
     });
     await Promise.all(runs.map((r) => r.ready));
@@ -65,7 +74,9 @@ test('three processes asking for the same tool at once install it once, and each
     const answers = results.map((r) => JSON.parse(r.out.trim().split('\n').at(-1)!) as EnsuredPythonTool);
     assert.deepEqual(answers.map((a) => a.installed).sort(), [false, false, true], 'exactly one process ran pip');
     assert.deepEqual(new Set(answers.map((a) => a.dir)), new Set([pythonToolDir(home, tool)]));
-    const installLines = results.flatMap((r) => r.err.split('\n')).filter((l) => l.startsWith('learnloop: installed six==1.16.0 from PyPI into '));
+    const installLines = results
+      .flatMap((r) => r.err.split('\n'))
+      .filter((l) => l.startsWith('learnloop: installed six==1.16.0 from PyPI into '));
     assert.equal(installLines.length, 1, 'the install says once what it installed and how long it took');
     assert.match(installLines[0]!, / in \d+\.\d s$/);
     assert.equal(importedVersion(pythonToolDir(home, tool)), '1.16.0');
@@ -86,7 +97,7 @@ test('a changed pin reinstalls the tool; the same pin does not', () =>
     assert.deepEqual(leftovers(home), []);
   }));
 
-test("a lock left by a process that died does not stop the next install", () =>
+test('a lock left by a process that died does not stop the next install', () =>
   withHome(async (home) => {
     const dead = spawnSync(process.execPath, ['-e', '']).pid;
     const lock = `${pythonToolDir(home, six('1.16.0'))}.lock`;
@@ -107,18 +118,25 @@ test('no python3, python3 without pip, and a failing pip install each give one l
     };
     await assert.rejects(
       ensurePythonTool(six('1.16.0'), { home, python: path.join(home, 'no-such-python3') }),
-      oneLine(/no-such-python3 not found: learnloop installs .* from PyPI with pip; install Python 3 with pip \(Debian: apt-get install python3 python3-pip\)$/),
+      oneLine(
+        /no-such-python3 not found: learnloop installs .* from PyPI with pip; install Python 3 with pip \(Debian: apt-get install python3 python3-pip\)$/,
+      ),
     );
 
     // An interpreter that cannot import pip: python3 without its site-packages.
     const noPip = path.join(home, 'python3-without-pip');
     await writeFile(noPip, '#!/bin/sh\nexec python3 -S -I "$@"\n');
     await chmod(noPip, 0o755);
-    await assert.rejects(ensurePythonTool(six('1.16.0'), { home, python: noPip }), oneLine(/^pip not found for .*No module named pip.*apt-get install python3-pip/));
+    await assert.rejects(
+      ensurePythonTool(six('1.16.0'), { home, python: noPip }),
+      oneLine(/^pip not found for .*No module named pip.*apt-get install python3-pip/),
+    );
 
     await assert.rejects(
       ensurePythonTool({ name: 'nothing', requirements: ['learnloop-no-such-package-anywhere==0.0.1'] }, { home }),
-      oneLine(/^pip could not install learnloop-no-such-package-anywhere==0\.0\.1: ERROR: No matching distribution found for learnloop-no-such-package-anywhere==0\.0\.1$/),
+      oneLine(
+        /^pip could not install learnloop-no-such-package-anywhere==0\.0\.1: ERROR: No matching distribution found for learnloop-no-such-package-anywhere==0\.0\.1$/,
+      ),
     );
     assert.equal(existsSync(pythonToolDir(home, { name: 'nothing', requirements: [] })), false, 'a failed install leaves no tool behind');
     assert.deepEqual(leftovers(home), []);

@@ -45,26 +45,46 @@ test('reference v1 beats v2 on held-out requirements by at least 0.10 pass rate,
 });
 
 test('drifted phrasing costs v1 pass rate, so drift is visible in production', () => {
-  assert.ok(v1.metrics.driftedPassRate <= v1.metrics.passRate - 0.05, `standard ${v1.metrics.passRate}, drifted ${v1.metrics.driftedPassRate}`);
+  assert.ok(
+    v1.metrics.driftedPassRate <= v1.metrics.passRate - 0.05,
+    `standard ${v1.metrics.passRate}, drifted ${v1.metrics.driftedPassRate}`,
+  );
 });
 
 test('the exported ONNX files compute what tfjs trained, on real held-out embeddings', async () => {
   const sample = referenceSplits(7).heldOut.slice(0, 40);
-  const x = await embedWithCache(embedder, sample.map((r) => r.text), cacheDir);
+  const x = await embedWithCache(
+    embedder,
+    sample.map((r) => r.text),
+    cacheDir,
+  );
   const flat = new Float32Array(x.length * embedder.dimension);
-  x.forEach((e, i) => { flat.set(e, i * embedder.dimension); });
+  x.forEach((e, i) => {
+    flat.set(e, i * embedder.dimension);
+  });
   for (const version of [v1, v2]) {
     const bytes = readFileSync(version.file);
     const weights = headFromOnnx(bytes);
     assert.deepEqual(onnxLabels(bytes), weights.labels);
     const expected = (await predictHead(weights, x)).flatMap((row) => [...row]);
     const session = await ort.InferenceSession.create(bytes);
-    const got = (await session.run({ [HEAD_INPUT]: new ort.Tensor('float32', flat, [x.length, embedder.dimension]) }))[HEAD_OUTPUT]!.data as Float32Array;
+    const got = (await session.run({ [HEAD_INPUT]: new ort.Tensor('float32', flat, [x.length, embedder.dimension]) }))[HEAD_OUTPUT]!
+      .data as Float32Array;
     await session.release();
-    expected.forEach((p, i) => { assert.ok(Math.abs(p - got[i]!) < 1e-5, `${version.version} probability ${i}: tfjs ${p}, onnx ${String(got[i])}`); });
+    expected.forEach((p, i) => {
+      assert.ok(Math.abs(p - got[i]!) < 1e-5, `${version.version} probability ${i}: tfjs ${p}, onnx ${String(got[i])}`);
+    });
   }
   const { heldOut } = referenceSplits(7);
-  const reloaded = await evaluateHead(headFromOnnx(readFileSync(v1.file)), heldOut, await embedWithCache(embedder, heldOut.map((r) => r.text), cacheDir));
+  const reloaded = await evaluateHead(
+    headFromOnnx(readFileSync(v1.file)),
+    heldOut,
+    await embedWithCache(
+      embedder,
+      heldOut.map((r) => r.text),
+      cacheDir,
+    ),
+  );
   assert.equal(reloaded.passRate, v1.metrics.passRate, 'the file holds the weights that were measured');
 });
 

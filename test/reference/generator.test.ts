@@ -7,13 +7,19 @@ import { checkOutput, templateNames, templates } from '../../src/reference/task.
 test('the generator gives the same requirements for a seed and different ones for another', () => {
   const a = generateRequirements({ seed: 1, count: 50 });
   assert.deepEqual(a, generateRequirements({ seed: 1, count: 50 }));
-  assert.notDeepEqual(a.map((r) => r.text), generateRequirements({ seed: 2, count: 50 }).map((r) => r.text));
+  assert.notDeepEqual(
+    a.map((r) => r.text),
+    generateRequirements({ seed: 2, count: 50 }).map((r) => r.text),
+  );
 });
 
 test('drifted phrasing says the same needs in other words', () => {
   const standard = generateRequirements({ seed: 5, count: 200 });
   const drifted = generateRequirements({ seed: 5, count: 200, phrasing: 'drifted' });
-  assert.deepEqual(drifted.map((r) => [r.template, r.needs]), standard.map((r) => [r.template, r.needs]));
+  assert.deepEqual(
+    drifted.map((r) => [r.template, r.needs]),
+    standard.map((r) => [r.template, r.needs]),
+  );
   assert.ok(drifted.every((r) => r.phrasing === 'drifted'));
   const standardTexts = new Set(standard.map((r) => r.text));
   assert.equal(drifted.filter((r) => standardTexts.has(r.text)).length, 0);

@@ -14,10 +14,10 @@ test('a near-miss template gets partial credit and a variance of p(1-p)/n', () =
   const needs = ['list', 'page_size', 'cursor'];
   const search = checkOutput({ needs }, 'search_filter');
   assert.equal(search.testPassRate, 1 / 3, 'search_filter provides list only');
-  assert.ok(Math.abs(search.implementationVariance - (1 / 3) * (2 / 3) / 3) < 1e-12);
+  assert.ok(Math.abs(search.implementationVariance - ((1 / 3) * (2 / 3)) / 3) < 1e-12);
   const crud = checkOutput({ needs: ['create', 'read', 'update', 'delete', 'list'] }, 'caching');
   assert.equal(crud.testPassRate, 0.2, 'caching provides read only');
-  assert.ok(Math.abs(crud.implementationVariance - 0.2 * 0.8 / 5) < 1e-12);
+  assert.ok(Math.abs(crud.implementationVariance - (0.2 * 0.8) / 5) < 1e-12);
 });
 
 test('an unrelated or unknown output fails every check', () => {

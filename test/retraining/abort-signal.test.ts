@@ -24,7 +24,10 @@ const taskQueue = `retrain-abort-${randomUUID()}`;
 before(async () => {
   env = await createTimeSkippingEnv();
   db = await throwawayDatabase();
-  const real = createActivities({ pool: db.pool, logger: createLogger({ level: 'silent' }), config: loadConfig({ DATABASE_URL: db.url }) }, { applications: deployableApplications });
+  const real = createActivities(
+    { pool: db.pool, logger: createLogger({ level: 'silent' }), config: loadConfig({ DATABASE_URL: db.url }) },
+    { applications: deployableApplications },
+  );
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
@@ -57,7 +60,10 @@ after(async () => {
   await (env as typeof env | undefined)?.teardown();
 });
 
-for (const [name, signal] of [['abort', abortSignal], ['cancel (the name before "abort" was the one word)', cancelSignal]] as const) {
+for (const [name, signal] of [
+  ['abort', abortSignal],
+  ['cancel (the name before "abort" was the one word)', cancelSignal],
+] as const) {
   test(`retrainModel stops on the operator's ${name} signal while a step runs, records the run as cancelled with the reason`, async () => {
     const modelId = `abortable-${randomUUID().slice(0, 8)}`;
     // A production version to retrain from (never loaded: the run is stopped before training).
@@ -78,7 +84,9 @@ for (const [name, signal] of [['abort', abortSignal], ['cancel (the name before 
     const result = await handle.result();
     assert.equal(result.status, 'cancelled');
     assert.equal(result.reason, 'wrong data window');
-    const { rows } = await db.pool.query<{ status: string }>('SELECT status FROM training_runs WHERE workflow_id = $1', [handle.workflowId]);
+    const { rows } = await db.pool.query<{ status: string }>('SELECT status FROM training_runs WHERE workflow_id = $1', [
+      handle.workflowId,
+    ]);
     assert.deepEqual(rows, [{ status: 'cancelled' }]);
   });
 }

@@ -86,7 +86,14 @@ test('the used example nearest to each candidate is found, with the same similar
 
   const result = deduplicate([MEMBERS, CACHING].map(candidate), nearest.slice(0, 2));
   assert.deepEqual(result.kept, [CACHING]);
-  assert.deepEqual(result.dropped.map((d) => [d.requestId, d.duplicateOf, d.against]), [[MEMBERS, baseId, 'used']]);
+  assert.deepEqual(
+    result.dropped.map((d) => [d.requestId, d.duplicateOf, d.against]),
+    [[MEMBERS, baseId, 'used']],
+  );
 
-  assert.deepEqual(await nearestUsedExamples(pool, 'nobody', queries), [null, null, null], 'a model with no used examples has no neighbours');
+  assert.deepEqual(
+    await nearestUsedExamples(pool, 'nobody', queries),
+    [null, null, null],
+    'a model with no used examples has no neighbours',
+  );
 });

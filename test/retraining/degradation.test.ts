@@ -28,8 +28,16 @@ test('a pass rate more than 5% below the previous week is degradation; exactly 5
   assert.ok(Math.abs(drop.relativeDrop! - 0.05 / 0.9) < 1e-12);
   assert.match(drop.reason, /5\.6% drop, more than 5%/);
   assert.equal(judgeDegradation(windows(0.95, 100, 1, 1000), { rule: 'relative' }).degraded, false, 'a 5% drop is not more than 5%');
-  assert.equal(judgeDegradation(windows(0.949, 100, 1, 1000), { maxRelativeDrop: 0.05 }).degraded, true, 'maxRelativeDrop alone selects the relative rule');
-  assert.equal(judgeDegradation(windows(0.99, 100, 0.9, 1000), { rule: 'relative' }).degraded, false, 'a better pass rate is not degradation');
+  assert.equal(
+    judgeDegradation(windows(0.949, 100, 1, 1000), { maxRelativeDrop: 0.05 }).degraded,
+    true,
+    'maxRelativeDrop alone selects the relative rule',
+  );
+  assert.equal(
+    judgeDegradation(windows(0.99, 100, 0.9, 1000), { rule: 'relative' }).degraded,
+    false,
+    'a better pass rate is not degradation',
+  );
 });
 
 test('too little feedback in either window says nothing', () => {

@@ -83,7 +83,10 @@ test('embeddings are stored as plain real[] and read back bit for bit', async ()
   const { rows } = await db.pool.query(
     "SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attname = 'embedding' AND attrelid IN ('example_embeddings'::regclass, 'phase4_training_data'::regclass)",
   );
-  assert.deepEqual(rows.map((r) => r.type), ['real[]', 'real[]']);
+  assert.deepEqual(
+    rows.map((r) => r.type),
+    ['real[]', 'real[]'],
+  );
 });
 
 test('with LEARNLOOP_VECTOR_INDEX=off the nearest used examples are exactly those brute force finds, nearest first', async () => {
@@ -96,11 +99,21 @@ test('with LEARNLOOP_VECTOR_INDEX=off the nearest used examples are exactly thos
     const want = bruteForce(used, q, 5);
     assert.equal(nearest[i]!.requestId, want[0]!.requestId, `query ${i}`);
     assert.ok(Math.abs(nearest[i]!.similarity - want[0]!.similarity) < 1e-12);
-    assert.deepEqual(five[i]!.map((n) => n.requestId), want.map((n) => n.requestId), `query ${i}: five nearest, in order`);
+    assert.deepEqual(
+      five[i]!.map((n) => n.requestId),
+      want.map((n) => n.requestId),
+      `query ${i}: five nearest, in order`,
+    );
     assert.deepEqual(paged[i], five[i]);
   });
-  assert.ok(nearest.slice(0, 20).every((n) => n!.similarity > 0.9), 'the planted near-duplicates are found as such');
-  assert.ok(nearest.slice(20).every((n) => n!.similarity < 0.5), 'random vectors have no near neighbour');
+  assert.ok(
+    nearest.slice(0, 20).every((n) => n!.similarity > 0.9),
+    'the planted near-duplicates are found as such',
+  );
+  assert.ok(
+    nearest.slice(20).every((n) => n!.similarity < 0.5),
+    'random vectors have no near neighbour',
+  );
 });
 
 test('the exact path ignores other models, examples without an embedding, and breaks ties by request id', async () => {
@@ -119,7 +132,11 @@ test('the exact path ignores other models, examples without an embedding, and br
   await storeEmbeddings(db.pool, new Map(ids.map((id) => [id, v])));
   await markExamplesUsed(db.pool, { modelId: 'ties', requestIds: [...ids, unembedded] });
   const [pair] = await usedNeighbours(db.pool, 'ties', [v], { limit: 3, ...exact });
-  assert.deepEqual(pair!.map((n) => n.requestId), [...ids].sort(), 'ties by id; the example without an embedding is not a neighbour');
+  assert.deepEqual(
+    pair!.map((n) => n.requestId),
+    [...ids].sort(),
+    'ties by id; the example without an embedding is not a neighbour',
+  );
 });
 
 test('the path is detected once per pool and logged once at info', async () => {
@@ -155,8 +172,10 @@ test('on real requirements the forced exact dedup finds every nearest used examp
     assert.ok(Math.abs(nearest[i]!.similarity - want!.similarity) < 1e-12);
   });
   const duplicatesOfUsed = nearest.filter((n) => n!.similarity >= 0.9).length;
-  assert.ok(duplicatesOfUsed > 0 && kept.length > 0 && kept.length < data.candidateIds.length - duplicatesOfUsed,
-    `some candidates duplicate used examples (${duplicatesOfUsed}), some each other, some are kept (${kept.length})`);
+  assert.ok(
+    duplicatesOfUsed > 0 && kept.length > 0 && kept.length < data.candidateIds.length - duplicatesOfUsed,
+    `some candidates duplicate used examples (${duplicatesOfUsed}), some each other, some are kept (${kept.length})`,
+  );
 });
 
 test('on this server the path is what the extension allows: exact without pgvector, the HNSW index with it', async () => {

@@ -15,7 +15,12 @@ const selected = (output: unknown, qualityScore = 0.98): SelectedExample => ({
 
 test('a selected example trains on the label it was served, weighted by its quality score', () => {
   assert.deepEqual(labelledExamples([selected({ label: 'rest_crud', confidence: 0.7, probabilities: [] }, 0.98)]), [
-    { requestId: '6f1c1a8e-4f56-4d38-9a8f-0d3f4c7e2b11', text: 'Build an API to create and list invoices', label: 'rest_crud', weight: 0.98 },
+    {
+      requestId: '6f1c1a8e-4f56-4d38-9a8f-0d3f4c7e2b11',
+      text: 'Build an API to create and list invoices',
+      label: 'rest_crud',
+      weight: 0.98,
+    },
   ]);
 });
 

@@ -14,6 +14,9 @@ test('a degradation check recorded under the relative rule replays on today’s 
   // replay passes only because patched('degradation-absolute-drop') is false here and the old rule decides.
   const events = history.events ?? [];
   assert.ok(!events.some((e) => e.markerRecordedEventAttributes), 'no patch marker');
-  assert.ok(events.some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes), 'the recorded run started a retraining');
+  assert.ok(
+    events.some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes),
+    'the recorded run started a retraining',
+  );
   await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'check-degradation-recorded');
 });

@@ -19,7 +19,8 @@ let embedder: SentenceEmbedder;
 let acts: ReturnType<typeof createRetrainingDataActivities>;
 // Failures are asserted on; the harness's own warn line for each would only be noise.
 const quiet = { logger: new DefaultLogger('ERROR') };
-const run = <A, R>(fn: (a: A) => Promise<R>, input: A, env = new MockActivityEnvironment(undefined, quiet)): Promise<R> => env.run(fn, input);
+const run = <A, R>(fn: (a: A) => Promise<R>, input: A, env = new MockActivityEnvironment(undefined, quiet)): Promise<R> =>
+  env.run(fn, input);
 
 before(async () => {
   db = await throwawayDatabase();
@@ -44,7 +45,10 @@ test('select, deduplicate and mark used: a second round skips what was learned a
   await seedExample(pool, { text: 'Parse a CSV file and sum the second column', passRate: 0.5 });
 
   const { examples } = await run(acts.selectExamples.bind(acts), { modelId: 'm' });
-  assert.deepEqual(examples.map((e) => e.requestId), [base, members, resize]);
+  assert.deepEqual(
+    examples.map((e) => e.requestId),
+    [base, members, resize],
+  );
   assert.deepEqual(await run(acts.countQualifyingExamples.bind(acts), { modelId: 'm' }), { count: 3 });
 
   const heartbeats: unknown[] = [];
@@ -52,15 +56,22 @@ test('select, deduplicate and mark used: a second round skips what was learned a
   env.on('heartbeat', (d: unknown) => heartbeats.push(d));
   const first = await run(acts.deduplicateExamples.bind(acts), { modelId: 'm', requestIds: examples.map((e) => e.requestId) }, env);
   assert.deepEqual(first.kept, [base, resize]);
-  assert.deepEqual(first.dropped.map((d) => [d.requestId, d.duplicateOf, d.against]), [[members, base, 'kept']]);
+  assert.deepEqual(
+    first.dropped.map((d) => [d.requestId, d.duplicateOf, d.against]),
+    [[members, base, 'kept']],
+  );
   assert.deepEqual(heartbeats.at(-1), { done: 3, total: 3 }, 'encoding progress is heartbeated');
   const stored = await pool.query('SELECT count(*)::int AS n FROM example_embeddings');
   assert.equal(stored.rows[0].n, 3, 'candidate embeddings are kept for a retry and for marking');
 
-  assert.deepEqual(await run(acts.deduplicateExamples.bind(acts), { modelId: 'm', requestIds: examples.map((e) => e.requestId) }), first,
-    'a retried dedup answers the same');
+  assert.deepEqual(
+    await run(acts.deduplicateExamples.bind(acts), { modelId: 'm', requestIds: examples.map((e) => e.requestId) }),
+    first,
+    'a retried dedup answers the same',
+  );
 
-  const trainingRunId = (await pool.query("INSERT INTO training_runs (model_id, trigger) VALUES ('m', 'manual') RETURNING id::text")).rows[0].id;
+  const trainingRunId = (await pool.query("INSERT INTO training_runs (model_id, trigger) VALUES ('m', 'manual') RETURNING id::text"))
+    .rows[0].id;
   const mark = { modelId: 'm', requestIds: first.kept, trainingRunId };
   assert.deepEqual(await run(acts.markExamplesUsed.bind(acts), mark), { inserted: 2, alreadyUsed: 0 });
   assert.deepEqual(await run(acts.markExamplesUsed.bind(acts), mark), { inserted: 0, alreadyUsed: 2 }, 'marking again changes nothing');
@@ -76,10 +87,20 @@ test('select, deduplicate and mark used: a second round skips what was learned a
   const again = await seedExample(pool, { text: 'Build a REST endpoint which gives back the list of users as JSON', passRate: 1 });
   const fresh = await seedExample(pool, { text: 'Send a weekly summary email to every team lead', passRate: 0.8 });
   const second = await run(acts.selectExamples.bind(acts), { modelId: 'm' });
-  assert.deepEqual(second.examples.map((e) => e.requestId), [again, members, fresh], 'used examples are not selected again');
+  assert.deepEqual(
+    second.examples.map((e) => e.requestId),
+    [again, members, fresh],
+    'used examples are not selected again',
+  );
   const dedup = await run(acts.deduplicateExamples.bind(acts), { modelId: 'm', requestIds: second.examples.map((e) => e.requestId) });
   assert.deepEqual(dedup.kept, [fresh]);
-  assert.deepEqual(dedup.dropped.map((d) => [d.requestId, d.duplicateOf, d.against]), [[again, base, 'used'], [members, base, 'used']]);
+  assert.deepEqual(
+    dedup.dropped.map((d) => [d.requestId, d.duplicateOf, d.against]),
+    [
+      [again, base, 'used'],
+      [members, base, 'used'],
+    ],
+  );
 });
 
 test('an emergency selects up to 200 examples, a normal run 100, maxExamples overrides both', async () => {
@@ -117,14 +138,28 @@ test('pass rate of the last 6 hours against the week before it', async () => {
 
 test('bad input and unknown requests fail without retrying, naming the field', async () => {
   await assert.rejects(run(acts.selectExamples.bind(acts), { modelId: '' }), nonRetryable(/^modelId: /));
-  await assert.rejects(run(acts.deduplicateExamples.bind(acts), { modelId: 'm', requestIds: ['not-a-uuid'] }), nonRetryable(/^requestIds\.0: /));
+  await assert.rejects(
+    run(acts.deduplicateExamples.bind(acts), { modelId: 'm', requestIds: ['not-a-uuid'] }),
+    nonRetryable(/^requestIds\.0: /),
+  );
   const unknown = '00000000-0000-4000-8000-000000000000';
-  await assert.rejects(run(acts.markExamplesUsed.bind(acts), { modelId: 'm', requestIds: [unknown] }), nonRetryable(/^requestIds: .*00000000-0000-4000-8000-000000000000/));
+  await assert.rejects(
+    run(acts.markExamplesUsed.bind(acts), { modelId: 'm', requestIds: [unknown] }),
+    nonRetryable(/^requestIds: .*00000000-0000-4000-8000-000000000000/),
+  );
   await seedModel(db.pool, 'x');
   const othersRequest = await seedExample(db.pool, { modelId: 'x', passRate: 1 });
-  await assert.rejects(run(acts.markExamplesUsed.bind(acts), { modelId: 'm', requestIds: [othersRequest] }), nonRetryable(/not this model's requests/));
+  await assert.rejects(
+    run(acts.markExamplesUsed.bind(acts), { modelId: 'm', requestIds: [othersRequest] }),
+    nonRetryable(/not this model's requests/),
+  );
   const mine = await seedExample(db.pool, { passRate: 1 });
-  await assert.rejects(run(acts.markExamplesUsed.bind(acts), { modelId: 'm', requestIds: [mine], trainingRunId: unknown }), nonRetryable(/^trainingRunId: no training run/));
-  const count = await db.pool.query("SELECT count(*)::int AS n FROM phase4_training_data WHERE model_id = 'm' AND request_id = $1", [othersRequest]);
+  await assert.rejects(
+    run(acts.markExamplesUsed.bind(acts), { modelId: 'm', requestIds: [mine], trainingRunId: unknown }),
+    nonRetryable(/^trainingRunId: no training run/),
+  );
+  const count = await db.pool.query("SELECT count(*)::int AS n FROM phase4_training_data WHERE model_id = 'm' AND request_id = $1", [
+    othersRequest,
+  ]);
   assert.equal(count.rows[0].n, 0);
 });

@@ -8,9 +8,15 @@ test('applying the schedules twice gives one of each; re-applying with another t
   const env = await createDevServerEnv();
   try {
     const first = await applySchedules(env.client, retrainingSchedules({ modelId: 'reference', timeZone: 'UTC' }));
-    assert.deepEqual(first.map((c) => c.change), ['created', 'created', 'created']);
+    assert.deepEqual(
+      first.map((c) => c.change),
+      ['created', 'created', 'created'],
+    );
     const second = await applySchedules(env.client, retrainingSchedules({ modelId: 'reference', timeZone: 'UTC' }));
-    assert.deepEqual(second.map((c) => c.change), ['updated', 'updated', 'updated']);
+    assert.deepEqual(
+      second.map((c) => c.change),
+      ['updated', 'updated', 'updated'],
+    );
 
     const ids: string[] = [];
     for await (const s of env.client.schedule.list()) ids.push(s.scheduleId);
@@ -25,7 +31,7 @@ test('applying the schedules twice gives one of each; re-applying with another t
     await applySchedules(env.client, retrainingSchedules({ modelId: 'reference', timeZone: 'Europe/Berlin' }));
     const described = await weekly.describe();
     assert.equal(described.spec.timezone, 'Europe/Berlin');
-    assert.equal(described.state.paused, true, 'an operator\'s pause survives a re-apply');
+    assert.equal(described.state.paused, true, "an operator's pause survives a re-apply");
     assert.equal(described.policies.overlap, 'SKIP');
     const next = described.info.nextActionTimes[0]!;
     // Sunday 02:00 in Berlin is 00:00 or 01:00 UTC.

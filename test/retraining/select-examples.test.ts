@@ -39,7 +39,9 @@ test('selection keeps pass rate above 0.75 and variance below 0.04, from the las
   );
   const scores = selected.map((e) => e.qualityScore);
   const expected = [1, 0.95 - 0.005, 0.9 - 0.0195, 0.76];
-  scores.forEach((s, i) => { assert.ok(Math.abs(s - expected[i]!) < 1e-6, `score ${s} ≈ ${String(expected[i])}`); });
+  scores.forEach((s, i) => {
+    assert.ok(Math.abs(s - expected[i]!) < 1e-6, `score ${s} ≈ ${String(expected[i])}`);
+  });
   assert.deepEqual(selected[0], {
     requestId: ids.best,
     version: 'v1',
@@ -71,6 +73,13 @@ test("the specs' order: by test pass rate, the quality score only between equal 
   await seedExample(pool, { modelId: 'ordered', passRate: 0.9, variance: 0.039 });
   await seedExample(pool, { modelId: 'ordered', passRate: 0.89, variance: 0 });
   await seedExample(pool, { modelId: 'ordered', passRate: 0.9, variance: 0.01 });
-  const order = (await selectExamples(pool, { modelId: 'ordered', limit: 3 })).map((e) => [Number(e.testPassRate.toFixed(3)), Number(e.implementationVariance.toFixed(3))]);
-  assert.deepEqual(order, [[0.9, 0.01], [0.9, 0.039], [0.89, 0]]);
+  const order = (await selectExamples(pool, { modelId: 'ordered', limit: 3 })).map((e) => [
+    Number(e.testPassRate.toFixed(3)),
+    Number(e.implementationVariance.toFixed(3)),
+  ]);
+  assert.deepEqual(order, [
+    [0.9, 0.01],
+    [0.9, 0.039],
+    [0.89, 0],
+  ]);
 });

@@ -40,10 +40,22 @@ describe('retrainModel on the time-skipping server', () => {
     const config = loadConfig({ DATABASE_URL: stack.db.url, LEARNLOOP_ARTIFACT_DIR: `${stack.home}/artifacts` });
     const deps = { pool: stack.db.pool, logger: createLogger({ level: 'silent' }), config };
     taskQueue = `retrain-${randomUUID()}`;
-    const w1 = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(deps, { applications: deployableApplications }) });
+    const w1 = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: createActivities(deps, { applications: deployableApplications }),
+    });
     // The real tfjs trainer, watched: a test reads what requests it was given.
-    const trainer: Trainer = { kind: 'tfjs', train: (request, context) => (trainerRequests.push(request), tfjsTrainer.train(request, context)) };
-    const w2 = await Worker.create({ connection: env.nativeConnection, taskQueue: TRAINING_TASK_QUEUE, activities: createTrainingActivities(deps, { embedder: stack.embedder, trainer, canaryHeldOutSet }) });
+    const trainer: Trainer = {
+      kind: 'tfjs',
+      train: (request, context) => (trainerRequests.push(request), tfjsTrainer.train(request, context)),
+    };
+    const w2 = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: TRAINING_TASK_QUEUE,
+      activities: createTrainingActivities(deps, { embedder: stack.embedder, trainer, canaryHeldOutSet }),
+    });
     for (const worker of [w1, w2]) workers.push({ worker, running: worker.run() });
   });
   after(async () => {
@@ -57,7 +69,14 @@ describe('retrainModel on the time-skipping server', () => {
   /** Production traffic after a drift: drifted requirements whose served label passed its checks. */
   async function seedDriftedPasses(count: number, seed: number): Promise<void> {
     for (const r of generateRequirements({ seed, count, phrasing: 'drifted' })) {
-      await seedExample(stack.db.pool, { modelId: REFERENCE_MODEL_ID, version: 'v1', text: r.text, output: { label: r.template }, passRate: 1, variance: 0 });
+      await seedExample(stack.db.pool, {
+        modelId: REFERENCE_MODEL_ID,
+        version: 'v1',
+        text: r.text,
+        output: { label: r.template },
+        passRate: 1,
+        variance: 0,
+      });
     }
   }
 
@@ -69,7 +88,9 @@ describe('retrainModel on the time-skipping server', () => {
     const result = await handle.result();
     assert.equal(result.status, 'skipped');
     assert.match(result.reason, /^0 qualifying examples, fewer than minExamples 50/);
-    const { rows } = await stack.db.pool.query('SELECT status, examples_selected FROM training_runs WHERE workflow_id = $1', [handle.workflowId]);
+    const { rows } = await stack.db.pool.query('SELECT status, examples_selected FROM training_runs WHERE workflow_id = $1', [
+      handle.workflowId,
+    ]);
     assert.deepEqual(rows, [{ status: 'skipped', examples_selected: 0 }]);
   });
 
@@ -110,10 +131,18 @@ describe('retrainModel on the time-skipping server', () => {
     assert.equal(runs[0].base_version, 'v1');
     assert.equal(runs[0].candidate_version, result.candidateVersion);
     assert.equal(runs[0].losses, runs[0].epochs_run);
-    assert.ok(['wasm', 'cpu', 'tensorflow'].some((b) => String(runs[0].backend).includes(b)), runs[0].backend);
-    const { rows: used } = await stack.db.pool.query('SELECT count(*)::int AS n FROM phase4_training_data WHERE model_id = $1', [REFERENCE_MODEL_ID]);
+    assert.ok(
+      ['wasm', 'cpu', 'tensorflow'].some((b) => String(runs[0].backend).includes(b)),
+      runs[0].backend,
+    );
+    const { rows: used } = await stack.db.pool.query('SELECT count(*)::int AS n FROM phase4_training_data WHERE model_id = $1', [
+      REFERENCE_MODEL_ID,
+    ]);
     assert.equal(used[0].n, result.examplesAfterDedup);
-    const { rows: embedded } = await stack.db.pool.query('SELECT count(*)::int AS n FROM phase4_training_data WHERE model_id = $1 AND embedding IS NOT NULL', [REFERENCE_MODEL_ID]);
+    const { rows: embedded } = await stack.db.pool.query(
+      'SELECT count(*)::int AS n FROM phase4_training_data WHERE model_id = $1 AND embedding IS NOT NULL',
+      [REFERENCE_MODEL_ID],
+    );
     assert.equal(embedded[0].n, result.examplesAfterDedup, 'each used example keeps its embedding for later runs to dedup against');
     // Either path: on a server without pgvector (npm test in CI) this is the exact one.
     t.diagnostic(`deduplication: ${JSON.stringify(await detectDedupPath(stack.db.pool))}`);
@@ -135,10 +164,22 @@ describe('retrainModel on the time-skipping server', () => {
   test('a retrain that cannot beat production is rejected by the gate and nothing is rolled out', async () => {
     // Standard-phrasing requests v1 already gets right: training on them cannot improve it, so a regular gate (> 0) says no.
     for (const r of generateRequirements({ seed: 400, count: 60 })) {
-      await seedExample(stack.db.pool, { modelId: REFERENCE_MODEL_ID, version: 'v1', text: r.text, output: { label: r.template }, passRate: 1, variance: 0 });
+      await seedExample(stack.db.pool, {
+        modelId: REFERENCE_MODEL_ID,
+        version: 'v1',
+        text: r.text,
+        output: { label: r.template },
+        passRate: 1,
+        variance: 0,
+      });
     }
     const before = (await stack.registry.list(REFERENCE_MODEL_ID)).length;
-    const handle = await run({ modelId: REFERENCE_MODEL_ID, trigger: 'manual', minExamples: 20, canary: [{ phrasing: 'standard', seed: 300, count: 250 }] });
+    const handle = await run({
+      modelId: REFERENCE_MODEL_ID,
+      trigger: 'manual',
+      minExamples: 20,
+      canary: [{ phrasing: 'standard', seed: 300, count: 250 }],
+    });
     const result = await handle.result();
     assert.equal(result.status, 'rejected', result.reason);
     assert.match(result.reason, /^quality gate: candidate 1\.0000 vs production 1\.0000: improvement 0\.0000 ≤ 0/);
@@ -168,9 +209,22 @@ describe('retrainModel on the time-skipping server', () => {
     await insertTrainingSamples(stack.db.pool, cycleId, samples);
     await insertTrainingSamples(stack.db.pool, cycleId, samples); // a retried refine phase stores nothing twice
     for (const r of generateRequirements({ seed: 500, count: 30, phrasing: 'drifted' })) {
-      await seedExample(stack.db.pool, { modelId: REFERENCE_MODEL_ID, version: 'v1', text: r.text, output: { label: r.template }, passRate: 1, variance: 0 });
+      await seedExample(stack.db.pool, {
+        modelId: REFERENCE_MODEL_ID,
+        version: 'v1',
+        text: r.text,
+        output: { label: r.template },
+        passRate: 1,
+        variance: 0,
+      });
     }
-    const handle = await run({ modelId: REFERENCE_MODEL_ID, trigger: 'learning_cycle', learningCycleId: cycleId, minExamples: 20, dryRun: true });
+    const handle = await run({
+      modelId: REFERENCE_MODEL_ID,
+      trigger: 'learning_cycle',
+      learningCycleId: cycleId,
+      minExamples: 20,
+      dryRun: true,
+    });
     const result = await handle.result();
     assert.equal(result.training?.feedbackSamples, 12, result.reason);
 
@@ -178,9 +232,16 @@ describe('retrainModel on the time-skipping server', () => {
     const byKey = new Map(samples.map((s) => [`${s.application}/${s.output}`, s.weight]));
     assert.equal(request.feedback?.length, 12);
     for (const f of request.feedback) assert.equal(f.weight, byKey.get(`${f.application}/${f.output}`), `the weight of "${f.output}"`);
-    assert.deepEqual([...new Set(request.feedback.map((f) => f.weight))].length, 12, 'weights differ with the incidents each improvement addresses');
+    assert.deepEqual(
+      [...new Set(request.feedback.map((f) => f.weight))].length,
+      12,
+      'weights differ with the incidents each improvement addresses',
+    );
 
-    const { rows } = await stack.db.pool.query(`SELECT trigger, learning_cycle_id, metrics->'feedbackSamples' AS feedback FROM training_runs WHERE workflow_id = $1`, [handle.workflowId]);
+    const { rows } = await stack.db.pool.query(
+      `SELECT trigger, learning_cycle_id, metrics->'feedbackSamples' AS feedback FROM training_runs WHERE workflow_id = $1`,
+      [handle.workflowId],
+    );
     assert.deepEqual(rows, [{ trigger: 'learning_cycle', learning_cycle_id: cycleId, feedback: 12 }]);
   });
 });

@@ -29,7 +29,10 @@ before(async () => {
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ pool: db.pool, logger: createLogger({ level: 'silent' }), config }, { applications: deployableApplications }),
+    activities: createActivities(
+      { pool: db.pool, logger: createLogger({ level: 'silent' }), config },
+      { applications: deployableApplications },
+    ),
   });
   running = worker.run();
 });
@@ -42,9 +45,13 @@ after(async () => {
 });
 
 const start = <T extends typeof checkDegradation | typeof checkNewData>(wf: T, input: unknown) =>
-  env.client.workflow.execute(wf as typeof checkDegradation, { taskQueue, workflowId: `${wf.name}-${randomUUID()}`, args: [input] }) as ReturnType<T>;
+  env.client.workflow.execute(wf as typeof checkDegradation, {
+    taskQueue,
+    workflowId: `${wf.name}-${randomUUID()}`,
+    args: [input],
+  }) as ReturnType<T>;
 
-test('a pass rate more than 5% below last week starts an emergency retraining of up to 200 examples, under the model\'s retraining id', async () => {
+test("a pass rate more than 5% below last week starts an emergency retraining of up to 200 examples, under the model's retraining id", async () => {
   await seedModel(db.pool, 'degrading');
   for (let i = 0; i < 30; i++) await seedExample(db.pool, { modelId: 'degrading', passRate: 0.9, age: '3 days' });
   for (let i = 0; i < 30; i++) await seedExample(db.pool, { modelId: 'degrading', passRate: i < 24 ? 1 : 0, age: '2 hours' });
@@ -55,7 +62,12 @@ test('a pass rate more than 5% below last week starts an emergency retraining of
   const child = env.client.workflow.getHandle('retrain-degrading');
   const history = await child.fetchHistory();
   const input = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
-  assert.deepEqual(JSON.parse(Buffer.from(input.data!).toString()), { modelId: 'degrading', trigger: 'degradation', emergency: true, maxExamples: 200 });
+  assert.deepEqual(JSON.parse(Buffer.from(input.data!).toString()), {
+    modelId: 'degrading',
+    trigger: 'degradation',
+    emergency: true,
+    maxExamples: 200,
+  });
   await child.signal(abortSignal, { reason: 'test over' }).catch(() => undefined);
 });
 
@@ -78,5 +90,8 @@ test('the data threshold: 99 new qualifying examples start nothing, 100 start a 
   await seedExample(db.pool, { modelId: 'growing', passRate: 0.95, variance: 0.01 });
   const at = await start(checkNewData, { modelId: 'growing' });
   assert.deepEqual(at, { count: 100, retraining: { started: true, workflowId: 'retrain-growing' } });
-  await env.client.workflow.getHandle('retrain-growing').signal(abortSignal, {}).catch(() => undefined);
+  await env.client.workflow
+    .getHandle('retrain-growing')
+    .signal(abortSignal, {})
+    .catch(() => undefined);
 });

@@ -55,8 +55,12 @@ describe('canaryRollout on the time-skipping server', () => {
   async function freshCandidate(): Promise<string> {
     const version = `good-${++serial}`;
     await registerCopyOfV1(stack, version);
-    await stack.db.pool.query(`UPDATE model_versions SET status = 'registered' WHERE model_id = $1 AND version = 'v2'`, [REFERENCE_MODEL_ID]);
-    const { rows } = await stack.db.pool.query(`SELECT version FROM model_aliases WHERE model_id = $1 AND alias = 'production'`, [REFERENCE_MODEL_ID]);
+    await stack.db.pool.query(`UPDATE model_versions SET status = 'registered' WHERE model_id = $1 AND version = 'v2'`, [
+      REFERENCE_MODEL_ID,
+    ]);
+    const { rows } = await stack.db.pool.query(`SELECT version FROM model_aliases WHERE model_id = $1 AND alias = 'production'`, [
+      REFERENCE_MODEL_ID,
+    ]);
     assert.equal(rows[0].version, 'v1', 'each test starts with v1 in production');
     return version;
   }
@@ -85,12 +89,18 @@ describe('canaryRollout on the time-skipping server', () => {
     assert.ok(failed.candidate!.passRate < 0.9, `v2 pass rate in the failing window: ${failed.candidate!.passRate}`);
 
     assert.deepEqual(await routedWeights(), { v1: 100, v2: 0 });
-    const { rows: rollbacks } = await stack.db.pool.query('SELECT from_version, to_version, reason, metrics FROM rollback_events WHERE workflow_id = $1', [handle.workflowId]);
+    const { rows: rollbacks } = await stack.db.pool.query(
+      'SELECT from_version, to_version, reason, metrics FROM rollback_events WHERE workflow_id = $1',
+      [handle.workflowId],
+    );
     assert.equal(rollbacks.length, 1);
     assert.equal(rollbacks[0].from_version, 'v2');
     assert.equal(rollbacks[0].to_version, 'v1');
     assert.ok(rollbacks[0].metrics.candidate.samples >= FAST.minSamples);
-    const { rows: status } = await stack.db.pool.query(`SELECT status, metadata FROM model_versions WHERE model_id = $1 AND version = 'v2'`, [REFERENCE_MODEL_ID]);
+    const { rows: status } = await stack.db.pool.query(
+      `SELECT status, metadata FROM model_versions WHERE model_id = $1 AND version = 'v2'`,
+      [REFERENCE_MODEL_ID],
+    );
     assert.equal(status[0].status, 'failed');
     assert.equal(status[0].metadata.archived.workflowId, handle.workflowId);
     await replay(handle);
@@ -115,18 +125,28 @@ describe('canaryRollout on the time-skipping server', () => {
     assert.deepEqual(await routedWeights(), { [candidate]: 100, v1: 0 });
 
     await assertOneEventPerStep(stack.db.pool, handle.workflowId);
-    const { rows: aliases } = await stack.db.pool.query(`SELECT version FROM model_aliases WHERE model_id = $1 AND alias = 'production'`, [REFERENCE_MODEL_ID]);
+    const { rows: aliases } = await stack.db.pool.query(`SELECT version FROM model_aliases WHERE model_id = $1 AND alias = 'production'`, [
+      REFERENCE_MODEL_ID,
+    ]);
     assert.equal(aliases[0].version, candidate);
-    const { rows: checks } = await stack.db.pool.query('SELECT count(*)::int AS n FROM rollout_checks WHERE workflow_id = $1', [handle.workflowId]);
+    const { rows: checks } = await stack.db.pool.query('SELECT count(*)::int AS n FROM rollout_checks WHERE workflow_id = $1', [
+      handle.workflowId,
+    ]);
     assert.equal(checks[0].n, result.totalChecks);
     // Each check judged the last hour, so the checks' windows overlap: together they hold the candidate's rows
     // several times over (the sequential test folds each in once: health-check.test.ts, check-windows.test.ts).
-    const { rows: fed } = await stack.db.pool.query('SELECT count(*)::int AS n FROM feedback WHERE model_id = $1 AND version = $2', [REFERENCE_MODEL_ID, candidate]);
+    const { rows: fed } = await stack.db.pool.query('SELECT count(*)::int AS n FROM feedback WHERE model_id = $1 AND version = $2', [
+      REFERENCE_MODEL_ID,
+      candidate,
+    ]);
     const judged = result.checks.reduce((sum, c) => sum + (c.candidate?.samples ?? 0), 0);
     assert.ok(judged > 2 * fed[0].n, `rows judged over all checks ${judged}, candidate rows ${String(fed[0].n)}`);
     const events = (await handle.fetchHistory()).events ?? [];
     const scheduled = events.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
-    assert.ok(scheduled.includes('collectCheckMetrics') && events.some((e) => e.markerRecordedEventAttributes), 'a new rollout records the check-window patch');
+    assert.ok(
+      scheduled.includes('collectCheckMetrics') && events.some((e) => e.markerRecordedEventAttributes),
+      'a new rollout records the check-window patch',
+    );
     await replay(handle);
     await resetToV1();
   });
@@ -183,7 +203,11 @@ describe('canaryRollout on the time-skipping server', () => {
     assert.equal(progress.waitingFor, 'promote');
 
     await signalSettled(handle, promoteSignal);
-    await drive(env, stack, handle, { interval: '5m', requests: PER_INTERVAL, until: async () => (await handle.query(progressQuery)).percent === 50 });
+    await drive(env, stack, handle, {
+      interval: '5m',
+      requests: PER_INTERVAL,
+      until: async () => (await handle.query(progressQuery)).percent === 50,
+    });
     progress = await handle.query(progressQuery);
     assert.equal(progress.percent, 50);
     assert.ok(progress.dwellRemainingMs! > 11 * 3_600_000, '12h dwell ahead');
@@ -214,8 +238,17 @@ describe('canaryRollout on the time-skipping server', () => {
       assert.equal(result.outcome, 'rolled_back');
       assert.match(result.reason, /preRollout webhook failed: preRollout webhook answered 503/);
       assert.equal(calls.length, 3, 'retried by its retry policy, then counted as a failed check');
-      assert.deepEqual(calls[0], { webhook: 'preRollout', workflowId: handle.workflowId, modelId: REFERENCE_MODEL_ID, candidateVersion: candidate, baselineVersion: 'v1', stage: 1 });
-      const { rows } = await stack.db.pool.query(`SELECT details->>'step' AS step FROM deployment_events WHERE workflow_id = $1`, [handle.workflowId]);
+      assert.deepEqual(calls[0], {
+        webhook: 'preRollout',
+        workflowId: handle.workflowId,
+        modelId: REFERENCE_MODEL_ID,
+        candidateVersion: candidate,
+        baselineVersion: 'v1',
+        stage: 1,
+      });
+      const { rows } = await stack.db.pool.query(`SELECT details->>'step' AS step FROM deployment_events WHERE workflow_id = $1`, [
+        handle.workflowId,
+      ]);
       assert.deepEqual(rows, [{ step: 'rollback' }], 'no stage ever gave the candidate traffic');
     } finally {
       hook.close();
@@ -223,7 +256,9 @@ describe('canaryRollout on the time-skipping server', () => {
   });
 
   test('onFailure "pause" with failureLimit 1: a bad candidate is held at 10% and paused after its second failed check', async () => {
-    await stack.db.pool.query(`UPDATE model_versions SET status = 'registered' WHERE model_id = $1 AND version = 'v2'`, [REFERENCE_MODEL_ID]);
+    await stack.db.pool.query(`UPDATE model_versions SET status = 'registered' WHERE model_id = $1 AND version = 'v2'`, [
+      REFERENCE_MODEL_ID,
+    ]);
     const handle = await start(
       { modelId: REFERENCE_MODEL_ID, candidateVersion: 'v2', ...FAST, failureLimit: 1, onFailure: 'pause' },
       `rollout-${REFERENCE_MODEL_ID}-v2-pause`,
@@ -246,7 +281,11 @@ describe('canaryRollout on the time-skipping server', () => {
 
   test('bad input fails at once, naming the field, without retrying', async () => {
     const handle = await start(
-      { modelId: REFERENCE_MODEL_ID, candidateVersion: 'v2', stages: [{ percent: 50, dwell: '1h' }, { percent: 10, dwell: '1h' }, { percent: 100 }] },
+      {
+        modelId: REFERENCE_MODEL_ID,
+        candidateVersion: 'v2',
+        stages: [{ percent: 50, dwell: '1h' }, { percent: 10, dwell: '1h' }, { percent: 100 }],
+      },
       'rollout-bad-input',
     );
     await assert.rejects(handle.result(), (err: unknown) => {
@@ -262,7 +301,7 @@ describe('canaryRollout on the time-skipping server', () => {
     });
   });
 
-  test('only the defaults given from the Web UI: 10% (8–12% of requests observed) for 6h, checks every 5 minutes, the specs\' thresholds', async () => {
+  test("only the defaults given from the Web UI: 10% (8–12% of requests observed) for 6h, checks every 5 minutes, the specs' thresholds", async () => {
     const candidate = await freshCandidate();
     const handle = await start({ modelId: REFERENCE_MODEL_ID, candidateVersion: candidate });
     await waitFor('the router to send 10% to the candidate', () => stack.router.table.weights(REFERENCE_MODEL_ID)?.[candidate] === 10);
@@ -281,7 +320,10 @@ describe('canaryRollout on the time-skipping server', () => {
     for (let round = 1; round <= 3 && ((await splitSoFar())[candidate] ?? 0) < 120; round++) await sendTraffic(stack, 2_000, round);
     const counts = await splitSoFar();
     const share = counts[candidate]! / (counts[candidate]! + counts.v1!);
-    assert.ok(share >= 0.08 && share <= 0.12, `candidate share during the 10% stage: ${share.toFixed(4)} of ${counts[candidate]! + counts.v1!}`);
+    assert.ok(
+      share >= 0.08 && share <= 0.12,
+      `candidate share during the 10% stage: ${share.toFixed(4)} of ${counts[candidate]! + counts.v1!}`,
+    );
 
     await env.sleep('5m');
     await waitFor('the first check', async () => (await handle.query(progressQuery)).totalChecks >= 1);

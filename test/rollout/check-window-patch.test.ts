@@ -56,7 +56,15 @@ describe('the check-window patch across continue-as-new', () => {
     const handle = await env.client.workflow.start(canaryRollout, {
       taskQueue: worker.taskQueue,
       workflowId: `rollout-${REFERENCE_MODEL_ID}-${version}`,
-      args: [{ modelId: REFERENCE_MODEL_ID, candidateVersion: version, stages: [{ percent: 10, dwell: 'manual' }, { percent: 100 }], checkInterval: '5m' }, state],
+      args: [
+        {
+          modelId: REFERENCE_MODEL_ID,
+          candidateVersion: version,
+          stages: [{ percent: 10, dwell: 'manual' }, { percent: 100 }],
+          checkInterval: '5m',
+        },
+        state,
+      ],
     });
     for (let i = 0; i < 2; i++) await env.sleep('5m');
     await waitFor('two checks', async () => (await handle.query(progressQuery)).totalChecks >= 2);

@@ -40,20 +40,56 @@ test('a check reads the last hour of feedback, never before the rollout began, a
   await row('v1', 2, 1);
 
   const since = await ago(5);
-  const read = await readCheckWindows(db.pool, { modelId: 'm', versions: ['v2', 'v1'], since, windowMs: 3_600_000, notBefore: await ago(90) });
-  assert.deepEqual(read.window.map((m) => [m.version, m.samples, m.passRate]), [['v2', 3, 2 / 3], ['v1', 2, 1]]);
-  assert.deepEqual(read.sinceLastCheck.map((m) => [m.version, m.samples]), [['v2', 1], ['v1', 1]]);
+  const read = await readCheckWindows(db.pool, {
+    modelId: 'm',
+    versions: ['v2', 'v1'],
+    since,
+    windowMs: 3_600_000,
+    notBefore: await ago(90),
+  });
+  assert.deepEqual(
+    read.window.map((m) => [m.version, m.samples, m.passRate]),
+    [
+      ['v2', 3, 2 / 3],
+      ['v1', 2, 1],
+    ],
+  );
+  assert.deepEqual(
+    read.sinceLastCheck.map((m) => [m.version, m.samples]),
+    [
+      ['v2', 1],
+      ['v1', 1],
+    ],
+  );
 
   // The next check starts where this one ended: nothing in between, nothing twice.
-  const next = await readCheckWindows(db.pool, { modelId: 'm', versions: ['v2', 'v1'], since: read.until, windowMs: 3_600_000, notBefore: await ago(90) });
-  assert.deepEqual(next.sinceLastCheck.map((m) => m.samples), [0, 0]);
+  const next = await readCheckWindows(db.pool, {
+    modelId: 'm',
+    versions: ['v2', 'v1'],
+    since: read.until,
+    windowMs: 3_600_000,
+    notBefore: await ago(90),
+  });
+  assert.deepEqual(
+    next.sinceLastCheck.map((m) => m.samples),
+    [0, 0],
+  );
   assert.equal(next.window[0]!.samples, 3);
 
   // A rollout that began 30 minutes ago: its first hour holds only its own rows.
   const young = await readCheckWindows(db.pool, { modelId: 'm', versions: ['v2'], since, windowMs: 3_600_000, notBefore: await ago(30) });
-  assert.deepEqual(young.window.map((m) => [m.samples, m.passRate]), [[2, 0.5]]);
+  assert.deepEqual(
+    young.window.map((m) => [m.samples, m.passRate]),
+    [[2, 0.5]],
+  );
 
   // A shorter window, as configured.
-  const tenMinutes = await readCheckWindows(db.pool, { modelId: 'm', versions: ['v2'], since, windowMs: 600_000, notBefore: await ago(90) });
+  const tenMinutes = await readCheckWindows(db.pool, {
+    modelId: 'm',
+    versions: ['v2'],
+    since,
+    windowMs: 600_000,
+    notBefore: await ago(90),
+  });
   assert.equal(tenMinutes.window[0]!.samples, 1);
 });

@@ -18,17 +18,23 @@ test('a long stage continues as new, carrying its state: weights are not set aga
     const handle = await env.client.workflow.start(canaryRollout, {
       taskQueue: worker.taskQueue,
       workflowId: `rollout-${REFERENCE_MODEL_ID}-v3`,
-      args: [{
-        modelId: REFERENCE_MODEL_ID,
-        candidateVersion: 'v3',
-        stages: [{ percent: 10, dwell: 'manual' }, { percent: 100 }],
-        checkInterval: '1s',
-        maxInconclusiveChecks: 1000,
-      }],
+      args: [
+        {
+          modelId: REFERENCE_MODEL_ID,
+          candidateVersion: 'v3',
+          stages: [{ percent: 10, dwell: 'manual' }, { percent: 100 }],
+          checkInterval: '1s',
+          maxInconclusiveChecks: 1000,
+        },
+      ],
     });
     await waitFor('a second run', async () => (await handle.describe()).runId !== handle.firstExecutionRunId, 60_000);
     const before = await handle.query(progressQuery);
-    await waitFor('checks to go on in the new run', async () => (await handle.query(progressQuery)).totalChecks > before.totalChecks + 2, 30_000);
+    await waitFor(
+      'checks to go on in the new run',
+      async () => (await handle.query(progressQuery)).totalChecks > before.totalChecks + 2,
+      30_000,
+    );
     const after = await handle.query(progressQuery);
     assert.equal(after.state, 'running');
     assert.equal(after.percent, 10);
@@ -43,8 +49,14 @@ test('a long stage continues as new, carrying its state: weights are not set aga
       `SELECT details->>'step' AS step, count(*)::int AS n FROM deployment_events WHERE workflow_id = $1 GROUP BY 1 ORDER BY 1`,
       [handle.workflowId],
     );
-    assert.deepEqual(rows, [{ step: 'rollback', n: 1 }, { step: 'stage-0', n: 1 }]);
-    const { rows: checks } = await stack.db.pool.query('SELECT count(DISTINCT check_no)::int AS n, count(*)::int AS total FROM rollout_checks WHERE workflow_id = $1', [handle.workflowId]);
+    assert.deepEqual(rows, [
+      { step: 'rollback', n: 1 },
+      { step: 'stage-0', n: 1 },
+    ]);
+    const { rows: checks } = await stack.db.pool.query(
+      'SELECT count(DISTINCT check_no)::int AS n, count(*)::int AS total FROM rollout_checks WHERE workflow_id = $1',
+      [handle.workflowId],
+    );
     assert.equal(checks[0].n, checks[0].total, 'check numbers are not reused across runs');
     assert.equal(checks[0].total, result.totalChecks);
   } finally {

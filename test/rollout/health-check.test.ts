@@ -23,7 +23,11 @@ function check(
   });
 }
 
-const decision = (result: ReturnType<typeof check>) => ({ decision: result.decision, reasons: result.reasons, failedRules: result.failedRules });
+const decision = (result: ReturnType<typeof check>) => ({
+  decision: result.decision,
+  reasons: result.reasons,
+  failedRules: result.failedRules,
+});
 const passes = { decision: 'pass', reasons: [], failedRules: [] };
 
 describe('health check: absolute thresholds, each at its boundary', () => {
@@ -94,7 +98,9 @@ describe('health check: relative to the baseline, each at its boundary', () => {
     const thinBaseline = { ...baseline, samples: 40 };
     assert.deepEqual(decision(check({ variance: 0.04, passRate: 0.75 }, { baseline: thinBaseline, sequential: WINDOW_RULE })), {
       decision: 'pass',
-      reasons: ['baseline v1 has 40 feedback rows in this window, fewer than minSamples 100: baseline-relative rules on this window not applied'],
+      reasons: [
+        'baseline v1 has 40 feedback rows in this window, fewer than minSamples 100: baseline-relative rules on this window not applied',
+      ],
       failedRules: [],
     });
   });

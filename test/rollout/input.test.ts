@@ -62,7 +62,11 @@ describe('canaryRollout input', () => {
     const input = parsed({
       ...minimal,
       baselineVersion: 'v1',
-      stages: [{ percent: 5, dwell: '30m' }, { percent: 25, dwell: 'manual' }, { percent: 100, dwell: '1h' }],
+      stages: [
+        { percent: 5, dwell: '30m' },
+        { percent: 25, dwell: 'manual' },
+        { percent: 100, dwell: '1h' },
+      ],
       checkInterval: '30s',
       checkWindow: '10m',
       minSamples: 20,
@@ -133,21 +137,39 @@ describe('canaryRollout input', () => {
       { ...minimal, checkInterval: '2h' },
       'checkWindow: must be at least checkInterval (2h), got 1h: feedback between two windows would go unchecked',
     ],
-    ['a check window that is not a duration', { ...minimal, checkWindow: 'hour' }, 'checkWindow: must be a duration such as "30s", "5m", "6h" or "1d", got "hour"'],
-    ['a negative rate', { ...minimal, thresholds: { maxErrorRate: -0.1 } }, 'thresholds.maxErrorRate: Too small: expected number to be >=0'],
+    [
+      'a check window that is not a duration',
+      { ...minimal, checkWindow: 'hour' },
+      'checkWindow: must be a duration such as "30s", "5m", "6h" or "1d", got "hour"',
+    ],
+    [
+      'a negative rate',
+      { ...minimal, thresholds: { maxErrorRate: -0.1 } },
+      'thresholds.maxErrorRate: Too small: expected number to be >=0',
+    ],
     ['an unknown threshold', { ...minimal, thresholds: { maxPassRate: 0.9 } }, 'thresholds: Unrecognized key: "maxPassRate"'],
     ['a misspelt option', { ...minimal, stage: [] }, 'input: Unrecognized key: "stage"'],
     ['a missing modelId', { candidateVersion: 'v2' }, 'modelId: required'],
-    ['a blank candidateVersion', { modelId: 'reference', candidateVersion: '  ' }, 'candidateVersion: Too small: expected string to have >=1 characters'],
+    [
+      'a blank candidateVersion',
+      { modelId: 'reference', candidateVersion: '  ' },
+      'candidateVersion: Too small: expected string to have >=1 characters',
+    ],
     ['a candidate compared with itself', { ...minimal, baselineVersion: 'v2' }, 'baselineVersion: must differ from candidateVersion'],
-    ['a webhook that is not http(s)', { ...minimal, webhooks: { preRollout: 'ftp://ci/hook' } }, 'webhooks.preRollout: must be an http(s) URL'],
+    [
+      'a webhook that is not http(s)',
+      { ...minimal, webhooks: { preRollout: 'ftp://ci/hook' } },
+      'webhooks.preRollout: must be an http(s) URL',
+    ],
     ['an alpha of 0', { ...minimal, sequential: { alpha: 0 } }, 'sequential.alpha: Too small: expected number to be >0'],
     ['a fractional failureLimit', { ...minimal, failureLimit: 1.5 }, 'failureLimit: Invalid input: expected int, received number'],
     ['an unknown onFailure', { ...minimal, onFailure: 'ignore' }, 'onFailure: Invalid option: expected one of "rollback"|"pause"'],
     ['input that is not an object', 'reference v2', 'input: Invalid input: expected object, received string'],
   ];
   for (const [what, input, error] of refusals) {
-    test(`refuses ${what}, naming the field`, () => { assert.equal(refused(input), error); });
+    test(`refuses ${what}, naming the field`, () => {
+      assert.equal(refused(input), error);
+    });
   }
 
   test('several bad fields are all named, on one line', () => {

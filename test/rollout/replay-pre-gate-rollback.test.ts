@@ -16,7 +16,14 @@ test('a rollout held by a failed stage gate on the earlier code replays on today
   // promoted. Replaying it takes the patch as false, so a failed gate holds again; without the patch the failed gate
   // rolls back where this history has the next check's timer, and the replay fails with a nondeterminism error.
   const markers = events.flatMap((e) => e.markerRecordedEventAttributes?.details?.patch_data?.payloads ?? []);
-  assert.ok(!markers.some((p) => Buffer.from(p.data ?? []).toString().includes('canary-stage-gate-rollback')), 'no stage-gate patch marker');
+  assert.ok(
+    !markers.some((p) =>
+      Buffer.from(p.data ?? [])
+        .toString()
+        .includes('canary-stage-gate-rollback'),
+    ),
+    'no stage-gate patch marker',
+  );
   const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
   assert.ok(!scheduled.includes('rollback'), 'the rollout never rolled back');
   await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'rollout-reference-v2-copy-held');

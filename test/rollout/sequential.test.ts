@@ -40,7 +40,10 @@ function simulateRollouts(runs: number, candidatePassRate: number, options: { ba
         sequential: { config, state },
       });
       state = check.sequentialState;
-      assert.ok(check.failedRules.every((r) => r === 'maxPassRateDrop'), `only the pass-rate drop can fail here: ${check.reasons.join('; ')}`);
+      assert.ok(
+        check.failedRules.every((r) => r === 'maxPassRateDrop'),
+        `only the pass-rate drop can fail here: ${check.reasons.join('; ')}`,
+      );
       if (check.failedRules.includes('maxPassRateDrop')) {
         windowsToRollback.push(window);
         break;
@@ -102,7 +105,11 @@ describe('sequential test on the pass-rate difference', () => {
   test('a candidate far better than its baseline leaves finite, JSON-safe evidence and no rollback', () => {
     let state = initialSequentialState();
     for (let i = 0; i < 200; i++) {
-      state = accumulateWindow(state, metricsFor('v2', { passRate: 0.99, samples: 5000 }), metricsFor('v1', { passRate: 0.5, samples: 5000 }));
+      state = accumulateWindow(
+        state,
+        metricsFor('v2', { passRate: 0.99, samples: 5000 }),
+        metricsFor('v1', { passRate: 0.5, samples: 5000 }),
+      );
     }
     const evidence = testPassRateDrop(state, test_)!;
     assert.equal(evidence.worseThanTolerance, false);

@@ -27,6 +27,8 @@ describe('setThresholds update validator', () => {
     ['an empty change', {}, 'thresholds: give at least one threshold to change'],
   ];
   for (const [what, update, error] of refusals) {
-    test(`refuses ${what}`, () => { assert.deepEqual(parseThresholdsUpdate(update), { ok: false, error }); });
+    test(`refuses ${what}`, () => {
+      assert.deepEqual(parseThresholdsUpdate(update), { ok: false, error });
+    });
   }
 });

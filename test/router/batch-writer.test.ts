@@ -20,18 +20,37 @@ after(async () => {
 });
 
 const request = (requestId = randomUUID(), over: Partial<RequestRow> = {}): RequestRow => ({
-  requestId, modelId: 'm', version: 'v1', userKey: null, input: { text: 'x' },
-  output: { label: 'y', confidence: 1, probabilities: [1] }, latencyMs: 1, error: null, at: Date.now(), ...over,
+  requestId,
+  modelId: 'm',
+  version: 'v1',
+  userKey: null,
+  input: { text: 'x' },
+  output: { label: 'y', confidence: 1, probabilities: [1] },
+  latencyMs: 1,
+  error: null,
+  at: Date.now(),
+  ...over,
 });
 const feedback = (requestId: string): FeedbackRow => ({
-  requestId, modelId: 'm', version: 'v1', testPassRate: 1, implementationVariance: 0, latencyMs: null, error: null, at: Date.now(),
+  requestId,
+  modelId: 'm',
+  version: 'v1',
+  testPassRate: 1,
+  implementationVariance: 0,
+  latencyMs: null,
+  error: null,
+  at: Date.now(),
 });
 
 function writer(over: Partial<BatchWriterOptions> = {}) {
   const events = { failed: 0, rejected: 0 };
   const w = new BatchWriter({
-    pool: db.pool, logger: createLogger({ level: 'silent' }),
-    maxBufferedRows: 10_000, maxBufferedBytes: 64 << 20, batchRows: 1_000, flushIntervalMs: 60_000,
+    pool: db.pool,
+    logger: createLogger({ level: 'silent' }),
+    maxBufferedRows: 10_000,
+    maxBufferedBytes: 64 << 20,
+    batchRows: 1_000,
+    flushIntervalMs: 60_000,
     observer: { writeFailed: () => events.failed++, rowsRejected: (_t, n) => (events.rejected += n) },
     ...over,
   });
@@ -68,7 +87,10 @@ test('through a database outage requests are kept, retried and land once; feedba
     assert.equal(await count('inference_requests', ids), 50);
     assert.equal(await count('feedback', ids), 0, 'no feedback was acknowledged, none is stored');
     const resent = await Promise.all(ids.slice(0, 10).map((id) => w.submitFeedback(feedback(id))));
-    assert.deepEqual(resent.map((o) => o.status), Array(10).fill('stored'));
+    assert.deepEqual(
+      resent.map((o) => o.status),
+      Array(10).fill('stored'),
+    );
     assert.equal(await count('feedback', ids), 10);
   } finally {
     await admin.query(`ALTER DATABASE ${pg.escapeIdentifier(db.name)} ALLOW_CONNECTIONS true`);
@@ -86,7 +108,10 @@ test('feedback resolves once its batch has committed, many rows in one batch, an
   assert.equal(settled, 0, 'nothing is acknowledged before its batch is written');
   assert.equal(await count('feedback', ids), 0);
   await w.flush();
-  assert.deepEqual((await Promise.all(outcomes)).map((o) => o.status), Array(20).fill('stored'));
+  assert.deepEqual(
+    (await Promise.all(outcomes)).map((o) => o.status),
+    Array(20).fill('stored'),
+  );
   assert.equal(await count('feedback', ids), 20, 'every acknowledged row is committed');
   await w.close();
 });
@@ -97,7 +122,10 @@ test('waiting feedback has its batch written within the group-commit window, not
   for (const id of ids) w.offerRequest(request(id));
   const started = performance.now();
   const outcomes = await Promise.all(ids.map((id) => w.submitFeedback(feedback(id))));
-  assert.deepEqual(outcomes.map((o) => o.status), Array(5).fill('stored'));
+  assert.deepEqual(
+    outcomes.map((o) => o.status),
+    Array(5).fill('stored'),
+  );
   assert.ok(performance.now() - started < 2_000, 'well before the hour-long flush interval');
   assert.equal(await count('inference_requests', ids), 5);
   assert.equal(await count('feedback', ids), 5);
@@ -151,18 +179,35 @@ test('a row is stored as given, and a batch retried after it already committed l
     'SELECT request_id, model_id, version, user_key, input, output, latency_ms, error, at FROM inference_requests WHERE request_id = $1',
     [row.requestId],
   );
-  assert.deepEqual(rows, [{
-    request_id: row.requestId, model_id: 'm', version: 'v1', user_key: 'user-7', input: { text: 'Ship it "today"' },
-    output: { label: 'y', confidence: 1, probabilities: [1] }, latency_ms: 2.5, error: null, at: new Date(at),
-  }]);
+  assert.deepEqual(rows, [
+    {
+      request_id: row.requestId,
+      model_id: 'm',
+      version: 'v1',
+      user_key: 'user-7',
+      input: { text: 'Ship it "today"' },
+      output: { label: 'y', confidence: 1, probabilities: [1] },
+      latency_ms: 2.5,
+      error: null,
+      at: new Date(at),
+    },
+  ]);
   const fb = await db.pool.query(
     'SELECT request_id, model_id, version, test_pass_rate, implementation_variance, latency_ms, error, at FROM feedback WHERE request_id = $1',
     [row.requestId],
   );
-  assert.deepEqual(fb.rows, [{
-    request_id: row.requestId, model_id: 'm', version: 'v1', test_pass_rate: 0.75, implementation_variance: 0,
-    latency_ms: 30, error: 'one test failed', at: new Date(at),
-  }]);
+  assert.deepEqual(fb.rows, [
+    {
+      request_id: row.requestId,
+      model_id: 'm',
+      version: 'v1',
+      test_pass_rate: 0.75,
+      implementation_variance: 0,
+      latency_ms: 30,
+      error: 'one test failed',
+      at: new Date(at),
+    },
+  ]);
 });
 
 test('feedback waits for its request even when the request is in a later batch', async () => {

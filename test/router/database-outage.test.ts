@@ -87,7 +87,10 @@ test('through a database outage the router keeps serving, holds inference rows u
   );
   assert.deepEqual(
     fb.rows.map((r) => [r.request_id, r.version]),
-    accepted.slice(0, 3).map((a) => [a.requestId, a.version]).sort(),
+    accepted
+      .slice(0, 3)
+      .map((a) => [a.requestId, a.version])
+      .sort(),
   );
   assert.equal((await infer('user-20')).status, 200, 'accepting again');
 });

@@ -23,20 +23,33 @@ const call = async (method: string, path: string, body?: unknown, headers: Recor
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, allow: res.headers.get('allow'), json: (text.startsWith('{') ? JSON.parse(text) : {}) as Record<string, any> };
+  return {
+    status: res.status,
+    allow: res.headers.get('allow'),
+    json: (text.startsWith('{') ? JSON.parse(text) : {}) as Record<string, any>,
+  };
 };
 const inference = async () => (await call('POST', '/v1/infer', { modelId: 'm', input: { text: 'x' } })).json.requestId as string;
 
 test('feedback numbers beyond what a PostgreSQL real holds are refused (they were acknowledged, then the database refused the row)', async () => {
   const requestId = await inference();
-  for (const [field, value] of [['latencyMs', 1.1e308], ['implementationVariance', 1e300]] as const) {
+  for (const [field, value] of [
+    ['latencyMs', 1.1e308],
+    ['implementationVariance', 1e300],
+  ] as const) {
     const res = await call('POST', '/v1/feedback', { requestId, testPassRate: 1, implementationVariance: 0, [field]: value });
     assert.equal(res.status, 400, field);
     assert.match(res.json.error, new RegExp(`^${field}: Too big`));
   }
   // Too small for a real: stored as 0 rather than refused by the database.
-  assert.equal((await call('POST', '/v1/feedback', { requestId, testPassRate: 1e-300, implementationVariance: 1e-300, latencyMs: 1e-300 })).status, 202);
-  const { rows } = await stack.db.pool.query('SELECT test_pass_rate, implementation_variance, latency_ms FROM feedback WHERE request_id = $1', [requestId]);
+  assert.equal(
+    (await call('POST', '/v1/feedback', { requestId, testPassRate: 1e-300, implementationVariance: 1e-300, latencyMs: 1e-300 })).status,
+    202,
+  );
+  const { rows } = await stack.db.pool.query(
+    'SELECT test_pass_rate, implementation_variance, latency_ms FROM feedback WHERE request_id = $1',
+    [requestId],
+  );
   assert.deepEqual(rows, [{ test_pass_rate: 0, implementation_variance: 0, latency_ms: 0 }]);
 });
 
@@ -45,9 +58,16 @@ test('a CI event holding NUL is refused with 400 (it was a 500: PostgreSQL canno
   const res = await call('POST', '/v1/ci-events', envelope);
   assert.equal(res.status, 400);
   assert.equal(res.json.error, 'body: must not contain NUL (U+0000) characters');
-  const junit = await call('POST', '/v1/ci-events', '<testsuite name="a"><testcase name="b"><failure message="expected \u0000"/></testcase></testsuite>', {
-    'content-type': 'application/xml', 'x-learnloop-context-id': 'ctx-1', 'x-learnloop-task': 't',
-  });
+  const junit = await call(
+    'POST',
+    '/v1/ci-events',
+    '<testsuite name="a"><testcase name="b"><failure message="expected \u0000"/></testcase></testsuite>',
+    {
+      'content-type': 'application/xml',
+      'x-learnloop-context-id': 'ctx-1',
+      'x-learnloop-task': 't',
+    },
+  );
   assert.equal(junit.status, 400, `JUnit with NUL: ${JSON.stringify(junit.json)}`);
 });
 
@@ -59,9 +79,13 @@ test('a CI header the document describes is checked even when the format does no
   assert.equal((await call('POST', '/v1/ci-events', envelope)).status, 202);
 });
 
-test('an overlong path parameter gets 400 naming it (it was Fastify\'s own 414, undeclared and in another shape)', async () => {
+test("an overlong path parameter gets 400 naming it (it was Fastify's own 414, undeclared and in another shape)", async () => {
   for (const path of [`/v1/models/${'m'.repeat(300)}/routes`, `/v1/applications/${'a'.repeat(300)}/predict`]) {
-    const res = await call(path.includes('predict') ? 'POST' : 'GET', path, path.includes('predict') ? { instances: [{ input: {} }] } : undefined);
+    const res = await call(
+      path.includes('predict') ? 'POST' : 'GET',
+      path,
+      path.includes('predict') ? { instances: [{ input: {} }] } : undefined,
+    );
     assert.equal(res.status, 400, path.slice(0, 20));
     assert.match(res.json.error, /^(modelId|application): Too big/);
   }
@@ -87,7 +111,9 @@ test('a method a path does not take is 405 with Allow, before any body is read (
 });
 
 test('a context version past a PostgreSQL integer is refused with 400 (it would reach the database and be a 500)', async () => {
-  const res = await call('PUT', '/v1/models/m/routes', { routes: [{ version: 'v1', contextId: 'ctx-1', contextVersion: 2 ** 31, percent: 100 }] });
+  const res = await call('PUT', '/v1/models/m/routes', {
+    routes: [{ version: 'v1', contextId: 'ctx-1', contextVersion: 2 ** 31, percent: 100 }],
+  });
   assert.equal(res.status, 400);
   assert.match(res.json.error, /^routes\.0\.contextVersion: must fit an integer column/);
 });

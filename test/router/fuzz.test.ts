@@ -55,7 +55,15 @@ before(async () => {
     replaceApplicationRoutes(
       c,
       ticketTriage.id,
-      ticketTriage.variants.map((variant, i): ApplicationRoute => ({ variant, percent: i === 0 ? 100 : 0, baseline: i === 0, requirementsVersion: 1, cycleId: 'cycle-fuzz' })),
+      ticketTriage.variants.map(
+        (variant, i): ApplicationRoute => ({
+          variant,
+          percent: i === 0 ? 100 : 0,
+          baseline: i === 0,
+          requirementsVersion: 1,
+          cycleId: 'cycle-fuzz',
+        }),
+      ),
     ),
   );
   const destination = new Writable({
@@ -107,18 +115,31 @@ test(`Schemathesis finds nothing wrong in a few hundred requests per the router'
     loadConfig().home,
     [
       `${router.url}/openapi.json`,
-      '-H', `Authorization: Bearer ${TOKEN}`,
-      '--checks', 'all',
+      '-H',
+      `Authorization: Bearer ${TOKEN}`,
+      '--checks',
+      'all',
       // Configured off below too; a check named on the command line would otherwise be back on.
-      '--exclude-checks', 'positive_data_acceptance',
-      '--max-examples', String(EXAMPLES),
-      '--seed', String(SEED),
-      '--workers', '2',
-      '--report', 'har', '--report-har-path', har,
+      '--exclude-checks',
+      'positive_data_acceptance',
+      '--max-examples',
+      String(EXAMPLES),
+      '--seed',
+      String(SEED),
+      '--workers',
+      '2',
+      '--report',
+      'har',
+      '--report-har-path',
+      har,
     ],
     { cwd: dir, configFile: config },
   );
-  const entries = (JSON.parse(await readFile(har, 'utf8')) as { log: { entries: { request: { method: string; url: string }; response: { status: number } }[] } }).log.entries;
+  const entries = (
+    JSON.parse(await readFile(har, 'utf8')) as {
+      log: { entries: { request: { method: string; url: string }; response: { status: number } }[] };
+    }
+  ).log.entries;
   const statuses = new Map<number, number>();
   for (const e of entries) statuses.set(e.response.status, (statuses.get(e.response.status) ?? 0) + 1);
   const summary = `${entries.length} requests, by status ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`;
@@ -126,7 +147,11 @@ test(`Schemathesis finds nothing wrong in a few hundred requests per the router'
   assert.equal(run.exitCode, 0, `Schemathesis found failures (${summary}):\n${run.output.slice(-20_000)}`);
   assert.ok(entries.length >= 300, summary);
   assert.equal(statuses.get(500) ?? 0, 0, 'no 500');
-  assert.deepEqual(routerErrors.filter((l) => !l.includes('"msg":"inference failed"')), [], 'the router logged no error but the failing model');
+  assert.deepEqual(
+    routerErrors.filter((l) => !l.includes('"msg":"inference failed"')),
+    [],
+    'the router logged no error but the failing model',
+  );
   // Every operation was exercised, and past its validation at least once (one without input needs few requests).
   const doc = (await (await fetch(`${router.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
   for (const [template, methods] of Object.entries(doc.paths)) {
@@ -134,7 +159,10 @@ test(`Schemathesis finds nothing wrong in a few hundred requests per the router'
     for (const method of Object.keys(methods)) {
       const answered = entries.filter((e) => e.request.method === method.toUpperCase() && pattern.test(e.request.url.split('?')[0]!));
       assert.ok(answered.length >= 1, `${method.toUpperCase()} ${template}: no requests`);
-      assert.ok(answered.some((e) => e.response.status < 300), `${method.toUpperCase()} ${template}: no success among ${answered.length}`);
+      assert.ok(
+        answered.some((e) => e.response.status < 300),
+        `${method.toUpperCase()} ${template}: no success among ${answered.length}`,
+      );
     }
   }
 });

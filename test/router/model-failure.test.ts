@@ -18,7 +18,7 @@ after(async () => {
   await stack.close();
 });
 
-test('a model failure answers 502 (the model is the route\'s upstream) with the request id, is stored with its error and counted per version', async () => {
+test("a model failure answers 502 (the model is the route's upstream) with the request id, is stored with its error and counted per version", async () => {
   const res = await fetch(`${stack.router.url}/v1/infer`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -30,7 +30,9 @@ test('a model failure answers 502 (the model is the route\'s upstream) with the 
   assert.match(body.error, /Gemm/);
 
   await stack.router.writer.drain();
-  const { rows } = await stack.db.pool.query('SELECT version, output, error FROM inference_requests WHERE request_id = $1', [body.requestId]);
+  const { rows } = await stack.db.pool.query('SELECT version, output, error FROM inference_requests WHERE request_id = $1', [
+    body.requestId,
+  ]);
   assert.deepEqual(rows, [{ version: 'v1', output: null, error: body.error }]);
   const metrics = await (await fetch(`${stack.router.url}/metrics`)).text();
   assert.match(metrics, /learnloop_inference_requests_total\{model="m",version="v1",outcome="error"\} 1/);

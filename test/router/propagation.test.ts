@@ -85,10 +85,14 @@ const routesOf = async (url: string) =>
 /** Polls a router's routes until they equal `expected`, up to DEADLINE_MS; returns what it saw last and when. */
 async function seen(url: string, expected: Record<string, number>, since: number) {
   let last: Record<string, number> = {};
-  await waitFor(`${url} to route ${JSON.stringify(expected)}`, async () => {
-    last = await routesOf(url);
-    return JSON.stringify(last) === JSON.stringify(expected);
-  }, DEADLINE_MS).catch(() => undefined);
+  await waitFor(
+    `${url} to route ${JSON.stringify(expected)}`,
+    async () => {
+      last = await routesOf(url);
+      return JSON.stringify(last) === JSON.stringify(expected);
+    },
+    DEADLINE_MS,
+  ).catch(() => undefined);
   return { seen: last, afterMs: Date.now() - since };
 }
 

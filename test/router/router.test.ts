@@ -13,7 +13,11 @@ async function call(method: string, path: string, body?: unknown, token: string 
   const headers: Record<string, string> = {};
   if (body !== undefined || raw !== undefined) headers['content-type'] = 'application/json';
   if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(`${stack.router.url}${path}`, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+  const res = await fetch(`${stack.router.url}${path}`, {
+    method,
+    headers,
+    body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+  });
   const text = await res.text();
   return { status: res.status, text, json: (text.startsWith('{') ? JSON.parse(text) : {}) as Record<string, any> };
 }
@@ -71,11 +75,18 @@ describe('router serving the reference model', () => {
     assert.equal(json.version, 'v2');
     // The routes change before the feedback arrives: the feedback still belongs to v2.
     await setWeights({ v1: 100, v2: 0 });
-    const fb = await call('POST', '/v1/feedback', { requestId: json.requestId, testPassRate: 0.8, implementationVariance: 0.01, latencyMs: 12 });
+    const fb = await call('POST', '/v1/feedback', {
+      requestId: json.requestId,
+      testPassRate: 0.8,
+      implementationVariance: 0.01,
+      latencyMs: 12,
+    });
     assert.equal(fb.status, 202);
     assert.equal(fb.json.version, 'v2');
     await stack.router.writer.drain();
-    const { rows } = await stack.db.pool.query('SELECT version, test_pass_rate, latency_ms FROM feedback WHERE request_id = $1', [json.requestId]);
+    const { rows } = await stack.db.pool.query('SELECT version, test_pass_rate, latency_ms FROM feedback WHERE request_id = $1', [
+      json.requestId,
+    ]);
     assert.equal(rows.length, 1);
     assert.equal(rows[0].version, 'v2');
     assert.ok(Math.abs(rows[0].test_pass_rate - 0.8) < 1e-6);
@@ -93,7 +104,11 @@ describe('router serving the reference model', () => {
   });
 
   test('feedback for an unknown request is 404, and an unknown model is 404', async () => {
-    const fb = await call('POST', '/v1/feedback', { requestId: '00000000-0000-4000-8000-000000000000', testPassRate: 1, implementationVariance: 0 });
+    const fb = await call('POST', '/v1/feedback', {
+      requestId: '00000000-0000-4000-8000-000000000000',
+      testPassRate: 1,
+      implementationVariance: 0,
+    });
     assert.equal(fb.status, 404);
     assert.match(fb.json.error, /^requestId: /);
     const model = await call('POST', '/v1/infer', { modelId: 'nope', input: { text: 'x' } });
@@ -159,14 +174,19 @@ describe('router serving the reference model', () => {
     assert.equal(put.status, 200);
     assert.deepEqual(put.json.weights, { v1: 75, v2: 25 });
     assert.deepEqual((await call('GET', '/v1/models/reference/routes')).json.weights, { v1: 75, v2: 25 });
-    const { rows } = await stack.db.pool.query(`SELECT version, percent, changed_by FROM routing_weights WHERE model_id = 'reference' ORDER BY version`);
+    const { rows } = await stack.db.pool.query(
+      `SELECT version, percent, changed_by FROM routing_weights WHERE model_id = 'reference' ORDER BY version`,
+    );
     assert.deepEqual(rows, [
       { version: 'v1', percent: 75, changed_by: 'router-http' },
       { version: 'v2', percent: 25, changed_by: 'router-http' },
     ]);
     const models = (await call('GET', '/v1/models')).json.models as { modelId: string; versions: { version: string }[]; weights: object }[];
     const reference = models.find((m) => m.modelId === 'reference')!;
-    assert.deepEqual(reference.versions.map((v) => v.version), ['v1', 'v2']);
+    assert.deepEqual(
+      reference.versions.map((v) => v.version),
+      ['v1', 'v2'],
+    );
     assert.deepEqual(reference.weights, { v1: 75, v2: 25 });
   });
 

@@ -28,7 +28,10 @@ test('a sticky user keeps the version across unrelated weight updates of other m
   const before = Array.from({ length: 200 }, (_, i) => table.choose('m', `u${i}`)!.version);
   table.set('other', { a: 100 });
   table.set('m', { v1: 50, v2: 50 });
-  assert.deepEqual(Array.from({ length: 200 }, (_, i) => table.choose('m', `u${i}`)!.version), before);
+  assert.deepEqual(
+    Array.from({ length: 200 }, (_, i) => table.choose('m', `u${i}`)!.version),
+    before,
+  );
 });
 
 test('a version at 0 percent is never chosen, and an unknown model has no route', () => {

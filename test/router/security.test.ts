@@ -18,7 +18,17 @@ import { routerFeatures } from '../../src/cli/router-features.js';
 test('the bearer check accepts exactly the token, whatever the length of what is presented', () => {
   const check = bearerCheck('s3cret-token');
   assert.equal(check('Bearer s3cret-token'), true);
-  for (const wrong of [undefined, '', 'Bearer', 'Bearer s3cret-tokem', 'Bearer s3cret-token ', 'Bearer s3cret', 'bearer s3cret-token', 's3cret-token', `Bearer ${'x'.repeat(5000)}`]) {
+  for (const wrong of [
+    undefined,
+    '',
+    'Bearer',
+    'Bearer s3cret-tokem',
+    'Bearer s3cret-token ',
+    'Bearer s3cret',
+    'bearer s3cret-token',
+    's3cret-token',
+    `Bearer ${'x'.repeat(5000)}`,
+  ]) {
     assert.equal(check(wrong), false, String(wrong));
   }
 });
@@ -41,7 +51,11 @@ describe('a router with a token, a password in its database URL and every log li
     const headers: Record<string, string> = {};
     if (body !== undefined || raw !== undefined) headers['content-type'] = 'application/json';
     if (token) headers.authorization = `Bearer ${token}`;
-    const res = await fetch(`${router!.url}${path}`, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+    const res = await fetch(`${router!.url}${path}`, {
+      method,
+      headers,
+      body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+    });
     const text = await res.text();
     return { status: res.status, text, json: (text.startsWith('{') ? JSON.parse(text) : {}) as Record<string, any> };
   };
@@ -70,7 +84,10 @@ describe('a router with a token, a password in its database URL and every log li
     const config = loadConfig({ DATABASE_URL: databaseUrl, LEARNLOOP_API_TOKEN: TOKEN, ROUTER_MAX_BODY_KB: '4' });
     pool = createPool(databaseUrl, { max: 3 });
     router = await startRouter({
-      config, pool, predictor: versionEchoPredictor, port: 0,
+      config,
+      pool,
+      predictor: versionEchoPredictor,
+      port: 0,
       // Everything the router can say, down to trace, goes to the captured log.
       logger: createLogger({ level: 'trace', destination }),
       ...routerFeatures({
@@ -98,8 +115,12 @@ describe('a router with a token, a password in its database URL and every log li
       assert.equal(res.json.error, 'authorization: missing or wrong bearer token');
     }
     for (const [method, path, body] of [
-      ['GET', '/v1/models'], ['GET', '/v1/models/m/routes'], ['GET', '/metrics'], ['GET', '/v1/applications'],
-      ['POST', '/v1/infer', { modelId: 'm', input: { text: 'x' } }], ['POST', '/v1/feedback', {}],
+      ['GET', '/v1/models'],
+      ['GET', '/v1/models/m/routes'],
+      ['GET', '/metrics'],
+      ['GET', '/v1/applications'],
+      ['POST', '/v1/infer', { modelId: 'm', input: { text: 'x' } }],
+      ['POST', '/v1/feedback', {}],
       ['POST', '/v1/applications/ticket-triage/predict', { instances: [{ input: {} }] }],
     ] as const) {
       assert.equal((await call(method, path, body, STRANGER)).status, 401, `${method} ${path}`);
@@ -113,7 +134,9 @@ describe('a router with a token, a password in its database URL and every log li
     const open = await startStubbedRouter({ v1: 100 });
     try {
       const res = await fetch(`${open.router.url}/v1/models/m/routes`, {
-        method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ weights: { v1: 100 } }),
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ weights: { v1: 100 } }),
       });
       assert.equal(res.status, 403);
     } finally {
@@ -124,7 +147,10 @@ describe('a router with a token, a password in its database URL and every log li
   test('every route that reads a body refuses one over the limit with 413 and the reason, unread', async () => {
     const big = JSON.stringify({ modelId: 'm', input: { text: 'x'.repeat(5_000) } });
     for (const [method, path] of [
-      ['POST', '/v1/infer'], ['POST', '/v1/feedback'], ['PUT', '/v1/models/m/routes'], ['POST', '/v1/applications/ticket-triage/predict'],
+      ['POST', '/v1/infer'],
+      ['POST', '/v1/feedback'],
+      ['PUT', '/v1/models/m/routes'],
+      ['POST', '/v1/applications/ticket-triage/predict'],
     ] as const) {
       const res = await call(method, path, undefined, TOKEN, big);
       assert.equal(res.status, 413, `${method} ${path}`);
@@ -132,7 +158,9 @@ describe('a router with a token, a password in its database URL and every log li
     }
     // CI reports are bigger: their own 10 MiB.
     const report = await fetch(`${router!.url}/v1/ci-events`, {
-      method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/xml' }, body: `<testsuite>${' '.repeat(10 * 1024 * 1024)}</testsuite>`,
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/xml' },
+      body: `<testsuite>${' '.repeat(10 * 1024 * 1024)}</testsuite>`,
     });
     assert.equal(report.status, 413);
     assert.match(((await report.json()) as { error: string }).error, /^body: larger than the 10485760 bytes/);
@@ -144,14 +172,23 @@ describe('a router with a token, a password in its database URL and every log li
     // Traffic of every kind, so that every kind of line is written: inference, feedback, a route change, bad bodies,
     // a refused CI event dispatch, unknown routes, and a database outage (the router's connections cut).
     const { json } = await call('POST', '/v1/infer', { modelId: 'm', input: { text: `Rotate the keys` }, userKey: 'u1' });
-    assert.equal((await call('POST', '/v1/feedback', { requestId: json.requestId, testPassRate: 1, implementationVariance: 0 })).status, 202);
+    assert.equal(
+      (await call('POST', '/v1/feedback', { requestId: json.requestId, testPassRate: 1, implementationVariance: 0 })).status,
+      202,
+    );
     await call('POST', '/v1/infer', { modelId: 'm', input: { text: '' } });
     await call('POST', '/v1/infer', undefined, TOKEN, '{"modelId":');
     await call('GET', '/nowhere', undefined, STRANGER);
     await call('PUT', '/v1/models/m/routes', { weights: { v1: 100 } });
     const ci = await fetch(`${router!.url}/v1/ci-events`, {
-      method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ contextId: 'ctx-1', task: 't', build: { success: true, errors: [] }, qualityGates: { passed: true, violations: [] } }),
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        contextId: 'ctx-1',
+        task: 't',
+        build: { success: true, errors: [] },
+        qualityGates: { passed: true, violations: [] },
+      }),
     });
     assert.equal(ci.status, 503, 'stored, not dispatched: logged at warn');
     await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [ROLE]);

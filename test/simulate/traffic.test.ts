@@ -86,7 +86,9 @@ const stored = async () =>
   ).rows;
 
 const requirementsByText = new Map<string, Requirement>(
-  (['standard', 'drifted'] as const).flatMap((phrasing) => generateRequirements({ seed: SEED, count: 500, phrasing }).map((r) => [r.text, r])),
+  (['standard', 'drifted'] as const).flatMap((phrasing) =>
+    generateRequirements({ seed: SEED, count: 500, phrasing }).map((r) => [r.text, r]),
+  ),
 );
 
 test('traffic drifts to the new phrasing after the drift point, and the pass rate drops with it', (t) => {
@@ -132,7 +134,10 @@ test('`learnloop simulate` sends drifting, repeated requests to a router and pri
   registerSimulateCommand(program);
   const lines: string[] = [];
   t.mock.method(console, 'log', (line: string) => lines.push(line));
-  await program.parseAsync(['simulate', '--router', router.url, '--requests', '8', '--samples', '2', '--drift-after', '4', '--concurrency', '1', '--seed', '3'], { from: 'user' });
+  await program.parseAsync(
+    ['simulate', '--router', router.url, '--requests', '8', '--samples', '2', '--drift-after', '4', '--concurrency', '1', '--seed', '3'],
+    { from: 'user' },
+  );
   t.mock.restoreAll();
   assert.equal(lines[0], 'version  requests  errors  pass rate  standard  drifted');
   assert.match(lines[1]!, /^v1\s+8\s+0\s+\d\.\d{3}\s+\d\.\d{3}\s+\d\.\d{3}$/);
@@ -141,6 +146,8 @@ test('`learnloop simulate` sends drifting, repeated requests to a router and pri
 
   const bad = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
   registerSimulateCommand(bad);
-  await assert.rejects(bad.parseAsync(['simulate', '--drift-share', '2'], { from: 'user' }), (err: unknown) =>
-    err instanceof CommanderError && /not a share between 0 and 1/.test(err.message));
+  await assert.rejects(
+    bad.parseAsync(['simulate', '--drift-share', '2'], { from: 'user' }),
+    (err: unknown) => err instanceof CommanderError && /not a share between 0 and 1/.test(err.message),
+  );
 });

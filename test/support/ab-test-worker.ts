@@ -33,7 +33,10 @@ export async function startAbTestWorker(
       ...createExecutionFeedbackActivities(deps),
       ...real,
       async snapshotVariants(input: SnapshotRequest) {
-        const { rowCount } = await db.pool.query('SELECT 1 FROM ab_test_snapshots WHERE ab_test_id = $1 AND snapshot_no = $2', [input.abTestId, input.snapshotNo]);
+        const { rowCount } = await db.pool.query('SELECT 1 FROM ab_test_snapshots WHERE ab_test_id = $1 AND snapshot_no = $2', [
+          input.abTestId,
+          input.snapshotNo,
+        ]);
         if (rowCount === 0) await serveHour(input);
         return real.snapshotVariants(input);
       },

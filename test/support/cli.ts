@@ -11,14 +11,21 @@ export interface CommandResult {
 }
 
 /** Runs a command from the project's root with exactly `env` (no inherited variables unless passed) and collects its output. */
-export function runCommand(command: string, args: readonly string[], env: Record<string, string | undefined>, timeoutMs = 240_000): Promise<CommandResult> {
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+  timeoutMs = 240_000,
+): Promise<CommandResult> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd: projectRoot, env, timeout: timeoutMs });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => { resolve({ code, stdout, stderr }); });
+    child.on('close', (code) => {
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 

@@ -71,6 +71,9 @@ export async function dedupCandidates(
   options: Omit<NeighbourOptions, 'limit'>,
 ): Promise<{ kept: string[]; nearest: (UsedNeighbour | null)[] }> {
   const nearest = await nearestUsedExamples(pool, modelId, data.candidateVectors, options);
-  const { kept } = deduplicate(data.candidateIds.map((requestId, i) => ({ requestId, embedding: data.candidateVectors[i]! })), nearest);
+  const { kept } = deduplicate(
+    data.candidateIds.map((requestId, i) => ({ requestId, embedding: data.candidateVectors[i]! })),
+    nearest,
+  );
   return { kept, nearest };
 }

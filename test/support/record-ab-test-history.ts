@@ -27,7 +27,14 @@ try {
   const result = await env.client.workflow.execute(abTest, {
     taskQueue: worker.taskQueue,
     workflowId: 'ab-recorded',
-    args: [{ modelId: 'recorded', durationHours: 3, variantA: { version: 'v1', contextId: 'plain', contextVersion: 1 }, variantB: { version: 'v2', contextId: 'with-examples', contextVersion: 1 } }],
+    args: [
+      {
+        modelId: 'recorded',
+        durationHours: 3,
+        variantA: { version: 'v1', contextId: 'plain', contextVersion: 1 },
+        variantB: { version: 'v2', contextId: 'with-examples', contextVersion: 1 },
+      },
+    ],
   });
   const events = writeHistoryFile(out, await env.client.workflow.getHandle('ab-recorded').fetchHistory());
   console.log(`${out}: ${events} events, ${result.snapshotsTaken} snapshots, ${result.outcome}`);

@@ -27,12 +27,20 @@ try {
   await createContext(db.pool, 'ctx-recorded', { template: 'Write it.', examples: [{ id: 'ex-1', input: 'q', output: 'a' }] }, 'test');
   const junit = readFileSync(new URL('../fixtures/execution-feedback/junit-node.xml', import.meta.url), 'utf8');
   const eventId = 'ci-recorded-1';
-  await storeCiEvent(db.pool, { eventId, contextId: 'ctx-recorded', task: 'cart totals', kind: 'junit', feedback: feedbackFromTests(parseJUnit(junit)) });
+  await storeCiEvent(db.pool, {
+    eventId,
+    contextId: 'ctx-recorded',
+    task: 'cart totals',
+    kind: 'junit',
+    feedback: feedbackFromTests(parseJUnit(junit)),
+  });
   await startCiFeedback(env.client, eventId, worker.taskQueue);
   const handle = env.client.workflow.getHandle(eventId);
   const result = await handle.result();
   const events = writeHistoryFile(out, await handle.fetchHistory());
-  console.log(`${out}: ${events} events, context ${String(result.contextId)} v${String(result.fromVersion)} → v${String(result.toVersion)}`);
+  console.log(
+    `${out}: ${events} events, context ${String(result.contextId)} v${String(result.fromVersion)} → v${String(result.toVersion)}`,
+  );
 } finally {
   await worker.stop();
   await env.teardown();

@@ -27,7 +27,17 @@ try {
   const first = await env.client.workflow.start(canaryRollout, {
     taskQueue: worker.taskQueue,
     workflowId,
-    args: [{ modelId: REFERENCE_MODEL_ID, candidateVersion: 'v3', stages: [{ percent: 10, dwell: 'manual' }, { percent: 100 }], checkInterval: '1s', maxInconclusiveChecks: 1000, minSamples: 10, thresholds: { maxLatencyP95Ratio: 10 } }],
+    args: [
+      {
+        modelId: REFERENCE_MODEL_ID,
+        candidateVersion: 'v3',
+        stages: [{ percent: 10, dwell: 'manual' }, { percent: 100 }],
+        checkInterval: '1s',
+        maxInconclusiveChecks: 1000,
+        minSamples: 10,
+        thresholds: { maxLatencyP95Ratio: 10 },
+      },
+    ],
   });
   const latest = env.client.workflow.getHandle(workflowId);
   const runs = new Set<string>([first.firstExecutionRunId]);
@@ -45,7 +55,10 @@ try {
   await latest.signal(promoteSignal, {});
   const result = await first.result();
   if (result.outcome !== 'promoted') throw new Error(`expected a promoted rollout, got ${result.outcome}: ${result.reason}`);
-  const firstEvents = writeHistoryFile(`${out}-first-run.json`, await env.client.workflow.getHandle(workflowId, first.firstExecutionRunId).fetchHistory());
+  const firstEvents = writeHistoryFile(
+    `${out}-first-run.json`,
+    await env.client.workflow.getHandle(workflowId, first.firstExecutionRunId).fetchHistory(),
+  );
   const lastEvents = writeHistoryFile(`${out}-last-run.json`, await latest.fetchHistory());
   console.log(`${out}: first run ${firstEvents} events, last run ${lastEvents} events, ${result.totalChecks} checks, ${result.outcome}`);
 } finally {

@@ -28,10 +28,18 @@ const worker = await Worker.create({
 });
 const running = worker.run();
 try {
-  const handle = await env.client.workflow.start(checkDegradation, { taskQueue, workflowId: 'check-degradation-recorded', args: [{ modelId: 'recorded' }] });
+  const handle = await env.client.workflow.start(checkDegradation, {
+    taskQueue,
+    workflowId: 'check-degradation-recorded',
+    args: [{ modelId: 'recorded' }],
+  });
   const result = await handle.result();
-  if (!result.degraded || !result.retraining?.started) throw new Error(`expected a started emergency retraining, got ${JSON.stringify(result)}`);
-  await env.client.workflow.getHandle(result.retraining.workflowId).terminate('recording over').catch(() => undefined);
+  if (!result.degraded || !result.retraining?.started)
+    throw new Error(`expected a started emergency retraining, got ${JSON.stringify(result)}`);
+  await env.client.workflow
+    .getHandle(result.retraining.workflowId)
+    .terminate('recording over')
+    .catch(() => undefined);
   const events = writeHistoryFile(out, await handle.fetchHistory());
   console.log(`${out}: ${events} events, ${result.reason}`);
 } finally {

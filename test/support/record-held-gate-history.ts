@@ -34,7 +34,14 @@ try {
         stages: [...[10, 20, 30, 40, 50, 60, 70, 80, 90].map((percent) => ({ percent, dwell: '10m' })), { percent: 100 }],
         checkInterval: '5m',
         minSamples: 10,
-        thresholds: { minPassRate: 0, maxVariance: 1, maxErrorRate: 1, maxPassRateDrop: 1, maxVarianceRatio: 1000, maxLatencyP95Ratio: 1000 },
+        thresholds: {
+          minPassRate: 0,
+          maxVariance: 1,
+          maxErrorRate: 1,
+          maxPassRateDrop: 1,
+          maxVarianceRatio: 1000,
+          maxLatencyP95Ratio: 1000,
+        },
       },
     ],
   });
@@ -42,7 +49,8 @@ try {
   const result = await handle.result();
   // A stage's gate is asked once its dwell (two checks here) is over; every check beyond those was a held gate.
   const held = result.totalChecks - 2 * 9;
-  if (result.outcome !== 'promoted' || held < 1) throw new Error(`expected a promoted rollout held at a gate, got ${result.outcome} after ${result.totalChecks} checks`);
+  if (result.outcome !== 'promoted' || held < 1)
+    throw new Error(`expected a promoted rollout held at a gate, got ${result.outcome} after ${result.totalChecks} checks`);
   const events = writeHistoryFile(out, await handle.fetchHistory());
   console.log(`${out}: ${events} events, ${result.totalChecks} checks, ${result.outcome}`);
 } finally {

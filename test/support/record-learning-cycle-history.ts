@@ -28,7 +28,14 @@ const worker = await Worker.create({
   connection: env.nativeConnection,
   taskQueue: 'learning-recorded',
   workflowsPath: fileURLToPath(new URL('../learning/fixtures/cycle-workflows.ts', import.meta.url)),
-  activities: createLearningActivities({ pool: db.pool, logger: createLogger({ level: 'silent' }), config: loadConfig({ DATABASE_URL: db.url, LEARNLOOP_ROUTER_URL: router.url }) }, { applications: deployableApplications }),
+  activities: createLearningActivities(
+    {
+      pool: db.pool,
+      logger: createLogger({ level: 'silent' }),
+      config: loadConfig({ DATABASE_URL: db.url, LEARNLOOP_ROUTER_URL: router.url }),
+    },
+    { applications: deployableApplications },
+  ),
 });
 const running = worker.run();
 try {

@@ -25,7 +25,9 @@ export interface ReferenceStack {
  * A fresh database with the real reference model (v1, v2) trained and registered, and a real router on a free
  * loopback port serving it. The embedding model comes from LEARNLOOP_HOME (`npm run fetch-model`).
  */
-export async function startReferenceStack(options: { apiToken?: string; logger?: Logger; weightsResyncMs?: number } = {}): Promise<ReferenceStack> {
+export async function startReferenceStack(
+  options: { apiToken?: string; logger?: Logger; weightsResyncMs?: number } = {},
+): Promise<ReferenceStack> {
   const config = loadConfig();
   const logger = options.logger ?? createLogger({ level: 'silent' });
   const db = await throwawayDatabase();

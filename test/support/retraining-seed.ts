@@ -24,7 +24,15 @@ export async function seedExample(pool: Pool, e: SeededExample = {}): Promise<st
   await pool.query(
     `INSERT INTO inference_requests (request_id, model_id, version, input, output, latency_ms, error, at)
      VALUES ($1, $2, $3, $4, $5, 3, $6, now() - $7::interval)`,
-    [id, modelId, version, JSON.stringify({ text: e.text ?? `requirement ${id}` }), output === null ? null : JSON.stringify(output), e.error ?? null, age],
+    [
+      id,
+      modelId,
+      version,
+      JSON.stringify({ text: e.text ?? `requirement ${id}` }),
+      output === null ? null : JSON.stringify(output),
+      e.error ?? null,
+      age,
+    ],
   );
   if (e.passRate !== undefined) {
     await pool.query(

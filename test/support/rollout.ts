@@ -22,7 +22,10 @@ export async function startRolloutWorker(env: TestWorkflowEnvironment, stack: Re
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ pool: stack.db.pool, logger: createLogger({ level: 'silent' }), config }, { applications: deployableApplications }),
+    activities: createActivities(
+      { pool: stack.db.pool, logger: createLogger({ level: 'silent' }), config },
+      { applications: deployableApplications },
+    ),
   });
   const running = worker.run();
   return {

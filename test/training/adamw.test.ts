@@ -6,7 +6,13 @@ import { AdamW, clipByGlobalNorm, linearScheduleWithWarmup } from '../../src/tra
 test('AdamW shrinks decayed weights by lr·λ apart from the Adam step, and leaves biases undecayed', async () => {
   const weight = tf.variable(tf.tensor1d([1]));
   const bias = tf.variable(tf.tensor1d([1]));
-  const optimizer = new AdamW([{ variable: weight, decay: true }, { variable: bias, decay: false }], { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 });
+  const optimizer = new AdamW(
+    [
+      { variable: weight, decay: true },
+      { variable: bias, decay: false },
+    ],
+    { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 },
+  );
   const g = tf.tensor1d([0.5]);
   optimizer.apply([g, g], 0.1);
   // Step 1: m̂ = g, v̂ = g², so the Adam step is lr·g/|g| = 0.1; the decoupled decay takes 0.1·0.01·1 more.
@@ -18,15 +24,22 @@ test('AdamW shrinks decayed weights by lr·λ apart from the Adam step, and leav
   const state = await optimizer.state();
   const twin = tf.variable(weight.clone());
   const twinBias = tf.variable(bias.clone());
-  const restored = new AdamW([{ variable: twin, decay: true }, { variable: twinBias, decay: false }]);
+  const restored = new AdamW([
+    { variable: twin, decay: true },
+    { variable: twinBias, decay: false },
+  ]);
   restored.restore(state);
   const g2 = tf.tensor1d([-0.2]);
   optimizer.apply([g2, g2], 0.1);
   restored.apply([g2, g2], 0.1);
   assert.equal(restored.steps, 2);
   assert.deepEqual(twin.dataSync(), weight.dataSync());
-  assert.throws(() => { restored.restore({ ...state, firstMoments: [new Float32Array(3), new Float32Array(1)] }); }, /first moment 0 has 3 values, expected 1/);
-  [weight, bias, twin, twinBias, g, g2].forEach((t) => { t.dispose(); });
+  assert.throws(() => {
+    restored.restore({ ...state, firstMoments: [new Float32Array(3), new Float32Array(1)] });
+  }, /first moment 0 has 3 values, expected 1/);
+  [weight, bias, twin, twinBias, g, g2].forEach((t) => {
+    t.dispose();
+  });
   optimizer.dispose();
   restored.dispose();
 });
@@ -36,7 +49,10 @@ test('gradients over the max norm are scaled together to it; smaller ones pass u
   const { clipped, norm } = clipByGlobalNorm(grads, 0.5);
   assert.equal(norm, 5);
   assert.ok(Math.abs(clipped[0]!.dataSync()[0]! - 0.3) < 1e-7);
-  assert.deepEqual(Array.from(clipped[1]!.dataSync()).map((v) => Math.round(v * 1e6) / 1e6), [0.4, 0]);
+  assert.deepEqual(
+    Array.from(clipped[1]!.dataSync()).map((v) => Math.round(v * 1e6) / 1e6),
+    [0.4, 0],
+  );
   const small = clipByGlobalNorm([tf.tensor1d([0.3, 0.4])], 0.5);
   assert.ok(Math.abs(small.norm - 0.5) < 1e-7);
   assert.deepEqual(Array.from(small.clipped[0]!.dataSync()), Array.from(tf.tensor1d([0.3, 0.4]).dataSync()));

@@ -13,14 +13,24 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 interface ChildRun {
   heartbeats: BatchProgress[];
-  result?: { steps: number; scheduledSteps: number; epochsRun: number; resumedFromEpoch: number; losses: number[]; weights: { layers: { kernel: number[]; bias: number[] }[] } };
+  result?: {
+    steps: number;
+    scheduledSteps: number;
+    epochsRun: number;
+    resumedFromEpoch: number;
+    losses: number[];
+    weights: { layers: { kernel: number[]; bias: number[] }[] };
+  };
   signal: NodeJS.Signals | null;
   code: number | null;
 }
 
 /** Runs the training script in its own node process; `killWhen` sees each heartbeat and may SIGKILL the process. */
 function runChild(args: { checkpointDir?: string; batchDelayMs: number }, killWhen?: (h: BatchProgress) => boolean): Promise<ChildRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(args)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(args)], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const run: ChildRun = { heartbeats: [], signal: null, code: null };
   createInterface({ input: child.stdout }).on('line', (line) => {
     const message = JSON.parse(line) as { heartbeat?: BatchProgress; result?: ChildRun['result'] };
@@ -48,7 +58,10 @@ test('a training process killed mid-epoch resumes from its last checkpoint and e
 
     // Killed six micro-batches (one optimizer step and a half) into the second epoch, after the first epoch's checkpoint is on disk.
     const checkpointDir = path.join(dir, 'run-1');
-    const killed = await runChild({ checkpointDir, batchDelayMs: 25 }, (h) => h.epoch === 1 && h.batch === 5 && existsSync(path.join(checkpointDir, 'epoch-0001.json')));
+    const killed = await runChild(
+      { checkpointDir, batchDelayMs: 25 },
+      (h) => h.epoch === 1 && h.batch === 5 && existsSync(path.join(checkpointDir, 'epoch-0001.json')),
+    );
     assert.equal(killed.signal, 'SIGKILL', 'the training process was killed, not finished');
     assert.equal(killed.result, undefined);
     assert.deepEqual(readdirSync(checkpointDir), ['epoch-0001.json'], 'only the first epoch was checkpointed');
@@ -66,10 +79,17 @@ test('a training process killed mid-epoch resumes from its last checkpoint and e
     assert.equal(uninterrupted.result!.scheduledSteps, 24);
     const rateAt = (run: ChildRun, step: number) => run.heartbeats.find((h) => h.step === step)!.learningRate;
     const resumedSteps = [...new Set(resumed.heartbeats.map((h) => h.step))];
-    assert.deepEqual(resumedSteps.map((step) => rateAt(resumed, step)), resumedSteps.map((step) => rateAt(uninterrupted, step)));
+    assert.deepEqual(
+      resumedSteps.map((step) => rateAt(resumed, step)),
+      resumedSteps.map((step) => rateAt(uninterrupted, step)),
+    );
     assert.ok(rateAt(resumed, 23) > 0 && rateAt(resumed, 23) < rateAt(resumed, 10), 'decaying after the warm-up');
     assert.equal(resumed.result!.epochsRun, uninterrupted.result!.epochsRun);
-    assert.deepEqual(resumed.result!.losses.slice(0, 1), uninterrupted.result!.losses.slice(0, 1), 'the first epoch comes from the checkpoint');
+    assert.deepEqual(
+      resumed.result!.losses.slice(0, 1),
+      uninterrupted.result!.losses.slice(0, 1),
+      'the first epoch comes from the checkpoint',
+    );
     const a = uninterrupted.result!.weights.layers.flatMap((l) => [...l.kernel, ...l.bias]);
     const b = resumed.result!.weights.layers.flatMap((l) => [...l.kernel, ...l.bias]);
     assert.equal(a.length, b.length);

@@ -5,7 +5,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { seededRandom } from '../../src/training/random.js';
-import { defaultLearningRate, fineTune, parseSettings, runFineTuneSettings, specFineTuneSettings, type BatchProgress } from '../../src/training/fine-tune.js';
+import {
+  defaultLearningRate,
+  fineTune,
+  parseSettings,
+  runFineTuneSettings,
+  specFineTuneSettings,
+  type BatchProgress,
+} from '../../src/training/fine-tune.js';
 import { argmax, initialHead, predictHead } from '../../src/training/head.js';
 import { clusters } from './clusters.js';
 import { resumeTestRun } from './resume-run.js';
@@ -14,7 +21,19 @@ test("the specs' configuration is the default: 5 epochs (3 in an emergency), bat
   const settings = specFineTuneSettings();
   assert.deepEqual(
     { ...settings },
-    { epochs: 5, batchSize: 2, gradientAccumulationSteps: 4, learningRate: 1e-6, warmupSteps: 10, trainingSteps: null, maxGradNorm: 0.5, weightDecay: 0.01, earlyStoppingPatience: 2, validationShare: 0.2, seed: 0 },
+    {
+      epochs: 5,
+      batchSize: 2,
+      gradientAccumulationSteps: 4,
+      learningRate: 1e-6,
+      warmupSteps: 10,
+      trainingSteps: null,
+      maxGradNorm: 0.5,
+      weightDecay: 0.01,
+      earlyStoppingPatience: 2,
+      validationShare: 0.2,
+      seed: 0,
+    },
   );
   assert.equal(specFineTuneSettings({ emergency: true }).epochs, 3);
   assert.equal(specFineTuneSettings({ emergency: true, overrides: { learningRate: 1e-3 } }).learningRate, 1e-3);
@@ -31,7 +50,10 @@ test("a run's learning rate: its hyperparameters', else LEARNLOOP_TRAINING_LR, e
   // The deployment's LEARNLOOP_TRAINING_LR applies to every trainer; a run's own hyperparameters win over it.
   assert.equal(runFineTuneSettings({ trainer: 'command', configuredLearningRate: 3e-3 }).learningRate, 3e-3);
   assert.equal(runFineTuneSettings({ trainer: 'tfjs', configuredLearningRate: 1e-6 }).learningRate, 1e-6);
-  assert.equal(runFineTuneSettings({ trainer: 'tfjs', configuredLearningRate: 1e-6, hyperparameters: { learningRate: 1e-4 } }).learningRate, 1e-4);
+  assert.equal(
+    runFineTuneSettings({ trainer: 'tfjs', configuredLearningRate: 1e-6, hyperparameters: { learningRate: 1e-4 } }).learningRate,
+    1e-4,
+  );
   assert.equal(runFineTuneSettings({ trainer: 'command', hyperparameters: { epochs: 2 } }).epochs, 2);
 });
 
@@ -45,14 +67,28 @@ test('every micro-batch heartbeats, and an optimizer step is taken every 4 micro
   assert.equal(result.trainingExamples, 48);
   assert.equal(result.steps, 4 * 6);
   assert.equal(beats.length, 4 * 24);
-  assert.deepEqual(beats.slice(0, 9).map((b) => b.step), [0, 0, 0, 0, 1, 1, 1, 1, 2]);
-  assert.deepEqual(beats.filter((b) => b.batch === 0).map((b) => [b.epoch, b.step]), [[0, 0], [1, 6], [2, 12], [3, 18]]);
+  assert.deepEqual(
+    beats.slice(0, 9).map((b) => b.step),
+    [0, 0, 0, 0, 1, 1, 1, 1, 2],
+  );
+  assert.deepEqual(
+    beats.filter((b) => b.batch === 0).map((b) => [b.epoch, b.step]),
+    [
+      [0, 0],
+      [1, 6],
+      [2, 12],
+      [3, 18],
+    ],
+  );
   // The schedule spans the run's 24 steps: up over the 10 warm-up steps from 0, down to 1/14 of lr 1e-2 at step 23.
   assert.equal(result.scheduledSteps, 24);
   const rateAt = (step: number) => beats.find((b) => b.step === step)!.learningRate;
   assert.deepEqual([0, 5, 10].map(rateAt), [0, 5e-3, 1e-2]);
   assert.ok(Math.abs(rateAt(17) - 1e-2 * (7 / 14)) < 1e-15 && Math.abs(rateAt(23) - 1e-2 / 14) < 1e-15, `${rateAt(17)} ${rateAt(23)}`);
-  assert.ok(beats.every((b) => beats.filter((o) => o.step === b.step).every((o) => o.learningRate === b.learningRate)), 'one rate per optimizer step');
+  assert.ok(
+    beats.every((b) => beats.filter((o) => o.step === b.step).every((o) => o.learningRate === b.learningRate)),
+    'one rate per optimizer step',
+  );
   assert.equal(result.backend, 'wasm');
   assert.ok(result.losses.at(-1)! < result.losses[0]!, `training loss fell: ${result.losses.join(',')}`);
   assert.ok(result.validationLosses.at(-1)! < result.validationLosses[0]!, `validation loss fell: ${result.validationLosses.join(',')}`);
@@ -63,7 +99,8 @@ test('fine-tuning starts from the given weights: a good base stays good, and a s
   const labels = ['alpha', 'beta', 'gamma'];
   const dim = 32;
   const original = clusters({ classes: 3, perClass: 30, dim, spread: 0.2, seed: 21 });
-  const asExamples = (d: typeof original, weight = 1) => d.embeddings.map((embedding, i) => ({ embedding, label: labels[d.targets[i]!]!, weight }));
+  const asExamples = (d: typeof original, weight = 1) =>
+    d.embeddings.map((embedding, i) => ({ embedding, label: labels[d.targets[i]!]!, weight }));
   const accuracy = async (weights: Awaited<ReturnType<typeof fineTune>>['weights'], d: typeof original) =>
     (await predictHead(weights, d.embeddings)).filter((p, i) => argmax(p) === d.targets[i]).length / d.embeddings.length;
   const fresh = initialHead({ inputDim: dim, hiddenUnits: [], labels, rand: seededRandom(1) });
@@ -84,11 +121,16 @@ test('sample weights decide between contradicting labels: the heavier examples w
   const settings = parseSettings({ epochs: 10, learningRate: 5e-2, earlyStoppingPatience: 10, warmupSteps: 0 });
   const label = (heavy: string, light: string) =>
     data.embeddings.map((embedding, i) => ({ embedding, label: i % 2 === 0 ? heavy : light, weight: i % 2 === 0 ? 3 : 1 }));
-  for (const [heavy, light] of [['keep', 'drop'], ['drop', 'keep']] as const) {
+  for (const [heavy, light] of [
+    ['keep', 'drop'],
+    ['drop', 'keep'],
+  ] as const) {
     const { weights } = await fineTune({ base, examples: label(heavy, light), settings });
     const p = await predictHead(weights, data.embeddings.slice(0, 5));
     // The weighted optimum is 3:1, i.e. p(heavy) = 0.75.
-    p.forEach((row) => { assert.ok(row[labels.indexOf(heavy)]! > 0.6, `p(${heavy}) = ${String(row[labels.indexOf(heavy)])}`); });
+    p.forEach((row) => {
+      assert.ok(row[labels.indexOf(heavy)]! > 0.6, `p(${heavy}) = ${String(row[labels.indexOf(heavy)])}`);
+    });
   }
 });
 
@@ -108,7 +150,9 @@ test('early stopping ends training two epochs after the validation loss last imp
   assert.equal(result.epochsRun, result.bestEpoch + 1 + 2);
   const best = result.validationLosses[result.bestEpoch]!;
   assert.equal(Math.min(...result.validationLosses), best);
-  result.validationLosses.slice(result.bestEpoch + 1).forEach((l) => { assert.ok(l >= best); });
+  result.validationLosses.slice(result.bestEpoch + 1).forEach((l) => {
+    assert.ok(l >= best);
+  });
   const last = await fineTune({ base, examples, settings: parseSettings({ epochs: result.bestEpoch + 1, learningRate: 2e-2 }) });
   assert.deepEqual(result.weights, last.weights, 'the weights returned are those of the best epoch');
 });
@@ -134,11 +178,24 @@ test('bad fine-tuning input is refused with the reason', async () => {
   const base = initialHead({ inputDim: run.dim, hiddenUnits: [], labels: run.labels, rand: seededRandom(5) });
   const one = run.examples[0]!;
   await assert.rejects(fineTune({ base, examples: [one], settings: run.settings }), /at least 2 examples/);
-  await assert.rejects(fineTune({ base, examples: [one, { ...one, label: 'omega' }], settings: run.settings }), /example 1 has label "omega"/);
-  await assert.rejects(fineTune({ base, examples: [one, { ...one, weight: 0 }], settings: run.settings }), /example 1 has weight 0/);
-  await assert.rejects(fineTune({ base, examples: [one, { ...one, embedding: new Float32Array(3) }], settings: run.settings }), /has 3 dimensions, the head takes 64/);
   await assert.rejects(
-    fineTune({ base, examples: run.examples, settings: run.settings, onBatch: () => { throw new Error('cancelled'); } }),
+    fineTune({ base, examples: [one, { ...one, label: 'omega' }], settings: run.settings }),
+    /example 1 has label "omega"/,
+  );
+  await assert.rejects(fineTune({ base, examples: [one, { ...one, weight: 0 }], settings: run.settings }), /example 1 has weight 0/);
+  await assert.rejects(
+    fineTune({ base, examples: [one, { ...one, embedding: new Float32Array(3) }], settings: run.settings }),
+    /has 3 dimensions, the head takes 64/,
+  );
+  await assert.rejects(
+    fineTune({
+      base,
+      examples: run.examples,
+      settings: run.settings,
+      onBatch: () => {
+        throw new Error('cancelled');
+      },
+    }),
     /cancelled/,
   );
 });
@@ -150,7 +207,17 @@ test('a finished or failed run frees every tensor it made, so a long-lived worke
   const before = tf.memory().numTensors;
   await fineTune({ base, examples: run.examples, settings: run.settings });
   assert.equal(tf.memory().numTensors, before);
-  await assert.rejects(fineTune({ base, examples: run.examples, settings: run.settings, onBatch: (b) => { if (b.step === 3) throw new Error('stop'); } }), /stop/);
+  await assert.rejects(
+    fineTune({
+      base,
+      examples: run.examples,
+      settings: run.settings,
+      onBatch: (b) => {
+        if (b.step === 3) throw new Error('stop');
+      },
+    }),
+    /stop/,
+  );
   assert.equal(tf.memory().numTensors, before);
   const dir = mkdtempSync(path.join(tmpdir(), 'learnloop-ckpt-'));
   try {

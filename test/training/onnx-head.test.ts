@@ -15,7 +15,9 @@ async function onnxProbabilities(bytes: Uint8Array, embeddings: Float32Array[]):
   const session = await ort.InferenceSession.create(bytes);
   try {
     const flat = new Float32Array(embeddings.length * 384);
-    embeddings.forEach((e, i) => { flat.set(e, i * 384); });
+    embeddings.forEach((e, i) => {
+      flat.set(e, i * 384);
+    });
     const out = await session.run({ [HEAD_INPUT]: new ort.Tensor('float32', flat, [embeddings.length, 384]) });
     assert.deepEqual(out[HEAD_OUTPUT]!.dims, [embeddings.length, labels.length]);
     return out[HEAD_OUTPUT]!.data as Float32Array;
@@ -31,7 +33,9 @@ for (const hiddenUnits of [[], [32]]) {
     const expected = (await predictHead(weights, data.embeddings)).flatMap((row) => [...row]);
     const got = await onnxProbabilities(bytes, data.embeddings);
     assert.equal(got.length, expected.length);
-    expected.forEach((p, i) => { assert.ok(Math.abs(p - got[i]!) < 1e-5, `probability ${i}: tfjs ${p}, onnx ${String(got[i])}`); });
+    expected.forEach((p, i) => {
+      assert.ok(Math.abs(p - got[i]!) < 1e-5, `probability ${i}: tfjs ${p}, onnx ${String(got[i])}`);
+    });
   });
 }
 
@@ -44,7 +48,10 @@ test('a head read back from its ONNX file has the same weights, labels and metad
   assert.equal(onnxMetadata(bytes)['learnloop.training'], '{"seed":2}');
   const model = onnxProto.onnx.ModelProto.decode(bytes);
   assert.equal(Number(model.opsetImport[0]!.version), 13);
-  assert.deepEqual(model.graph!.node!.map((n) => n.opType), ['Gemm', 'Relu', 'Gemm', 'Softmax']);
+  assert.deepEqual(
+    model.graph!.node!.map((n) => n.opType),
+    ['Gemm', 'Relu', 'Gemm', 'Softmax'],
+  );
 });
 
 test('an ONNX file that is not a learnloop head is refused with the reason', () => {

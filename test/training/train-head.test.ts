@@ -23,14 +23,29 @@ test('training learns separable classes and reports every optimizer step', async
   const result = await trainHead({ ...data, labels, ...settings, onStep: (s) => void steps.push(s) });
   assert.equal(result.backend, 'wasm');
   assert.equal(result.steps, 5 * Math.ceil(120 / 16));
-  assert.deepEqual(steps.map((s) => s.step), Array.from({ length: result.steps }, (_, i) => i + 1));
+  assert.deepEqual(
+    steps.map((s) => s.step),
+    Array.from({ length: result.steps }, (_, i) => i + 1),
+  );
   assert.equal(steps.at(-1)!.epoch, 4);
   assert.ok(result.losses.at(-1)! < result.losses[0]!, `loss fell: ${result.losses.join(',')}`);
   assert.deepEqual(result.weights.labels, labels);
-  assert.deepEqual(result.weights.layers.map((l) => [l.inputDim, l.outputDim]), [[384, 16], [16, 4]]);
-  assert.deepEqual([0, 1, 2, 3].map((c) => heldOut.targets.filter((t) => t === c).length), [10, 10, 10, 10]);
+  assert.deepEqual(
+    result.weights.layers.map((l) => [l.inputDim, l.outputDim]),
+    [
+      [384, 16],
+      [16, 4],
+    ],
+  );
+  assert.deepEqual(
+    [0, 1, 2, 3].map((c) => heldOut.targets.filter((t) => t === c).length),
+    [10, 10, 10, 10],
+  );
   const trained = new Set(data.embeddings.map((e) => e.join(',')));
-  assert.ok(heldOut.embeddings.every((e) => !trained.has(e.join(','))), 'no held-out point is a training point');
+  assert.ok(
+    heldOut.embeddings.every((e) => !trained.has(e.join(','))),
+    'no held-out point is a training point',
+  );
   const heldOutAccuracy = await accuracy(result.weights, heldOut);
   assert.ok(heldOutAccuracy > 0.95, `held-out accuracy ${heldOutAccuracy}`);
 });
@@ -46,7 +61,11 @@ test('the same seed trains the same weights; another seed does not', async () =>
 test('fine-tuning starts from the given weights and keeps their architecture', async () => {
   const base = await trainHead({ ...data, labels, ...settings });
   const tuned = await trainHead({ ...data, labels, ...settings, epochs: 1, hiddenUnits: [], initialWeights: base.weights });
-  assert.deepEqual(tuned.weights.layers.map((l) => l.outputDim), [16, 4], 'hiddenUnits applies to fresh heads only');
+  assert.deepEqual(
+    tuned.weights.layers.map((l) => l.outputDim),
+    [16, 4],
+    'hiddenUnits applies to fresh heads only',
+  );
   const fresh = await trainHead({ ...data, labels, ...settings, epochs: 1 });
   assert.ok(tuned.losses[0]! < fresh.losses[0]! / 2, `tuned ${String(tuned.losses[0])} vs fresh ${String(fresh.losses[0])}`);
   await assert.rejects(
@@ -59,5 +78,15 @@ test('bad training input is refused with the reason', async () => {
   await assert.rejects(trainHead({ embeddings: [], targets: [], labels, ...settings }), /no training examples/);
   await assert.rejects(trainHead({ ...data, targets: data.targets.map(() => 7), labels, ...settings }), /target 0 is 7/);
   await assert.rejects(trainHead({ ...data, labels, ...settings, learningRate: 0 }), /invalid training settings: learningRate/);
-  await assert.rejects(trainHead({ ...data, labels, ...settings, onStep: () => { throw new Error('cancelled'); } }), /cancelled/);
+  await assert.rejects(
+    trainHead({
+      ...data,
+      labels,
+      ...settings,
+      onStep: () => {
+        throw new Error('cancelled');
+      },
+    }),
+    /cancelled/,
+  );
 });

@@ -48,16 +48,34 @@ describe('training activities on a real Temporal dev server', () => {
 
   const startWorker = async (options: Parameters<typeof Worker.create>[0]) => {
     const worker = await Worker.create(options);
-    workers.push({ shutdown: () => { worker.shutdown(); }, running: worker.run() });
+    workers.push({
+      shutdown: () => {
+        worker.shutdown();
+      },
+      running: worker.run(),
+    });
   };
   const activities = () => createTrainingActivities({ pool: db.pool, logger, config }, { embedder, canaryHeldOutSet });
-  const input = (runId: string, version: string, overrides: Partial<TrainCandidateInput['fineTune']> = {}, trainingTaskQueue = 'training'): TrainCandidateInput => ({
+  const input = (
+    runId: string,
+    version: string,
+    overrides: Partial<TrainCandidateInput['fineTune']> = {},
+    trainingTaskQueue = 'training',
+  ): TrainCandidateInput => ({
     trainingTaskQueue,
-    fineTune: { runId, modelId: REFERENCE_MODEL_ID, baseVersion: 'v1', examples, hyperparameters: { learningRate: REFERENCE_LR }, ...overrides },
+    fineTune: {
+      runId,
+      modelId: REFERENCE_MODEL_ID,
+      baseVersion: 'v1',
+      examples,
+      hyperparameters: { learningRate: REFERENCE_LR },
+      ...overrides,
+    },
     evaluate: { modelId: REFERENCE_MODEL_ID, productionVersion: 'v1', canary, emergency: overrides.emergency ?? false },
     register: { runId, modelId: REFERENCE_MODEL_ID, version, metadata: { baseVersion: 'v1' } },
   });
-  const run = (id: string, args: TrainCandidateInput) => env.client.workflow.execute(trainCandidate, { taskQueue: 'workflows', workflowId: id, args: [args] });
+  const run = (id: string, args: TrainCandidateInput) =>
+    env.client.workflow.execute(trainCandidate, { taskQueue: 'workflows', workflowId: id, args: [args] });
 
   before(async () => {
     env = await createDevServerEnv();
@@ -71,14 +89,23 @@ describe('training activities on a real Temporal dev server', () => {
     const drifted = generateRequirements({ seed: 100, count: 100, phrasing: 'drifted' });
     examples = [];
     for (const r of drifted) {
-      const requestId = await seedExample(db.pool, { modelId: REFERENCE_MODEL_ID, version: 'v1', text: r.text, output: { label: r.template }, passRate: 1, variance: 0 });
+      const requestId = await seedExample(db.pool, {
+        modelId: REFERENCE_MODEL_ID,
+        version: 'v1',
+        text: r.text,
+        output: { label: r.template },
+        passRate: 1,
+        variance: 0,
+      });
       examples.push({ requestId, text: r.text, label: r.template, weight: 1 });
     }
     await startWorker({ connection: env.nativeConnection, taskQueue: 'workflows', workflowsPath, activities: activities() });
     await startWorker({ connection: env.nativeConnection, taskQueue: 'training', activities: activities() });
   });
   after(async () => {
-    workers.forEach((w) => { w.shutdown(); });
+    workers.forEach((w) => {
+      w.shutdown();
+    });
     await Promise.all(workers.map((w) => w.running));
     // after() runs even when before() failed part-way: what it did not get to is still undefined.
     await (embedder as typeof embedder | undefined)?.close();
@@ -104,27 +131,44 @@ describe('training activities on a real Temporal dev server', () => {
     assert.equal(evaluation.gate.deploy, true);
 
     assert.deepEqual(again, registered);
-    assert.deepEqual((await registry.list(REFERENCE_MODEL_ID)).map((v) => v.version), ['v1', 'v2', 'v3']);
+    assert.deepEqual(
+      (await registry.list(REFERENCE_MODEL_ID)).map((v) => v.version),
+      ['v1', 'v2', 'v3'],
+    );
     const servedWeights = headFromOnnx(await registry.loadArtifact(REFERENCE_MODEL_ID, 'v3'));
     assert.deepEqual(servedWeights, await readHeadFile(trained.candidatePath), 'the registered ONNX holds the trained weights');
     assert.equal((await registry.get(REFERENCE_MODEL_ID, 'v3')).metadata.trainingRunId, 'run-a');
   });
 
   test("with the specs' lr of 1e-6 the head barely moves: an emergency run is 3 epochs and no better than production", async () => {
-    const { trained, evaluation } = await run('train-b', input('run-b', 'v4', { emergency: true, hyperparameters: { learningRate: 1e-6 } }));
+    const { trained, evaluation } = await run(
+      'train-b',
+      input('run-b', 'v4', { emergency: true, hyperparameters: { learningRate: 1e-6 } }),
+    );
     assert.equal(trained.hyperparameters.learningRate, 1e-6);
     assert.equal(trained.epochsRun, 3);
     assert.equal(trained.steps, 3 * 10);
     assert.ok(Math.abs(evaluation.improvement) < 0.01, `improvement ${evaluation.improvement}`);
     assert.equal(evaluation.gate.threshold, -0.02);
     assert.equal(evaluation.gate.deploy, true, 'an emergency tolerates no improvement');
-    assert.equal(qualityGate({ candidatePassRate: evaluation.candidate.passRate, productionPassRate: evaluation.production.passRate, emergency: false }).deploy, evaluation.improvement > 0);
+    assert.equal(
+      qualityGate({
+        candidatePassRate: evaluation.candidate.passRate,
+        productionPassRate: evaluation.production.passRate,
+        emergency: false,
+      }).deploy,
+      evaluation.improvement > 0,
+    );
   });
 
   test('bad input fails the activity at once, without retries, naming the field', async () => {
     const cases: [string, TrainCandidateInput, RegExp][] = [
       ['bad-run-id', input('run/../../etc', 'v9'), /runId: use letters, digits/],
-      ['bad-label', input('run-bad-label', 'v9', { examples: [examples[0]!, { ...examples[1]!, label: 'graphql_api' }] }), /examples\.1\.label: "graphql_api" is none of reference@v1's labels/],
+      [
+        'bad-label',
+        input('run-bad-label', 'v9', { examples: [examples[0]!, { ...examples[1]!, label: 'graphql_api' }] }),
+        /examples\.1\.label: "graphql_api" is none of reference@v1's labels/,
+      ],
       ['bad-base', input('run-bad-base', 'v9', { baseVersion: 'v77' }), /baseVersion: model version reference@v77 is not registered/],
     ];
     for (const [id, args, message] of cases) {
@@ -133,7 +177,9 @@ describe('training activities on a real Temporal dev server', () => {
         return true;
       });
       const history = await env.client.workflow.getHandle(id).fetchHistory();
-      const attempts = history.events?.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+      const attempts = history.events
+        ?.filter((e) => e.activityTaskStartedEventAttributes)
+        .map((e) => e.activityTaskStartedEventAttributes!.attempt);
       assert.deepEqual(attempts, [1], `${id}: one attempt, no retry`);
     }
   });
@@ -143,10 +189,23 @@ describe('training activities on a real Temporal dev server', () => {
     const checkpoints = path.join(config.artifactDir, 'training', 'run-c', 'checkpoints');
     const child: ChildProcess = spawn(
       process.execPath,
-      ['--import', 'tsx', workerScript, JSON.stringify({ address: env.address, namespace: env.namespace ?? 'default', taskQueue: queue, batchDelayMs: 100 })],
-      { cwd: root, env: { ...process.env, DATABASE_URL: db.url, LEARNLOOP_HOME: realHome, LEARNLOOP_ARTIFACT_DIR: config.artifactDir }, stdio: ['ignore', 'pipe', 'inherit'] },
+      [
+        '--import',
+        'tsx',
+        workerScript,
+        JSON.stringify({ address: env.address, namespace: env.namespace ?? 'default', taskQueue: queue, batchDelayMs: 100 }),
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: db.url, LEARNLOOP_HOME: realHome, LEARNLOOP_ARTIFACT_DIR: config.artifactDir },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
     );
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => { resolve(signal); }));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once('exit', (_code, signal) => {
+        resolve(signal);
+      }),
+    );
     try {
       const result = run('train-c', input('run-c', 'v5', {}, queue));
       // The same examples and settings as run-a: an uninterrupted run's result is known.
@@ -157,7 +216,11 @@ describe('training activities on a real Temporal dev server', () => {
       }
       child.kill('SIGKILL');
       assert.equal(await exited, 'SIGKILL');
-      assert.deepEqual(readdirSync(checkpoints).filter((f) => f.endsWith('.json')), ['epoch-0001.json'], 'killed during the second epoch');
+      assert.deepEqual(
+        readdirSync(checkpoints).filter((f) => f.endsWith('.json')),
+        ['epoch-0001.json'],
+        'killed during the second epoch',
+      );
 
       await startWorker({ connection: env.nativeConnection, taskQueue: queue, activities: activities() });
       const { trained } = await result;
@@ -165,7 +228,10 @@ describe('training activities on a real Temporal dev server', () => {
       assert.equal(trained.resumedFromEpoch, 1);
       // Heartbeats reach the server throttled (at most one per 0.8 × heartbeat timeout), so the last one delivered
       // may still be from the first epoch; what the retry resumes from is the checkpoint.
-      assert.ok(trained.resumedAfter && trained.resumedAfter.epoch <= 1, `last heartbeat before the kill: ${JSON.stringify(trained.resumedAfter)}`);
+      assert.ok(
+        trained.resumedAfter && trained.resumedAfter.epoch <= 1,
+        `last heartbeat before the kill: ${JSON.stringify(trained.resumedAfter)}`,
+      );
       assert.equal(trained.steps, 50);
       assert.equal(trained.epochsRun, 5);
       const uninterrupted = await readHeadFile(path.join(config.artifactDir, 'training', 'run-a', 'output', 'weights.json'));

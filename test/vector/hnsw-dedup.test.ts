@@ -37,7 +37,9 @@ test(`through the HNSW index at ef_search ${DEDUP_EF_SEARCH} dedup keeps the set
   const plan = await withTransaction(db.pool, async (c) => {
     await setHnswSearch(c, DEDUP_EF_SEARCH);
     const q = hnswNeighboursQuery('m', data.candidateVectors, 1);
-    return (await c.query({ text: `EXPLAIN ${q.text}`, values: q.values })).rows.map((r: Record<string, string>) => Object.values(r)[0]).join('\n');
+    return (await c.query({ text: `EXPLAIN ${q.text}`, values: q.values })).rows
+      .map((r: Record<string, string>) => Object.values(r)[0])
+      .join('\n');
   });
   assert.match(plan, new RegExp(`Index Scan using ${HNSW_INDEX}`), plan);
 
@@ -46,7 +48,9 @@ test(`through the HNSW index at ef_search ${DEDUP_EF_SEARCH} dedup keeps the set
   const exactKept = new Set(exact.kept);
   const hnswKept = new Set(hnsw.kept);
   const differing = [...exact.kept.filter((id) => !hnswKept.has(id)), ...hnsw.kept.filter((id) => !exactKept.has(id))];
-  t.diagnostic(`kept of ${data.candidateIds.length}: exact ${exact.kept.length}, hnsw ${hnsw.kept.length}, in one set only ${differing.length}`);
+  t.diagnostic(
+    `kept of ${data.candidateIds.length}: exact ${exact.kept.length}, hnsw ${hnsw.kept.length}, in one set only ${differing.length}`,
+  );
   assert.ok(exact.kept.length > 10 && exact.kept.length < data.candidateIds.length, 'the data has duplicates to drop and examples to keep');
   assert.ok(differing.length <= 0.01 * exact.kept.length, `${differing.length} kept by one path only: ${differing.join(', ')}`);
 

@@ -57,7 +57,9 @@ async function planOf(pool: Pool, vectors: Float32Array[]): Promise<string> {
     await setHnswSearch(c, DEDUP_EF_SEARCH);
     await c.query('SET LOCAL enable_sort = off');
     const q = hnswNeighboursQuery('m', vectors, 1);
-    return (await c.query({ text: `EXPLAIN ${q.text}`, values: q.values })).rows.map((r: Record<string, string>) => Object.values(r)[0]).join('\n');
+    return (await c.query({ text: `EXPLAIN ${q.text}`, values: q.values })).rows
+      .map((r: Record<string, string>) => Object.values(r)[0])
+      .join('\n');
   });
 }
 
@@ -106,14 +108,20 @@ test('a database migrated where the server had no pgvector moves to the HNSW ind
     try {
       const { lines, logger } = capturingLogger();
       const viaIndex = await nearestUsedExamples(restarted, 'm', data.candidateVectors, { logger });
-      assert.deepEqual(lines.filter((l) => 'dedupPath' in l).map((l) => l.dedupPath), ['hnsw']);
+      assert.deepEqual(
+        lines.filter((l) => 'dedupPath' in l).map((l) => l.dedupPath),
+        ['hnsw'],
+      );
       const same = viaIndex.filter((n, i) => n!.requestId === exact[i]!.requestId).length;
       assert.ok(same >= 0.99 * exact.length, `the same nearest used example for ${same} of ${exact.length}`);
 
       // LEARNLOOP_VECTOR_INDEX=off: exact, index or not.
       const off = capturingLogger();
       const forced = await nearestUsedExamples(restarted, 'm', data.candidateVectors, { vectorIndex: 'off', logger: off.logger });
-      assert.deepEqual(off.lines.filter((l) => 'dedupPath' in l).map((l) => [l.dedupPath, l.reason]), [['exact', 'LEARNLOOP_VECTOR_INDEX=off']]);
+      assert.deepEqual(
+        off.lines.filter((l) => 'dedupPath' in l).map((l) => [l.dedupPath, l.reason]),
+        [['exact', 'LEARNLOOP_VECTOR_INDEX=off']],
+      );
       assert.deepEqual(forced, exact);
     } finally {
       await restarted.end();
@@ -123,16 +131,19 @@ test('a database migrated where the server had no pgvector moves to the HNSW ind
   }
 });
 
-test('a database migrated when embeddings were vector(384) columns is converted to real[] in place, keeping every value', { skip }, async () => {
-  const db = await throwawayDatabase({ migrate: false });
-  try {
-    await migrate(db.url, { vectorIndex: 'auto' });
-    const data = await dedupData();
-    await storeUsedExamples(db.pool, 'm', data);
-    const stored = await readEmbeddings(db.pool, data.usedIds);
-    // Back to what the migrations before pgvector became optional left: vector(384) columns, the index on the
-    // column itself, no checks, and the converting migration not yet applied.
-    await db.pool.query(`
+test(
+  'a database migrated when embeddings were vector(384) columns is converted to real[] in place, keeping every value',
+  { skip },
+  async () => {
+    const db = await throwawayDatabase({ migrate: false });
+    try {
+      await migrate(db.url, { vectorIndex: 'auto' });
+      const data = await dedupData();
+      await storeUsedExamples(db.pool, 'm', data);
+      const stored = await readEmbeddings(db.pool, data.usedIds);
+      // Back to what the migrations before pgvector became optional left: vector(384) columns, the index on the
+      // column itself, no checks, and the converting migration not yet applied.
+      await db.pool.query(`
       DROP INDEX ${HNSW_INDEX};
       DROP INDEX phase4_training_data_model;
       ALTER TABLE example_embeddings DROP CONSTRAINT example_embeddings_embedding_384,
@@ -142,27 +153,35 @@ test('a database migrated when embeddings were vector(384) columns is converted 
       CREATE INDEX ${HNSW_INDEX} ON phase4_training_data USING hnsw (embedding vector_cosine_ops);
       DELETE FROM pgmigrations WHERE name = '1764700000000_embeddings-without-pgvector';
     `);
-    assert.deepEqual(await columnTypes(db.pool), ['vector(384)', 'vector(384)']);
-    const digest = await embeddingsDigest(db.pool);
+      assert.deepEqual(await columnTypes(db.pool), ['vector(384)', 'vector(384)']);
+      const digest = await embeddingsDigest(db.pool);
 
-    assert.deepEqual(await migrate(db.url, { vectorIndex: 'auto' }), ['1764700000000_embeddings-without-pgvector']);
-    assert.deepEqual(await columnTypes(db.pool), ['real[]', 'real[]']);
-    assert.equal(await embeddingsDigest(db.pool), digest, 'every value kept');
-    assert.deepEqual(await readEmbeddings(db.pool, data.usedIds), stored);
-    const { rows } = await db.pool.query("SELECT conname FROM pg_constraint WHERE conname LIKE '%_embedding_384' ORDER BY 1");
-    assert.deepEqual(rows.map((r) => r.conname), ['example_embeddings_embedding_384', 'phase4_training_data_embedding_384']);
-    assert.match((await state(db.pool)).index ?? '', /\(\(embedding\)::vector\(384\)\) vector_cosine_ops/, 'the index is the start-up step’s, over the expression');
-    assert.equal((await detectDedupPath(db.pool)).path, 'hnsw');
-    assert.match(await planOf(db.pool, data.candidateVectors.slice(0, 5)), new RegExp(`Index Scan using ${HNSW_INDEX}`));
+      assert.deepEqual(await migrate(db.url, { vectorIndex: 'auto' }), ['1764700000000_embeddings-without-pgvector']);
+      assert.deepEqual(await columnTypes(db.pool), ['real[]', 'real[]']);
+      assert.equal(await embeddingsDigest(db.pool), digest, 'every value kept');
+      assert.deepEqual(await readEmbeddings(db.pool, data.usedIds), stored);
+      const { rows } = await db.pool.query("SELECT conname FROM pg_constraint WHERE conname LIKE '%_embedding_384' ORDER BY 1");
+      assert.deepEqual(
+        rows.map((r) => r.conname),
+        ['example_embeddings_embedding_384', 'phase4_training_data_embedding_384'],
+      );
+      assert.match(
+        (await state(db.pool)).index ?? '',
+        /\(\(embedding\)::vector\(384\)\) vector_cosine_ops/,
+        'the index is the start-up step’s, over the expression',
+      );
+      assert.equal((await detectDedupPath(db.pool)).path, 'hnsw');
+      assert.match(await planOf(db.pool, data.candidateVectors.slice(0, 5)), new RegExp(`Index Scan using ${HNSW_INDEX}`));
 
-    // Down and up again with the extension installed.
-    await migrate(db.url, { direction: 'down' });
-    await migrate(db.url, { vectorIndex: 'auto' });
-    assert.equal((await detectDedupPath(db.pool)).path, 'hnsw');
-  } finally {
-    await db.drop();
-  }
-});
+      // Down and up again with the extension installed.
+      await migrate(db.url, { direction: 'down' });
+      await migrate(db.url, { vectorIndex: 'auto' });
+      assert.equal((await detectDedupPath(db.pool)).path, 'hnsw');
+    } finally {
+      await db.drop();
+    }
+  },
+);
 
 test('CREATE EXTENSION refused: the start-up step leaves deduplication exact and the start succeeds', { skip }, async () => {
   const role = `learnloop_test_role_${randomBytes(4).toString('hex')}`;
@@ -199,7 +218,10 @@ test('processes starting at once on a server with pgvector: one extension, one i
   try {
     await ensureDatabase(db.url);
     const results = await Promise.allSettled(Array.from({ length: 4 }, () => migrate(db.url, { vectorIndex: 'auto' })));
-    assert.deepEqual(results.filter((r) => r.status === 'rejected'), []);
+    assert.deepEqual(
+      results.filter((r) => r.status === 'rejected'),
+      [],
+    );
     assert.equal((await state(db.pool)).installed, true);
     assert.equal((await detectDedupPath(db.pool)).path, 'hnsw');
   } finally {

@@ -12,7 +12,9 @@ export async function vectorSkipReason(): Promise<string | false> {
   const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
   try {
-    const { rows } = await client.query<{ default_version: string }>("SELECT default_version FROM pg_available_extensions WHERE name = 'vector'");
+    const { rows } = await client.query<{ default_version: string }>(
+      "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'",
+    );
     if (rows.length > 0) return false;
   } finally {
     await client.end();

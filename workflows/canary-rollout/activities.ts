@@ -6,7 +6,12 @@ type RolloutActivities = typeof createRolloutActivities;
 // Traffic and records: retried until the database is back, since a rollout must not stop half-way.
 export const rollout = activitiesOf<RolloutActivities>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: ['InvalidRolloutInput', 'RolloutAlreadyRunning'] },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    nonRetryableErrorTypes: ['InvalidRolloutInput', 'RolloutAlreadyRunning'],
+  },
 });
 // A gate webhook that keeps failing is a failed check, not a stuck rollout.
 export const webhooks = activitiesOf<RolloutActivities>({
@@ -19,7 +24,13 @@ export const alerts = activitiesOf<RolloutActivities>({
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumAttempts: 5 },
 });
 
-export const traffic = (r: Begun, step: string, percent: number, eventType: TrafficStep['eventType'], details: Record<string, unknown> = {}): TrafficStep => ({
+export const traffic = (
+  r: Begun,
+  step: string,
+  percent: number,
+  eventType: TrafficStep['eventType'],
+  details: Record<string, unknown> = {},
+): TrafficStep => ({
   ...r.ref,
   baselineVersion: r.carry.baselineVersion,
   step,
@@ -28,9 +39,16 @@ export const traffic = (r: Begun, step: string, percent: number, eventType: Traf
   details,
 });
 
-
 export function alertPaused({ input, ref }: Rollout, reason: string): Promise<unknown> {
   const message = `${input.modelId}@${input.candidateVersion} paused: ${reason}`;
-  return alerts.sendAlert({ level: 'warn', event: 'paused', workflowId: ref.workflowId, modelId: input.modelId, candidateVersion: input.candidateVersion, message }).catch(() => undefined);
+  return alerts
+    .sendAlert({
+      level: 'warn',
+      event: 'paused',
+      workflowId: ref.workflowId,
+      modelId: input.modelId,
+      candidateVersion: input.candidateVersion,
+      message,
+    })
+    .catch(() => undefined);
 }
-

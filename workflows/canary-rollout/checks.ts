@@ -27,7 +27,12 @@ export async function check(r: Begun): Promise<{ ended: RolloutResult } | CheckD
   await record(r, { candidate, baseline, decision: result.decision, reason }, result.sequentialEvidence);
 
   if (result.decision === 'fail') {
-    const ended = await onFailedCheck(r, reason, { candidate, baseline, failedRules: result.failedRules, sequential: result.sequentialEvidence });
+    const ended = await onFailedCheck(r, reason, {
+      candidate,
+      baseline,
+      failedRules: result.failedRules,
+      sequential: result.sequentialEvidence,
+    });
     if (ended) return { ended };
   } else if (result.decision === 'insufficient_data') {
     s.inconclusive += 1;
@@ -52,7 +57,13 @@ async function readCheckMetrics(r: Begun): Promise<{ window: VersionMetrics[]; s
   const versions = [input.candidateVersion, s.baselineVersion];
   const since = weightsSetAt(s.windowSince);
   if (r.checkWindow) {
-    const read = await rollout.collectCheckMetrics({ modelId: input.modelId, versions, since, windowMs: input.checkWindowMs, notBefore: s.rolloutSince ?? since });
+    const read = await rollout.collectCheckMetrics({
+      modelId: input.modelId,
+      versions,
+      since,
+      windowMs: input.checkWindowMs,
+      notBefore: s.rolloutSince ?? since,
+    });
     s.windowSince = read.until;
     return { window: read.window, sinceLastCheck: read.sinceLastCheck };
   }
@@ -60,7 +71,6 @@ async function readCheckMetrics(r: Begun): Promise<{ window: VersionMetrics[]; s
   s.windowSince = read.until;
   return { window: read.metrics, sinceLastCheck: read.metrics };
 }
-
 
 /**
  * After a failed check: nothing until failureLimit is exceeded, then the configured action. Returns the result
@@ -80,12 +90,25 @@ export async function onFailedCheck(r: Begun, reason: string, metrics: Record<st
 }
 
 /** A gate webhook; a refusal is recorded as a failed check. */
-export async function webhookPasses(r: Begun, name: 'preRollout' | 'confirmPromotion'): Promise<{ ok: true } | { ok: false; reason: string }> {
+export async function webhookPasses(
+  r: Begun,
+  name: 'preRollout' | 'confirmPromotion',
+): Promise<{ ok: true } | { ok: false; reason: string }> {
   const { carry: s, input, ref } = r;
   const url = input.webhooks[name];
   if (!url) return { ok: true };
   try {
-    await webhooks.callWebhook({ name, url, payload: { workflowId: ref.workflowId, modelId: input.modelId, candidateVersion: input.candidateVersion, baselineVersion: s.baselineVersion, stage: s.stageIndex + 1 } });
+    await webhooks.callWebhook({
+      name,
+      url,
+      payload: {
+        workflowId: ref.workflowId,
+        modelId: input.modelId,
+        candidateVersion: input.candidateVersion,
+        baselineVersion: s.baselineVersion,
+        stage: s.stageIndex + 1,
+      },
+    });
     return { ok: true };
   } catch (err) {
     if (isCancellation(err)) throw err;
@@ -94,7 +117,6 @@ export async function webhookPasses(r: Begun, name: 'preRollout' | 'confirmPromo
     return { ok: false, reason };
   }
 }
-
 
 export function record(r: Begun, summary: Omit<CheckSummary, 'at' | 'stage' | 'percent'>, sequential: unknown = null): Promise<void> {
   const s = r.carry;
@@ -116,7 +138,6 @@ export function record(r: Begun, summary: Omit<CheckSummary, 'at' | 'stage' | 'p
   });
 }
 
-
 /** The candidate's and the baseline's metrics, found by version name, never by position. */
 export function byRole(metrics: VersionMetrics[], candidateVersion: string, baselineVersion: string) {
   const find = (version: string) => {
@@ -127,4 +148,3 @@ export function byRole(metrics: VersionMetrics[], candidateVersion: string, base
   };
   return { candidate: find(candidateVersion), baseline: find(baselineVersion) };
 }
-

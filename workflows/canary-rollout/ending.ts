@@ -9,7 +9,12 @@ export async function promote(r: Begun): Promise<RolloutResult> {
 }
 
 /** Traffic back on the baseline, whatever else is happening: an abort, a cancel, a failed check. */
-export function rollBack(r: Begun, reason: string, metrics: Record<string, unknown>, outcome: 'rolled_back' | 'aborted'): Promise<RolloutResult> {
+export function rollBack(
+  r: Begun,
+  reason: string,
+  metrics: Record<string, unknown>,
+  outcome: 'rolled_back' | 'aborted',
+): Promise<RolloutResult> {
   const { input, ref } = r;
   return CancellationScope.nonCancellable(async () => {
     await rollout.rollback({ ...traffic(r, 'rollback', 0, 'rollback', { reason }), reason, metrics, aborted: outcome === 'aborted' });
@@ -36,6 +41,13 @@ export async function end(r: Begun, state: RolloutOutcome, reason: string): Prom
   s.percent = state === 'promoted' ? 100 : 0;
   publish(r);
   await rollout.releaseRollout({ modelId: r.input.modelId, runKey: r.ref.runKey });
-  return { outcome: state, reason, finalPercent: s.percent, checks: s.checks, totalChecks: s.checkNo, startedAt: iso(s.startedAt), endedAt: iso(Date.now()) };
+  return {
+    outcome: state,
+    reason,
+    finalPercent: s.percent,
+    checks: s.checks,
+    totalChecks: s.checkNo,
+    startedAt: iso(s.startedAt),
+    endedAt: iso(Date.now()),
+  };
 }
-

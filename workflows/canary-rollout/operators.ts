@@ -1,6 +1,14 @@
 import { setHandler, upsertMemo } from '@temporalio/workflow';
 import { applyThresholdsUpdate, parseThresholdsUpdate } from '../../src/rollout/thresholds.js';
-import { abortSignal, pauseSignal, progressQuery, promoteSignal, resumeSignal, setThresholdsUpdate, type RolloutProgress } from '../contracts/canary-rollout.js';
+import {
+  abortSignal,
+  pauseSignal,
+  progressQuery,
+  promoteSignal,
+  resumeSignal,
+  setThresholdsUpdate,
+  type RolloutProgress,
+} from '../contracts/canary-rollout.js';
 import { currentStage, dwellRemaining, iso, pause, publish, startDwellClock, stateName, type Rollout } from './state.js';
 
 /** What operators can do to a rollout: pause, resume, abort, promote, ask its progress, change its thresholds. */
@@ -71,4 +79,3 @@ export function progress(r: Rollout): RolloutProgress {
     reason: r.finished?.reason ?? s?.pauseReason ?? undefined,
   };
 }
-

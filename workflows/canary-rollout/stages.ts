@@ -4,7 +4,19 @@ import { STAGE_PASS_RATE_FLOOR, stageGate } from '../../src/rollout/stage-gate.j
 import { alertPaused, rollout, traffic } from './activities.js';
 import { byRole, onFailedCheck, webhookPasses } from './checks.js';
 import { promote, rollBack } from './ending.js';
-import { currentStage, dwellDone, dwellRemaining, pause, publish, startDwellClock, stopDwellClock, waitUntil, weightsSetAt, type Begun, type Step } from './state.js';
+import {
+  currentStage,
+  dwellDone,
+  dwellRemaining,
+  pause,
+  publish,
+  startDwellClock,
+  stopDwellClock,
+  waitUntil,
+  weightsSetAt,
+  type Begun,
+  type Step,
+} from './state.js';
 
 /**
  * Sets the stage's weights, after its gate webhook (preRollout before the first change, confirmPromotion before
@@ -57,7 +69,6 @@ export async function waitForCheck(r: Begun): Promise<boolean> {
   return !(woken && r.carry.promote == null);
 }
 
-
 /**
  * After a passing check with the dwell over (or a promote): the stage's gate over all of the stage's feedback.
  * It advances to the next stage (or the last, on `promote --full`), promotes after the last, or holds; a failed
@@ -68,12 +79,23 @@ export async function endStage(r: Begun, decision: CheckDecision): Promise<Step>
   const stage = currentStage(r);
   const dwellOver = stage.dwellMs !== 'manual' && dwellDone(r) >= stage.dwellMs;
   if (r.paused || decision !== 'pass' || !(dwellOver || s.promote)) return 'on';
-  const stageData = await rollout.collectVersionMetrics({ modelId: input.modelId, versions: [input.candidateVersion, s.baselineVersion], since: weightsSetAt(s.stageSince) });
+  const stageData = await rollout.collectVersionMetrics({
+    modelId: input.modelId,
+    versions: [input.candidateVersion, s.baselineVersion],
+    since: weightsSetAt(s.stageSince),
+  });
   const { candidate, baseline } = byRole(stageData.metrics, input.candidateVersion, s.baselineVersion);
   const last = s.stageIndex === input.stages.length - 1;
   const gate = last
     ? { advance: true, failed: false, reason: 'bake time over' }
-    : stageGate({ stageIndex: s.stageIndex, percent: stage.percent, candidate, baseline, minSamples: input.minSamples, floor: r.gateRollback ? STAGE_PASS_RATE_FLOOR : null });
+    : stageGate({
+        stageIndex: s.stageIndex,
+        percent: stage.percent,
+        candidate,
+        baseline,
+        minSamples: input.minSamples,
+        floor: r.gateRollback ? STAGE_PASS_RATE_FLOOR : null,
+      });
   if (gate.advance) {
     if (last) return { ended: await promote(r) };
     stopDwellClock(r);
@@ -91,4 +113,3 @@ export async function endStage(r: Begun, decision: CheckDecision): Promise<Step>
   r.waitingFor = `stage gate: ${gate.reason}`;
   return 'on';
 }
-

@@ -42,13 +42,11 @@ export function currentStage({ input, carry }: Rollout): Stage {
   return stage;
 }
 
-
 /** The DB time a stage's (or the rollout's) weights were set; a check before that is a bug, not a state. */
 export function weightsSetAt(at: DbTime | null): DbTime {
   if (at === null) throw new Error('a check before the stage’s weights were set');
   return at;
 }
-
 
 /** Waits until `at` or until something an operator did needs the loop (abort, promote, resume after a pause). */
 export async function waitUntil(r: Rollout, at: number): Promise<boolean> {
@@ -57,7 +55,6 @@ export async function waitUntil(r: Rollout, at: number): Promise<boolean> {
   r.wake = false;
   return woken;
 }
-
 
 // The dwell clock: time in the stage, paused time not counted.
 

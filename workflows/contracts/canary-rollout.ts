@@ -103,4 +103,9 @@ export const progressQuery = defineQuery<RolloutProgress>('progress');
 export const setThresholdsUpdate = defineUpdate<Thresholds, [ThresholdsUpdate]>('setThresholds');
 
 /** The search attributes a rollout keeps up to date, for `learnloop rollout list` and the Web UI. */
-export const rolloutSearchAttributes = { model: LearnloopModel, candidate: LearnloopCandidate, stage: LearnloopStage, state: LearnloopState } as const;
+export const rolloutSearchAttributes = {
+  model: LearnloopModel,
+  candidate: LearnloopCandidate,
+  stage: LearnloopStage,
+  state: LearnloopState,
+} as const;

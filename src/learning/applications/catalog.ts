@@ -13,9 +13,21 @@ const TICKETS = [
   { text: 'The export button crashes the page with an error', category: 'bug', priority: 'normal' },
   { text: 'Dark mode would be nice to have in the dashboard', category: 'feature', priority: 'low' },
 ] as const;
-const NON_ASCII_TICKETS = ['Не могу войти в аккаунт после обновления', 'ログインできません。助けてください', 'La facture est fausse — montant erroné'];
+const NON_ASCII_TICKETS = [
+  'Не могу войти в аккаунт после обновления',
+  'ログインできません。助けてください',
+  'La facture est fausse — montant erroné',
+];
 
-const KEYWORDS: Record<string, string> = { charged: 'billing', invoice: 'billing', log: 'access', code: 'access', crashes: 'bug', error: 'bug', nice: 'feature' };
+const KEYWORDS: Record<string, string> = {
+  charged: 'billing',
+  invoice: 'billing',
+  log: 'access',
+  code: 'access',
+  crashes: 'bug',
+  error: 'bug',
+  nice: 'feature',
+};
 
 /**
  * Ticket triage: categorises support tickets and sets a due date. Its first requirements say nothing about empty
@@ -30,7 +42,9 @@ export const ticketTriage: SimulatedApplication = {
     const words = text.toLowerCase().split(/\W+/);
     const category = words.map((w) => KEYWORDS[w]).find((c) => c !== undefined) ?? (/[^\x20-\x7e]/.test(text) ? null : 'other');
     const priority = /twice|cannot|crash/i.test(text) ? 'high' : category === 'feature' ? 'low' : 'normal';
-    const due = new Date(EPOCH + (priority === 'high' ? 1 : priority === 'normal' ? 3 : 14) * DAY_MS + Math.floor(hashUnit(text) * 20) * DAY_MS);
+    const due = new Date(
+      EPOCH + (priority === 'high' ? 1 : priority === 'normal' ? 3 : 14) * DAY_MS + Math.floor(hashUnit(text) * 20) * DAY_MS,
+    );
     return { category, priority, due_date: due, summary: text.slice(0, 40) };
   },
   crashesOn: { 'text:empty': 'TypeError: cannot read the first sentence of an empty ticket' },
@@ -94,7 +108,11 @@ export const invoiceExtractor: SimulatedApplication = {
     // v2's parser drops the cents: an implementation bug no requirement refinement can fix.
     const total = variant === 'v2' ? Math.trunc(parsed) : parsed;
     const vendor = /^From (.+?):/.exec(text)?.[1] ?? null;
-    return { vendor: vendor && /[^\x20-\x7e]/.test(vendor) ? null : vendor, total, issue_date: new Date(EPOCH + Math.floor(hashUnit(text) * 28) * DAY_MS) };
+    return {
+      vendor: vendor && /[^\x20-\x7e]/.test(vendor) ? null : vendor,
+      total,
+      issue_date: new Date(EPOCH + Math.floor(hashUnit(text) * 28) * DAY_MS),
+    };
   },
   crashesOn: { 'text:empty': 'RangeError: invoice has no lines' },
   undeterminedOn: { 'text:non_ascii': ['vendor'] },
@@ -177,7 +195,12 @@ export const addressNormalizer: SimulatedApplication = {
             type: 'object',
             required: ['street', 'city', 'postal_code'],
             additionalProperties: false,
-            properties: { street: { type: 'string' }, city: { type: 'string' }, postal_code: { type: 'string' }, verified_on: { type: 'string' } },
+            properties: {
+              street: { type: 'string' },
+              city: { type: 'string' },
+              postal_code: { type: 'string' },
+              verified_on: { type: 'string' },
+            },
           },
         },
       ],

@@ -40,7 +40,13 @@ const DATE_RENDERINGS: readonly ((d: Date) => string)[] = [
   (d) => d.toUTCString().slice(5, 16),
 ];
 
-export function serve(app: SimulatedApplication, doc: RequirementsDocument, variant: string, requestId: string, input: Record<string, unknown>): RequestOutcome {
+export function serve(
+  app: SimulatedApplication,
+  doc: RequirementsDocument,
+  variant: string,
+  requestId: string,
+  input: Record<string, unknown>,
+): RequestOutcome {
   const base = { requestId, application: app.id, variant, endpoint: app.endpoint, input };
   const jitter = hashUnit(requestId) * 30;
   const traits = inputTraits(input);
@@ -51,7 +57,12 @@ export function serve(app: SimulatedApplication, doc: RequirementsDocument, vari
     const value = input[c.field];
     if (c.kind === 'max_length' && typeof value === 'string' && value.length > c.value) {
       const rule = doc.error_handling.find((r) => r.condition === `${c.field}:long`);
-      return { ...base, status: 'handled_error', output: { error: rule?.code ?? 'INPUT_TOO_LONG' }, latencyMs: HANDLED_LATENCY_MS + jitter / 10 };
+      return {
+        ...base,
+        status: 'handled_error',
+        output: { error: rule?.code ?? 'INPUT_TOO_LONG' },
+        latencyMs: HANDLED_LATENCY_MS + jitter / 10,
+      };
     }
   }
   for (const trait of traits) {

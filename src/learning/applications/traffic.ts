@@ -20,7 +20,12 @@ export function windowRequests(app: SimulatedApplication, traffic: WindowTraffic
  * One variant's answer to a client request, as the router stores it (live or in shadow): the answer's id derives
  * from the request's and the variant, so a resent request is stored once.
  */
-export function serveRequest(app: SimulatedApplication, doc: RequirementsDocument, variant: string, request: Pick<ClientRequest, 'requestId' | 'input'>): RequestOutcome {
+export function serveRequest(
+  app: SimulatedApplication,
+  doc: RequirementsDocument,
+  variant: string,
+  request: Pick<ClientRequest, 'requestId' | 'input'>,
+): RequestOutcome {
   return serve(app, doc, variant, nameUuid(`${request.requestId}/${variant}`), request.input);
 }
 

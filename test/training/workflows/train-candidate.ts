@@ -1,5 +1,10 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { createTrainingActivities, evaluateCandidateInput, exportAndRegisterInput, fineTuneInput } from '../../../activities/training.js';
+import type {
+  createTrainingActivities,
+  evaluateCandidateInput,
+  exportAndRegisterInput,
+  fineTuneInput,
+} from '../../../activities/training.js';
 import type { z } from 'zod';
 
 type TrainingActivities = ReturnType<typeof createTrainingActivities>;
