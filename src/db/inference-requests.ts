@@ -13,9 +13,12 @@ export interface InferenceRequestRecord {
   error: string | null;
   /** Epoch milliseconds. */
   at: number;
+  /** The serving variant's context (absent or null: none). */
   contextId?: string | null;
   contextVersion?: number | null;
+  /** process.cpuUsage() user+system delta around the prediction, in ms (the whole process: overlapping requests count too). */
   cpuMs?: number | null;
+  /** The serving process's resident set size when the prediction finished (see src/router/app.ts for why not a heap delta). */
   memoryBytes?: number | null;
 }
 

@@ -1,22 +1,13 @@
+import type { TrainingSampleRecord } from '../db/training-samples.js';
 import type { Refinement } from './refinement.js';
 
 /** Fewer samples than this are recorded, not trained on. */
 export const MIN_TRAINING_SAMPLES = 10;
 export const MAX_SAMPLE_WEIGHT = 5;
 
-export interface TrainingSample {
-  application: string;
-  fromVersion: number;
-  toVersion: number;
-  improvementKey: string;
-  /** The requirement text before and the improvement that was made: what the model should learn to write. */
-  input: string;
-  output: string;
-  completenessGain: number;
-  clarityGain: number;
-  incidentsAddressed: number;
-  weight: number;
-}
+/** One improvement a cycle applied: the requirement text before (input) and the improvement made (output) are what
+ * the model should learn to write. */
+export type TrainingSample = TrainingSampleRecord;
 
 /** min(5, 1 + completeness gain + clarity gain + 0.1 · incidents addressed). */
 export function sampleWeight(completenessGain: number, clarityGain: number, incidentsAddressed: number): number {

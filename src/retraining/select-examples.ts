@@ -1,19 +1,10 @@
 import type { Pool } from '../db/pool.js';
-import { countQualifying, readQualifyingExamples, type QualifyingBounds } from '../db/qualifying-examples.js';
+import { countQualifying, readQualifyingExamples, type QualifyingBounds, type QualifyingExampleRow } from '../db/qualifying-examples.js';
 import { qualifyingCriteria } from './criteria.js';
 
-export interface SelectedExample {
-  requestId: string;
-  version: string;
-  /** The request's input text: what the model is trained on and what deduplication compares. */
-  text: string;
-  /** What the model answered, as the router stored it; the training label. */
-  output: unknown;
-  testPassRate: number;
-  implementationVariance: number;
-  /** pass rate − 0.5 × variance: the specs' quality score (the sample weight); it orders ties of pass rate. */
-  qualityScore: number;
-}
+/** A qualifying example: its input text is what the model is trained on and what deduplication compares; its
+ * output, as the router stored it, the training label; the quality score orders ties of pass rate. */
+export type SelectedExample = QualifyingExampleRow;
 
 /** The specs' criteria: a model's requests of the last days with feedback above the pass rate and below the variance. */
 const bounds = (modelId: string): QualifyingBounds => ({

@@ -1,40 +1,16 @@
-import { insertFeedback, insertInferenceRequests } from '../db/inference-requests.js';
+import { insertFeedback, insertInferenceRequests, type FeedbackRecord, type InferenceRequestRecord } from '../db/inference-requests.js';
 import type { Pool } from '../db/pool.js';
 import type { Logger } from '../log.js';
 import type { Prediction, PredictionInput } from '../models/predictor.js';
 import { defined } from '../platform/defined.js';
 
-export interface RequestRow {
-  requestId: string;
-  modelId: string;
-  version: string;
-  userKey: string | null;
+/** An inference_requests row, with the input and output the router's models take and give. */
+export interface RequestRow extends InferenceRequestRecord {
   input: PredictionInput;
   output: Prediction | null;
-  latencyMs: number;
-  error: string | null;
-  /** Epoch milliseconds. */
-  at: number;
-  /** The serving variant's context (absent or null: none). */
-  contextId?: string | null;
-  contextVersion?: number | null;
-  /** process.cpuUsage() user+system delta around the prediction, in ms (the whole process: overlapping requests count too). */
-  cpuMs?: number | null;
-  /** The serving process's resident set size when the prediction finished (see app.ts for why not a heap delta). */
-  memoryBytes?: number | null;
 }
 
-export interface FeedbackRow {
-  requestId: string;
-  modelId: string;
-  version: string;
-  testPassRate: number;
-  implementationVariance: number;
-  latencyMs: number | null;
-  error: string | null;
-  /** Epoch milliseconds. */
-  at: number;
-}
+export type FeedbackRow = FeedbackRecord;
 
 export type RowTable = 'inference_requests' | 'feedback';
 
